@@ -1,0 +1,28 @@
+# Bootstrap and the two commands of the README. Everything the project needs
+# is installed from here: a fresh machine has nothing else.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed-base
+
+.PHONY: setup test demo lint perf clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+test: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+demo: setup
+	$(BIN)/benchagent build "I want to evaluate whether a model can reason about causes and effects in everyday events" --size 12 --pool ../shared/datasets/general-bench-subset/data
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .benchagent
