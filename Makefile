@@ -26,3 +26,6 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) .benchagent
+
+# Optional pieces (system packages, local model) add their own targets here.
+-include mk/*.mk

@@ -1,0 +1,5 @@
+import sys
+
+from benchagent.cli import main
+
+sys.exit(main())

@@ -1,0 +1,49 @@
+"""The `benchagent` command line: one subcommand per module in `benchagent.commands`.
+
+Each command module exposes `add_parser(subparsers)` (which sets `func`) and
+its `func(args) -> int`. This module owns the one place where user-facing
+errors become one clear line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from benchagent.errors import UserError
+from store.log import LogError
+
+# Order is the order of `benchagent --help`.
+COMMANDS = ("build", "eval", "agent", "pool", "replay", "audit", "log", "verify", "runs")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="benchagent", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"benchagent.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"benchagent.commands.{name}":
+                raise
+            continue  # command not built yet
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (UserError, LogError) as exc:
+        print(f"benchagent: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("benchagent: interrupted; resume with --resume RUN_ID", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

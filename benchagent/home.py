@@ -1,0 +1,49 @@
+"""The home folder and the store it selects.
+
+`--home DIR` (default `$BENCHAGENT_HOME`, else `./.benchagent`) holds `events.db`
+(SQLite mode) and `runs/<run_id>/`. `--store nats://HOST:PORT` selects JetStream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from benchagent.errors import UserError
+from store.log import EventLog
+
+
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--home", default=None, help="home folder (default $BENCHAGENT_HOME or ./.benchagent)")
+    parser.add_argument("--store", default=None, help="nats://HOST:PORT to use JetStream instead of SQLite")
+
+
+def home_dir(args: argparse.Namespace) -> Path:
+    home = Path(args.home or os.environ.get("BENCHAGENT_HOME") or ".benchagent")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        probe = home / ".write-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"home folder {home} cannot be written: {exc.strerror}") from None
+    return home
+
+
+def run_dir(args: argparse.Namespace, run_id: str) -> Path:
+    return home_dir(args) / "runs" / run_id
+
+
+async def open_log(args: argparse.Namespace) -> EventLog:
+    """Open the event log selected by `--store`/`--home`."""
+    store = args.store or os.environ.get("BENCHAGENT_STORE")
+    if store:
+        if not store.startswith("nats://"):
+            raise UserError(f"unsupported --store {store!r}: expected nats://HOST:PORT")
+        from store.jetstream_log import JetStreamEventLog
+
+        return await JetStreamEventLog.connect(store)
+    from store.sqlite_log import SQLiteEventLog
+
+    return SQLiteEventLog(home_dir(args) / "events.db")
