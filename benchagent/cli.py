@@ -19,7 +19,9 @@ COMMANDS = ("build", "eval", "agent", "pool", "replay", "audit", "log", "verify"
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="benchagent", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="benchagent", description="Turn an evaluation need into a verified benchmark."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         try:

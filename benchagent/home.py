@@ -47,3 +47,17 @@ async def open_log(args: argparse.Namespace) -> EventLog:
     from store.sqlite_log import SQLiteEventLog
 
     return SQLiteEventLog(home_dir(args) / "events.db")
+
+
+async def read_run(args: argparse.Namespace, run_id: str) -> list:
+    """All events of `run_id` from the selected store; `UnknownRun` if it has none."""
+    from store.log import UnknownRun
+
+    log = await open_log(args)
+    try:
+        events = await log.read(run_id)
+    finally:
+        await log.close()
+    if not events:
+        raise UnknownRun(run_id)
+    return events

@@ -333,6 +333,9 @@ class QuotaShortfall(Payload, frozen=True, kw_only=True):
 
 
 class BenchmarkPublished(Payload, frozen=True, kw_only=True):
+    """The accepted samples that make the benchmark; its files are a projection of the log."""
+
+    sample_ids: list[str]
     accepted: int
     rejected: int
     content_hash: str

@@ -1,0 +1,150 @@
+"""Why each sample ended as it did: fates and causal chains, from the log alone.
+
+A sample's chain joins three threads of the log, ordered by seq:
+- the causal ancestors (following `causation_id`) of every event about the sample,
+  which leads back through the plan and the spec to the requirement;
+- every event that names the sample (slot, planning, tools, realization, checks, verdict);
+- the planning context of its subtask and plan (design review, search, plan scoring),
+  and the LLM calls made on behalf of any of those events.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import msgspec
+
+from replay.timeline import summarize, timestamp
+from store import events as ev
+from store.events import Envelope
+
+
+class SampleFate(msgspec.Struct, frozen=True, kw_only=True):
+    sample_id: str
+    subtask: str
+    dataset_id: str
+    source_item_id: str
+    fate: str  # accepted | rejected | repaired | pending | superseded
+    check: str = ""
+    reason: str = ""
+
+
+class AuditStep(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int
+    time: str
+    agent: str
+    type: str
+    event_id: str
+    causation_id: str | None
+    summary: str
+    reason: str = ""
+
+
+def sample_fates(events: list[Envelope]) -> list[SampleFate]:
+    """Every sample slot attempt with its fate, sorted by sample id."""
+    slots: dict[str, ev.SlotAssigned] = {}
+    fate: dict[str, tuple[str, str, str]] = {}
+    for env in events:
+        p = env.payload
+        if isinstance(p, ev.SlotAssigned):
+            slots.setdefault(p.sample_id, p)
+            fate.setdefault(p.sample_id, ("pending", "", ""))
+        elif isinstance(p, ev.SampleRealized):
+            fate.setdefault(p.sample_id, ("pending", "", ""))
+        elif isinstance(p, ev.RepairRequested):
+            fate[p.sample_id] = ("repaired", "", p.reason)
+        elif isinstance(p, ev.SampleAccepted):
+            fate[p.sample_id] = ("accepted", "", p.reason)
+        elif isinstance(p, ev.SampleRejected):
+            fate[p.sample_id] = ("rejected", p.check, p.reason)
+    out = []
+    for sample_id in sorted(fate):
+        slot = slots.get(sample_id)
+        state, check, reason = fate[sample_id]
+        out.append(
+            SampleFate(
+                sample_id=sample_id,
+                subtask=slot.subtask if slot else "",
+                dataset_id=slot.dataset_id if slot else "",
+                source_item_id=slot.source_item_id if slot else "",
+                fate=state,
+                check=check,
+                reason=reason,
+            )
+        )
+    return out
+
+
+def rejection_counts(fates: list[SampleFate]) -> dict[str, int]:
+    """Rejections counted by `check: reason`."""
+    counts = Counter(f"{f.check}: {f.reason}" for f in fates if f.fate == "rejected")
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _names_sample(p: ev.Payload, sample_id: str) -> bool:
+    if getattr(p, "sample_id", None) == sample_id:
+        return True
+    if isinstance(p, ev.ReplenishRequested) and p.replaces == sample_id:
+        return True
+    return False
+
+
+def sample_chain(events: list[Envelope], sample_id: str) -> list[AuditStep]:
+    """The causal chain of one sample, from the requirement to its verdict."""
+    by_id = {e.event_id: e for e in events}
+    about = [e for e in events if _names_sample(e.payload, sample_id)]
+    if not about:
+        raise KeyError(sample_id)
+    chosen: dict[str, Envelope] = {}
+
+    def add_with_ancestors(env: Envelope) -> None:
+        while env is not None and env.event_id not in chosen:
+            chosen[env.event_id] = env
+            env = by_id.get(env.causation_id) if env.causation_id else None
+
+    for env in about:
+        add_with_ancestors(env)
+
+    # The planning context: the subtask's design decisions and its plan's scoring.
+    slot = next((e.payload for e in about if isinstance(e.payload, ev.SlotAssigned)), None)
+    if slot is not None:
+        for env in events:
+            p = env.payload
+            if (
+                (isinstance(p, ev.SubtaskReviewed) and p.name == slot.subtask)
+                or (isinstance(p, ev.DatasetPreferencesSet | ev.DatasetsSearched) and p.subtask == slot.subtask)
+                or (isinstance(p, ev.PlanProposed) and p.plan.plan_id == slot.plan_id)
+                or (isinstance(p, ev.PlanScored) and p.plan_id == slot.plan_id)
+                or (isinstance(p, ev.GroundingFailed) and p.subtask == slot.subtask)
+            ):
+                add_with_ancestors(env)
+
+    # LLM calls made while handling any chosen event.
+    for env in events:
+        if isinstance(env.payload, ev.LLMCallRecorded) and env.causation_id in chosen:
+            if _llm_call_concerns(env.payload, sample_id, slot):
+                chosen[env.event_id] = env
+
+    return [_step(e) for e in sorted(chosen.values(), key=lambda e: e.seq)]
+
+
+def _llm_call_concerns(p: ev.LLMCallRecorded, sample_id: str, slot: ev.SlotAssigned | None) -> bool:
+    """An LLM call caused by a shared event (e.g. the spec) counts only if it is about this sample."""
+    text = msgspec.json.encode(p.messages).decode()
+    if sample_id in text or sample_id in p.purpose:
+        return True
+    return slot is not None and p.role in ("design", "grounding") and slot.subtask in text
+
+
+def _step(env: Envelope) -> AuditStep:
+    reason = getattr(env.payload, "reason", "") or ""
+    return AuditStep(
+        seq=env.seq,
+        time=timestamp(env),
+        agent=env.agent,
+        type=env.type,
+        event_id=env.event_id,
+        causation_id=env.causation_id,
+        summary=summarize(env),
+        reason=reason if isinstance(reason, str) else "",
+    )

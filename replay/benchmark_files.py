@@ -1,0 +1,182 @@
+"""The published benchmark as a pure projection of the log.
+
+`project_benchmark(events, sample_ids)` is the only code that turns events into
+the files of `runs/<run_id>/`: the publishing agent hashes its result, `build`
+writes it, and `replay` rebuilds it later from the log alone, so the three agree
+byte for byte by construction. It reads recorded events only; no model, tool or
+source dataset is touched (media bytes live in `MediaStored` events).
+
+Files: `benchmark.jsonl` (one item per line, sorted by id), `media/` (content
+addressed), `spec.json` (requirement, subtasks, plans, quotas) and `README.md`
+(the dataset card).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import msgspec
+
+from store.events import (
+    Envelope,
+    MediaStored,
+    RunRequested,
+    SampleAccepted,
+    SampleRealized,
+    SpecFinalized,
+)
+
+BenchmarkFiles = dict[str, bytes]
+
+_json = msgspec.json.Encoder(order="deterministic")
+
+
+class ProjectionError(Exception):
+    """The log does not hold what the benchmark needs (e.g. a missing media file)."""
+
+
+def project_benchmark(events: Iterable[Envelope], sample_ids: Iterable[str]) -> BenchmarkFiles:
+    """The output directory's files for the accepted `sample_ids`, from the events alone."""
+    wanted = set(sample_ids)
+    request: RunRequested | None = None
+    spec: SpecFinalized | None = None
+    realized: dict[str, Envelope] = {}
+    accepted: dict[str, Envelope] = {}
+    media: dict[str, bytes] = {}
+    for env in events:
+        p = env.payload
+        if isinstance(p, RunRequested) and request is None:
+            request = p
+        elif isinstance(p, SpecFinalized):
+            spec = p
+        elif isinstance(p, SampleRealized) and p.sample_id in wanted:
+            realized[p.sample_id] = env  # a repair re-realizes: the last one counts
+        elif isinstance(p, SampleAccepted) and p.sample_id in wanted:
+            accepted[p.sample_id] = env
+        elif isinstance(p, MediaStored):
+            media[p.name] = p.data
+    if request is None:
+        raise ProjectionError("the log has no RunRequested event")
+    missing = sorted(wanted - realized.keys())
+    if missing:
+        raise ProjectionError(f"accepted samples with no realized item: {', '.join(missing[:5])}")
+
+    files: BenchmarkFiles = {}
+    lines: list[bytes] = []
+    for sample_id in sorted(wanted, key=lambda s: realized[s].payload.item.id):
+        env = realized[sample_id]
+        item = env.payload.item
+        for name in item.media:
+            if name not in media:
+                raise ProjectionError(f"sample {sample_id}: media {name} is not in the log")
+            files[name] = media[name]
+        metadata = dict(item.metadata)
+        metadata["target_from"] = env.payload.target_from
+        metadata["events"] = {
+            "realized": env.event_id,
+            "accepted": accepted[sample_id].event_id if sample_id in accepted else None,
+        }
+        record = {
+            "id": item.id,
+            "subtask": item.subtask,
+            "input": item.input,
+            "choices": item.choices,
+            "target": item.target,
+            "media": list(item.media),
+            "metadata": metadata,
+        }
+        lines.append(_json.encode(record))
+    files["benchmark.jsonl"] = b"".join(line + b"\n" for line in lines)
+    files["spec.json"] = _spec_json(request, spec)
+    items = [realized[s].payload.item for s in wanted]
+    files["README.md"] = _readme(request, spec, items).encode()
+    return dict(sorted(files.items()))
+
+
+def content_hash(files: Mapping[str, bytes]) -> str:
+    """sha256 over the sorted relative paths and the bytes of every file."""
+    h = hashlib.sha256()
+    for path in sorted(files):
+        data = files[path]
+        h.update(path.encode() + b"\0" + len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def directory_hash(root: Path) -> str:
+    """`content_hash` of the files under a directory on disk."""
+    files = {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+    return content_hash(files)
+
+
+def write_output(files: Mapping[str, bytes], out_dir: Path) -> None:
+    """Write the files as `out_dir`, all at once: a crash never leaves half an output."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    for rel, data in files.items():
+        path = tmp / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    if out_dir.exists():
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _spec_json(request: RunRequested, spec: SpecFinalized | None) -> bytes:
+    doc = {
+        "requirement": request.requirement,
+        "size": request.size,
+        "seed": request.seed,
+        "disabled": sorted(request.disabled),
+        "subtasks": spec.subtasks if spec else [],
+        "plans": spec.plans if spec else [],
+        "quotas": spec.quotas if spec else [],
+    }
+    return msgspec.json.format(_json.encode(doc), indent=2) + b"\n"
+
+
+def _readme(request: RunRequested, spec: SpecFinalized | None, items: list) -> str:
+    per_subtask = Counter(item.subtask for item in items)
+    sources = Counter(str(item.metadata.get("source_dataset", "?")) for item in items)
+    lines = [
+        "# Benchmark",
+        "",
+        f"Requirement: {request.requirement}",
+        "",
+        f"{len(items)} items, seed {request.seed}."
+        + (f" Ablations: {', '.join(sorted(request.disabled))}." if request.disabled else ""),
+        "",
+        "## Subtasks",
+        "",
+    ]
+    described = {s.name: s for s in spec.subtasks} if spec else {}
+    for name in sorted(per_subtask):
+        sub = described.get(name)
+        desc = f": {sub.description} (capability: {sub.capability}; answer: {sub.answer_format})" if sub else ""
+        lines.append(f"- **{name}** — {per_subtask[name]} items{desc}")
+    lines += ["", "## Sources", ""]
+    lines += [f"- {name}: {count} items" for name, count in sorted(sources.items())]
+    lines += [
+        "",
+        "## Format",
+        "",
+        "`benchmark.jsonl`: one JSON object per line with `id`, `subtask`, `input`, `choices`,",
+        "`target`, `media` (paths under `media/`, content-addressed) and `metadata` (source dataset",
+        "and item, plan, parameters, and the ids of the events that produced the item).",
+        "Rebuild byte for byte with `benchagent replay RUN_ID --out DIR`.",
+        "",
+    ]
+    return "\n".join(lines)

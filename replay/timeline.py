@@ -1,0 +1,115 @@
+"""One-line summaries of events, for `benchagent log` and `benchagent audit`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from store import events as ev
+from store.events import Envelope
+
+
+def _short(text: str, n: int = 70) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def summarize(env: Envelope) -> str:
+    """What the event decided, in one line."""
+    p = env.payload
+    match p:
+        case ev.RunRequested():
+            off = f", disabled={','.join(p.disabled)}" if p.disabled else ""
+            return f"size={p.size} seed={p.seed} llm={p.llm}{off}: {_short(p.requirement, 50)}"
+        case ev.LLMCallRecorded():
+            outcome = f"error: {_short(p.error, 40)}" if p.error else f"{p.completion_tokens} tok"
+            return f"{p.role}/{p.purpose} attempt {p.attempt} on {p.model}: {outcome}"
+        case ev.SubtasksProposed():
+            return f"round {p.round}: " + ", ".join(c.name for c in p.candidates)
+        case ev.SubtaskReviewed():
+            return f"{p.name}: {p.decision} — {_short(p.reason, 50)}"
+        case ev.DesignAccepted():
+            return f"round {p.round}: " + ", ".join(s.name for s in p.subtasks)
+        case ev.DatasetPreferencesSet():
+            return f"{p.subtask}: modality={'+'.join(p.modality)} domain={_short(p.domain, 30)}"
+        case ev.DatasetsSearched():
+            top = ", ".join(f"{h.name} ({h.score:.2f})" for h in p.hits[:3])
+            return f"{p.subtask}: {p.method} → {top}"
+        case ev.PlanProposed():
+            return f"{p.plan.plan_id} for {p.plan.subtask} on {p.plan.dataset_id}"
+        case ev.PlanScored():
+            verdict = "accepted" if p.accepted else "filtered"
+            return (
+                f"{p.plan_id}: {verdict} (align {p.alignment:.2f}, robust {p.robustness:.2f}, "
+                f"signal {p.signal_preservation:.2f}) — {_short(p.reason, 40)}"
+            )
+        case ev.SubtaskGrounded():
+            return f"{p.subtask}: " + ", ".join(f"{g.dataset_id}/{g.plan_id}" for g in p.groundings)
+        case ev.GroundingFailed():
+            return f"{p.subtask}: {_short(p.reason)}"
+        case ev.SubtasksGrounded():
+            return f"{len(p.groundings)} groundings"
+        case ev.AllocationDiagnosed():
+            state = "feasible" if p.feasible else f"infeasible ({p.binding_constraint})"
+            return f"{state}: {_short(p.detail, 50)}"
+        case ev.QuotasAllocated():
+            return ", ".join(f"{q.subtask}/{q.dataset_id}={q.count}" for q in p.quotas)
+        case ev.SpecFinalized():
+            return f"{len(p.subtasks)} subtasks, {sum(q.count for q in p.quotas)} samples"
+        case ev.SlotAssigned():
+            return f"{p.sample_id} ← {p.dataset_id}#{p.source_item_id} (attempt {p.attempt})"
+        case ev.SamplePlanned():
+            how = "specialised" if p.specialised else "dataset plan as is"
+            return f"{p.sample_id}: {how}, {len(p.tool_calls)} tool calls"
+        case ev.ToolApplied():
+            return f"{p.sample_id}: {p.tool} v{p.version}" + (f" error: {p.error}" if p.error else "")
+        case ev.MediaStored():
+            return f"{p.name} ({len(p.data)} bytes)"
+        case ev.SampleRealized():
+            return f"{p.sample_id}: target from {p.target_from}: {_short(p.item.input, 40)}"
+        case ev.SampleChecked():
+            failed = [v.check for v in p.verdicts if not v.passed]
+            return f"{p.sample_id}: " + (f"failed {', '.join(failed)}" if failed else "all checks passed")
+        case ev.RepairRequested():
+            return f"{p.sample_id}: {_short(p.reason)}"
+        case ev.SampleAccepted():
+            return f"{p.sample_id} ({p.subtask})"
+        case ev.SampleRejected():
+            return f"{p.sample_id} ({p.subtask}) by {p.check}: {_short(p.reason, 50)}"
+        case ev.ReplenishRequested():
+            return f"slot {p.slot} of {p.subtask}/{p.dataset_id}, replacing {p.replaces}"
+        case ev.QuotaShortfall():
+            return f"{p.subtask}/{p.dataset_id}: {p.missing} missing — {_short(p.reason, 40)}"
+        case ev.BenchmarkPublished():
+            return f"{p.accepted} accepted, {p.rejected} rejected, hash {p.content_hash[:12]}"
+        case ev.EvaluationRequested():
+            return ", ".join(p.models)
+        case ev.ModelReleased():
+            return p.model
+        case ev.ModelAnswered():
+            return f"{p.model} on {p.sample_id}: score {p.score:g} ({p.scorer})"
+        case ev.EvaluationScored():
+            return f"{p.model}: accuracy {p.accuracy:.3f} over {p.n}"
+        case ev.RunCompleted():
+            return f"{p.accepted} accepted, {p.rejected} rejected"
+        case ev.RunFailed():
+            return f"at {p.stage}: {_short(p.reason)}"
+    return ""
+
+
+def timestamp(env: Envelope) -> str:
+    return dt.datetime.fromtimestamp(env.time, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+
+def timeline_rows(events: list[Envelope]) -> list[dict]:
+    return [
+        {
+            "seq": e.seq,
+            "time": timestamp(e),
+            "agent": e.agent,
+            "type": e.type,
+            "event_id": e.event_id,
+            "causation_id": e.causation_id,
+            "summary": summarize(e),
+        }
+        for e in events
+    ]
