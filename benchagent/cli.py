@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from benchagent.errors import UserError
+from benchagent.logs import configure_logging
 from store.log import LogError
 
 # Order is the order of `benchagent --help`.
@@ -35,6 +36,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure_logging()
     parser = make_parser()
     args = parser.parse_args(argv)
     try:

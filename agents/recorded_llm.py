@@ -1,0 +1,436 @@
+"""The recorded LLM: every attempt becomes an `LLMCallRecorded` event before its answer is used.
+
+`RecordedLLM` implements `agents.base.LLM` over any AutoGen `ChatCompletionClient`:
+
+- The request key is a sha256 of the canonical JSON of (role, purpose, model,
+  messages, params, schema). If the run already holds an answered call with
+  that key, the recorded answer is returned and the model is not called: a
+  resumed run re-pays nothing, and a replay never needs a model.
+- Otherwise the model is called; each attempt (answer or error, tokens,
+  latency) is emitted with key `<request_key>:<attempt>` and the answer used is
+  the one the log returns, so two workers racing on the same call agree.
+- Timeouts, 429, 5xx, connection errors, malformed JSON and JSON that breaks
+  the schema are retried with exponential backoff; a non-transient error (bad
+  request, auth) stops at once. Either way the caller gets `LLMCallFailed`.
+
+The model's identity in the key leaves out the base URL (`openai:MODEL`), so
+serving the same model from another port does not invalidate a run's answers.
+API keys never reach an event: clients read them from the environment, and
+error texts are scrubbed of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import msgspec
+import structlog
+from autogen_core import Image
+from autogen_core.models import (
+    AssistantMessage,
+    ChatCompletionClient,
+    LLMMessage,
+    SystemMessage,
+    UserMessage,
+)
+
+from agents.base import LLM, AgentContext
+from store.events import Envelope, LLMCallRecorded, canonical_json
+from tools.llm.clients import (
+    DEFAULT_TIMEOUT_S,
+    ModelSpec,
+    describe_error,
+    is_transient,
+    make_client,
+    parse_model_spec,
+)
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_PARAMS: dict[str, Any] = {"temperature": 0.0}
+_MAX_MEMOS = 64  # runs whose LLM answers a factory keeps in memory
+
+
+class LLMCallFailed(Exception):
+    """No usable answer: retries exhausted or a non-transient error. One clear line."""
+
+
+class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """Attempts per request and the backoff between them (small in tests)."""
+
+    max_attempts: int = 5
+    base_delay_s: float = 0.5
+    multiplier: float = 2.0
+    max_delay_s: float = 8.0
+    timeout_s: float = DEFAULT_TIMEOUT_S  # per attempt
+
+    def delay(self, attempt: int, request_key: str) -> float:
+        """Backoff before attempt `attempt + 1`, with jitter derived from the key (no RNG)."""
+        raw = self.base_delay_s * self.multiplier ** max(0, attempt - 1)
+        jitter = int(request_key[:4] or "0", 16) / 0xFFFF  # spreads concurrent retries
+        return min(self.max_delay_s, raw) * (0.5 + 0.5 * jitter)
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+def request_key(
+    role: str, purpose: str, model: str, messages: Sequence[Mapping[str, Any]],
+    params: Mapping[str, Any], schema: Mapping[str, Any] | None,
+) -> str:
+    """sha256 of the canonical JSON of everything that determines an answer."""
+    body = {"role": role, "purpose": purpose, "model": model, "messages": list(messages),
+            "params": dict(params), "schema": schema}
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+class AnswerMemo:
+    """What one run's log already says about LLM calls: answers and attempts by request key.
+
+    Filled from `ctx.history()` (read incrementally: the history only grows)
+    and from the attempts this process records. Shared by every `RecordedLLM`
+    of a run in a process, so an answer recorded by one role is seen by all.
+    """
+
+    def __init__(self) -> None:
+        self.answers: dict[str, str] = {}
+        self.attempts: dict[str, int] = {}
+        self.inflight: dict[str, asyncio.Future[str]] = {}
+        self._scanned = 0
+
+    def note(self, payload: LLMCallRecorded) -> None:
+        key = payload.request_key
+        self.attempts[key] = max(self.attempts.get(key, 0), payload.attempt)
+        if payload.error is None and payload.answer is not None:
+            self.answers.setdefault(key, payload.answer)
+
+    async def refresh(self, ctx: AgentContext) -> None:
+        history = await ctx.history()
+        if len(history) < self._scanned:  # a different (shorter) view: start over
+            self._scanned = 0
+        for env in history[self._scanned:]:
+            if isinstance(env.payload, LLMCallRecorded):
+                self.note(env.payload)
+        self._scanned = len(history)
+
+
+class _ConcurrencyLimit:
+    """An `asyncio.Semaphore` per event loop (a semaphore is bound to the loop that uses it)."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sem: asyncio.Semaphore | None = None
+
+    def get(self) -> asyncio.Semaphore | None:
+        if self.limit is None:
+            return None
+        loop = asyncio.get_running_loop()
+        if self._sem is None or self._loop is not loop:
+            self._loop, self._sem = loop, asyncio.Semaphore(self.limit)
+        return self._sem
+
+
+class RecordedLLM(LLM):
+    """`agents.base.LLM` for one role of one run."""
+
+    def __init__(
+        self,
+        client: ChatCompletionClient,
+        ctx: AgentContext,
+        role: str,
+        model_spec: str | ModelSpec,
+        params: Mapping[str, Any] | None = None,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        memo: AnswerMemo | None = None,
+        limit: _ConcurrencyLimit | None = None,
+        secrets: Sequence[str] = (),
+    ) -> None:
+        self.client = client
+        self.ctx = ctx
+        self.role = role
+        self.spec = model_spec if isinstance(model_spec, ModelSpec) else parse_model_spec(model_spec)
+        self.params = dict(DEFAULT_PARAMS if params is None else params)
+        self.retry = retry
+        self.memo = memo or AnswerMemo()
+        self._limit = limit or _ConcurrencyLimit(None)
+        self._secrets = [s for s in secrets if s]
+
+    # -- the LLM protocol ----------------------------------------------------------
+
+    async def complete_json(
+        self, purpose: str, messages: list[dict[str, Any]], schema: dict[str, Any], *,
+        cause: Envelope,
+    ) -> Any:
+        answer = await self._complete(purpose, messages, schema, cause)
+        return parse_json_answer(answer)
+
+    async def complete_text(
+        self, purpose: str, messages: list[dict[str, Any]], *, cause: Envelope
+    ) -> str:
+        return await self._complete(purpose, messages, None, cause)
+
+    # -- internals -----------------------------------------------------------------
+
+    async def _complete(
+        self, purpose: str, messages: list[dict[str, Any]], schema: dict[str, Any] | None,
+        cause: Envelope,
+    ) -> str:
+        llm_messages = to_llm_messages(messages)  # fails fast on a malformed message list
+        key = request_key(self.role, purpose, self.spec.identity, messages, self.params, schema)
+        if key not in self.memo.answers:
+            await self.memo.refresh(self.ctx)
+        while key not in self.memo.answers and key in self.memo.inflight:
+            # The same request is being answered right now: wait for it, don't pay twice.
+            pending = self.memo.inflight[key]
+            await asyncio.wait({pending})
+            if not pending.cancelled() and isinstance(pending.exception(), LLMCallFailed):
+                raise LLMCallFailed(str(pending.exception()))
+        if key in self.memo.answers:
+            return self.memo.answers[key]
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.memo.inflight[key] = future
+        try:
+            answer = await self._attempts(key, purpose, messages, llm_messages, schema, cause)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: nobody else may be waiting
+            raise
+        else:
+            future.set_result(answer)
+            return answer
+        finally:
+            del self.memo.inflight[key]
+
+    async def _attempts(
+        self, key: str, purpose: str, messages: list[dict[str, Any]],
+        llm_messages: list[LLMMessage], schema: dict[str, Any] | None, cause: Envelope,
+    ) -> str:
+        extra: dict[str, Any] = dict(self.params)
+        if schema is not None:
+            extra["response_format"] = {
+                "type": "json_schema", "json_schema": {"name": purpose, "schema": schema}}
+        first = self.memo.attempts.get(key, 0) + 1  # a resumed run numbers on
+        last_error = "no attempt made"
+        for attempt in range(first, first + self.retry.max_attempts):
+            if attempt > first:
+                await asyncio.sleep(self.retry.delay(attempt - first, key))
+            answer, error, transient, usage, latency_ms = await self._call(
+                llm_messages, extra, schema)
+            payload = LLMCallRecorded(
+                request_key=key, role=self.role, purpose=purpose, model=self.spec.display(),
+                messages=messages, params=self.params, json_schema=schema, attempt=attempt,
+                answer=answer, error=error, prompt_tokens=usage[0], completion_tokens=usage[1],
+                latency_ms=latency_ms,
+            )
+            stored = (await self.ctx.emit(payload, cause=cause, key=f"{key}:{attempt}")).payload
+            if isinstance(stored, LLMCallRecorded):
+                payload = stored  # the log's version wins if another worker got there first
+            self.memo.note(payload)
+            if payload.error is None and payload.answer is not None:
+                return payload.answer
+            last_error = payload.error or "no answer"
+            log.warning("llm.attempt_failed", role=self.role, purpose=purpose, attempt=attempt,
+                        error=last_error, transient=transient)
+            if not transient:
+                raise LLMCallFailed(
+                    f"{self.role}/{purpose}: {self.spec.display()} failed: {last_error}")
+        raise LLMCallFailed(
+            f"{self.role}/{purpose}: {self.spec.display()} gave no usable answer after "
+            f"{self.retry.max_attempts} attempts; last error: {last_error}")
+
+    async def _call(
+        self, llm_messages: list[LLMMessage], extra: dict[str, Any], schema: dict[str, Any] | None,
+    ) -> tuple[str | None, str | None, bool, tuple[int, int], float]:
+        """One attempt: (answer, error, transient, (prompt, completion tokens), latency ms)."""
+        async with self._limit.get() or contextlib.nullcontext():
+            start = time.perf_counter()  # latency of the model, not of the queue before it
+            try:
+                result = await asyncio.wait_for(
+                    self.client.create(llm_messages, extra_create_args=extra),
+                    self.retry.timeout_s)
+            except Exception as exc:  # noqa: BLE001 - every failure is recorded, then classified
+                latency = round((time.perf_counter() - start) * 1000, 3)
+                return None, self._scrub(describe_error(exc)), is_transient(exc), (0, 0), latency
+            latency = round((time.perf_counter() - start) * 1000, 3)
+        usage = (result.usage.prompt_tokens or 0, result.usage.completion_tokens or 0)
+        content = result.content
+        if not isinstance(content, str):
+            return None, "answer is a function call, not text", True, usage, latency
+        problem = answer_problem(content, schema)
+        return content, problem, True, usage, latency
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+# ------------------------------------------------------------------ answers
+
+_FENCE = re.compile(r"^```[a-zA-Z]*\s*\n?(?P<body>.*?)\n?```$", re.S)
+_validators: dict[bytes, Any] = {}
+
+
+def parse_json_answer(text: str) -> Any:
+    """JSON from a model answer; a fenced ```json block is accepted. ValueError otherwise."""
+    stripped = text.strip()
+    fenced = _FENCE.match(stripped)
+    if fenced:
+        stripped = fenced.group("body").strip()
+    return json.loads(stripped)
+
+
+def answer_problem(answer: str, schema: dict[str, Any] | None) -> str | None:
+    """Why an answer cannot be used (None if it can): empty, malformed JSON, schema-invalid."""
+    if not answer.strip():
+        return "empty answer"
+    if schema is None:
+        return None
+    try:
+        value = parse_json_answer(answer)
+    except ValueError as exc:
+        return f"malformed JSON: {exc}"
+    key = canonical_json(schema)
+    validator = _validators.get(key)
+    if validator is None:
+        cls = jsonschema.validators.validator_for(schema)
+        validator = _validators[key] = cls(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+    return f"schema violation at {where}: {error.message[:200]}"
+
+
+# ----------------------------------------------------------------- messages
+
+
+def to_llm_messages(messages: Sequence[Mapping[str, Any]]) -> list[LLMMessage]:
+    """OpenAI-style dicts → AutoGen messages.
+
+    `content` is a string, or (user messages) a list of `{"type": "text", "text"}`,
+    `{"type": "image", "path"}` and `{"type": "image_url", "image_url": {"url"}}` parts.
+    """
+    if not messages:
+        raise ValueError("an LLM request needs at least one message")
+    result: list[LLMMessage] = []
+    for i, m in enumerate(messages):
+        role, content = m.get("role"), m.get("content")
+        if role == "system" and isinstance(content, str):
+            result.append(SystemMessage(content=content))
+        elif role == "assistant" and isinstance(content, str):
+            result.append(AssistantMessage(content=content, source="assistant"))
+        elif role == "user" and isinstance(content, str):
+            result.append(UserMessage(content=content, source="user"))
+        elif role == "user" and isinstance(content, list):
+            result.append(UserMessage(content=[_part(i, p) for p in content], source="user"))
+        else:
+            raise ValueError(f"message {i}: expected role system|user|assistant with text "
+                             f"content, got role {role!r}")
+    return result
+
+
+def _part(i: int, part: Any) -> str | Image:
+    kind = part.get("type") if isinstance(part, Mapping) else None
+    if kind == "text":
+        return str(part["text"])
+    if kind == "image":
+        return Image.from_file(Path(part["path"]))
+    if kind == "image_url":
+        return Image.from_uri(part["image_url"]["url"])
+    raise ValueError(f"message {i}: unsupported content part {part!r:.80}")
+
+
+# ------------------------------------------------------------------ factory
+
+
+class LLMFactory:
+    """`ctx.llm(role)` for a bus: one client per model spec per process, one memo per run."""
+
+    def __init__(
+        self,
+        default_spec: str,
+        role_models: Mapping[str, str] | None = None,
+        key_env: str = "OPENAI_API_KEY",
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        params: Mapping[str, Any] | None = None,
+        max_concurrency: int | None = None,
+        client_maker: Callable[[ModelSpec, str, float], ChatCompletionClient] | None = None,
+    ) -> None:
+        self.default = parse_model_spec(default_spec)
+        self.role_models = {role: parse_model_spec(s) for role, s in (role_models or {}).items()}
+        self.key_env = key_env
+        self.retry = retry
+        self.params = dict(DEFAULT_PARAMS if params is None else params)
+        self._make = client_maker or (lambda spec, env, timeout: make_client(
+            spec, env, timeout_s=timeout))
+        self._clients: dict[ModelSpec, ChatCompletionClient] = {}
+        self._memos: OrderedDict[str, AnswerMemo] = OrderedDict()
+        self._limit = _ConcurrencyLimit(max_concurrency)
+
+    def spec_for(self, role: str) -> ModelSpec:
+        return self.role_models.get(role, self.default)
+
+    def client(self, spec: ModelSpec) -> ChatCompletionClient:
+        client = self._clients.get(spec)
+        if client is None:
+            client = self._clients[spec] = self._make(spec, self.key_env, self.retry.timeout_s)
+        return client
+
+    def __call__(self, role: str, ctx: AgentContext) -> RecordedLLM:
+        return self.for_spec(self.spec_for(role), role, ctx)
+
+    def for_spec(self, spec: str | ModelSpec, role: str, ctx: AgentContext) -> RecordedLLM:
+        """A recorded LLM on any model (e.g. an `--eval-model`) sharing clients and memos."""
+        ms = spec if isinstance(spec, ModelSpec) else parse_model_spec(spec)
+        memo = self._memo(ctx.run_id)
+        return RecordedLLM(self.client(ms), ctx, role, ms, self.params, retry=self.retry,
+                           memo=memo, limit=self._limit,
+                           secrets=[os.environ.get(self.key_env, "")])
+
+    def _memo(self, run_id: str) -> AnswerMemo:
+        """The run's memo; a long-lived daemon keeps only the most recent runs'."""
+        memo = self._memos.get(run_id)
+        if memo is None:
+            memo = self._memos[run_id] = AnswerMemo()
+            while len(self._memos) > _MAX_MEMOS:
+                self._memos.popitem(last=False)
+        else:
+            self._memos.move_to_end(run_id)
+        return memo
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.close()
+        self._clients.clear()
+
+
+def make_llm_factory(
+    default_spec: str,
+    role_models: Mapping[str, str] | None = None,
+    key_env: str = "OPENAI_API_KEY",
+    *,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    params: Mapping[str, Any] | None = None,
+    max_concurrency: int | None = None,
+) -> LLMFactory:
+    """Specs are checked now (`ValueError` for a bad one); clients are made on first use."""
+    return LLMFactory(default_spec, role_models, key_env, retry=retry, params=params,
+                      max_concurrency=max_concurrency)

@@ -1,0 +1,1 @@
+"""LLM backends: OpenAI-compatible, the embedded local model, and a scripted client for tests."""

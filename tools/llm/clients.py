@@ -1,0 +1,188 @@
+"""Model specs and the AutoGen `ChatCompletionClient` each one selects.
+
+    openai:MODEL[@BASE_URL]   any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp)
+    local:NAME                the embedded GGUF model (`tools.llm.local`)
+    scripted:NAME             a registered scripted responder, or `scripted:pkg.module:attr`
+
+Structured output, the one convention every client honours:
+
+    await client.create(messages, extra_create_args={"response_format": {
+        "type": "json_schema", "json_schema": {"name": purpose, "schema": schema}}})
+
+`OpenAIChatCompletionClient` passes a dict `response_format` through to the
+server unchanged (only a pydantic class switches it to the beta parse API).
+
+Errors: `is_transient` says whether an exception is worth a retry (timeouts,
+429, 5xx, connection errors), for any client here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import msgspec
+import structlog
+
+if TYPE_CHECKING:
+    from autogen_core.models import ChatCompletionClient
+
+log = structlog.get_logger(__name__)
+
+VALID_FORMS = "openai:MODEL[@BASE_URL], local:NAME or scripted:NAME"
+PLACEHOLDER_KEY = "not-needed"  # servers on our own machine rarely check keys
+DEFAULT_TIMEOUT_S = 600.0
+
+_URL_AT = re.compile(r"@(?=https?://)")
+_NAME = re.compile(r"^[A-Za-z0-9][\w.\-/:]*$")
+
+
+class ModelSpec(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str  # openai | local | scripted
+    name: str
+    base_url: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """What the model is, without where it is served: part of every request key."""
+        return f"{self.kind}:{self.name}"
+
+    def display(self) -> str:
+        """The spec as written, with any user:password in the URL removed (safe to log)."""
+        if not self.base_url:
+            return self.identity
+        parts = urlsplit(self.base_url)
+        netloc = parts.netloc.rsplit("@", 1)[-1]
+        return f"{self.identity}@{urlunsplit(parts._replace(netloc=netloc))}"
+
+
+def _bad(spec: str, why: str) -> ValueError:
+    return ValueError(f"unknown model spec {spec!r}: {why}; expected {VALID_FORMS}")
+
+
+def parse_model_spec(spec: str) -> ModelSpec:
+    """Parse `kind:name[@url]`; `ValueError` (one line, listing the valid forms) otherwise."""
+    if not isinstance(spec, str) or ":" not in spec:
+        raise _bad(str(spec), "no kind prefix")
+    kind, _, rest = spec.strip().partition(":")
+    if kind == "openai":
+        model, url = (_URL_AT.split(rest, maxsplit=1) + [""])[:2]
+        if not _NAME.match(model) or (url and (not urlsplit(url).hostname or " " in url)):
+            raise _bad(spec, "expected openai:MODEL or openai:MODEL@http(s)://HOST[:PORT]/v1")
+        return ModelSpec(kind="openai", name=model, base_url=url or None)
+    if kind in ("local", "scripted"):
+        if not _NAME.match(rest):
+            raise _bad(spec, f"{kind} needs a NAME")
+        if kind == "local":
+            _check_local_name(spec, rest)
+        return ModelSpec(kind=kind, name=rest)
+    raise _bad(spec, f"unknown kind {kind!r}")
+
+
+def _check_local_name(spec: str, name: str) -> None:
+    try:
+        from tools.llm.local import LOCAL_MODELS
+    except ImportError:
+        return  # the local backend is not installed; make_client reports it
+    if name not in LOCAL_MODELS:
+        raise _bad(spec, f"no local model {name!r} (known: {', '.join(sorted(LOCAL_MODELS))})")
+
+
+def make_client(
+    spec: str | ModelSpec, key_env: str = "OPENAI_API_KEY", *, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> ChatCompletionClient:
+    """A client for `spec`. The API key is read from the variable named `key_env`, never logged."""
+    ms = spec if isinstance(spec, ModelSpec) else parse_model_spec(spec)
+    if ms.kind == "openai":
+        return _openai_client(ms, key_env, timeout_s)
+    if ms.kind == "local":
+        try:
+            from tools.llm.local import make_local_client
+        except ImportError as exc:
+            raise ValueError(f"local models are unavailable here ({exc})") from None
+        return make_local_client(ms.name)
+    from tools.llm.scripted import scripted_client
+
+    return scripted_client(ms.name)
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# Used when AutoGen does not know the model name (any self-hosted model).
+_GENERIC_MODEL_INFO: dict[str, Any] = {
+    "vision": True, "function_calling": False, "json_output": True,
+    "structured_output": True, "family": "unknown", "multiple_system_messages": True,
+}
+
+
+def _openai_client(ms: ModelSpec, key_env: str, timeout_s: float) -> ChatCompletionClient:
+    from autogen_ext.models.openai import OpenAIChatCompletionClient
+
+    key = os.environ.get(key_env) or None
+    if key is None:
+        if ms.base_url is None:
+            raise ValueError(f"{ms.display()} needs an API key: set the environment variable {key_env}")
+        if not _is_loopback(ms.base_url):
+            log.warning("llm.no_api_key", model=ms.display(), key_env=key_env)
+        key = PLACEHOLDER_KEY
+    # Our RecordedLLM retries (and records every attempt): the SDK must not retry silently.
+    config: dict[str, Any] = {"model": ms.name, "api_key": key, "max_retries": 0,
+                              "timeout": timeout_s}
+    if ms.base_url:
+        config["base_url"] = ms.base_url
+    try:
+        return OpenAIChatCompletionClient(**config)
+    except ValueError:  # "model_info is required when model name is not a valid OpenAI model"
+        return OpenAIChatCompletionClient(**config, model_info=_GENERIC_MODEL_INFO)
+
+
+# ---------------------------------------------------------------- errors
+
+
+class TransientLLMError(Exception):
+    """A failure worth retrying (rate limit, server error, timeout); `status` if HTTP."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _status(exc: BaseException) -> int | None:
+    status = getattr(exc, "status_code", None)
+    if status is None:
+        status = getattr(exc, "status", None)
+    return status if isinstance(status, int) else None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Timeouts, connection errors, 408/409/429 and 5xx: a later attempt may succeed."""
+    if isinstance(exc, TransientLLMError | TimeoutError | asyncio.TimeoutError | ConnectionError):
+        return True
+    try:
+        import openai
+    except ImportError:  # pragma: no cover - openai is a core dependency
+        openai = None  # type: ignore[assignment]
+    if openai is not None and isinstance(exc, openai.APIConnectionError | openai.APITimeoutError):
+        return True
+    status = _status(exc)
+    return status is not None and (status in (408, 409, 429) or status >= 500)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for the log: type, HTTP status if any, message (no headers, no keys)."""
+    status = _status(exc)
+    text = " ".join(str(exc).split())[:300]
+    head = type(exc).__name__ + (f" {status}" if status is not None else "")
+    return f"{head}: {text}" if text else head
