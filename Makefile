@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed-base
 
 .PHONY: setup test demo lint perf clean
 
-setup: $(STAMP)
+setup: system-packages $(STAMP)
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
