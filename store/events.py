@@ -161,6 +161,7 @@ class TransformationPlan(msgspec.Struct, frozen=True, kw_only=True):
     subtask: str
     dataset_id: str
     instructions: str  # how a source item becomes a benchmark item
+    question_template: str = ""  # the instruction shown to the evaluated model with each item
     input_fields: list[str] = []
     target_field: str = ""
     answer_format: str = "short_answer"

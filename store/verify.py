@@ -1,0 +1,150 @@
+"""Tamper evidence: recompute a run's hash chain from the stored bytes.
+
+Each stored event carries `seq`, `prev_hash` and `hash = sha256(prev_hash ||
+canonical bytes)` (see `store.events.chain_hash`). Walking the stored events in
+storage order, the first place where the chain does not hold is classified:
+
+- undecodable: the stored bytes are not an envelope;
+- inserted:    dropping this event makes the chain continue (its neighbours link
+               to each other), or it repeats a seq already seen;
+- deleted:     a seq is missing and appears nowhere later;
+- reordered:   a seq is missing here but stored later;
+- modified:    the event no longer matches its own hash, or its successor
+               committed to a different hash (content edited and re-hashed).
+
+Deleting the last events of a run leaves a shorter but valid chain; only an
+anchor kept elsewhere (a published head hash) can reveal that.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from store.events import GENESIS_HASH, Envelope, chain_hash, decode
+from store.log import EventLog, UnknownRun
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str  # modified | deleted | inserted | reordered | undecodable
+    seq: int  # log position where the chain breaks (for deleted: the first missing seq)
+    event_id: str | None  # when the event is known and decodable
+    detail: str
+
+
+class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
+    run_id: str
+    ok: bool
+    events: int  # stored events checked
+    last_seq: int  # seq of the last event of the intact chain (prefix, when broken)
+    head_hash: str  # hash of that event: publish it to detect a truncation later
+    problem: Problem | None = None
+
+    def summary(self) -> str:
+        if self.problem is None:
+            return f"run {self.run_id}: {self.events} events, hash chain intact (head {self.head_hash[:16]})"
+        p = self.problem
+        who = f"event seq {p.seq}" + (f" ({p.event_id})" if p.event_id else "")
+        return f"run {self.run_id}: {who} {p.kind}: {p.detail}"
+
+
+async def verify_run(log: EventLog, run_id: str) -> VerifyReport:
+    """Check `run_id`'s stored chain; `UnknownRun` if the log holds none of its events."""
+    raw = await log.read_raw(run_id)
+    if not raw:
+        raise UnknownRun(run_id)
+    return check_chain(run_id, raw)
+
+
+def check_chain(run_id: str, raw: list[tuple[int, bytes]]) -> VerifyReport:
+    """Verify stored `(seq, bytes)` rows in storage order."""
+    envs: list[Envelope | None] = []
+    for _, data in raw:
+        try:
+            envs.append(decode(data))
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            envs.append(None)
+    expected, prev_hash = 1, GENESIS_HASH
+    for i, env in enumerate(envs):
+        if env is not None and _links(env, expected, prev_hash) and _sealed(env):
+            expected, prev_hash = expected + 1, env.hash
+            continue
+        problem = _classify(raw, envs, i, expected, prev_hash)
+        return VerifyReport(
+            run_id=run_id, ok=False, events=len(raw), last_seq=expected - 1,
+            head_hash=prev_hash, problem=problem,
+        )
+    return VerifyReport(
+        run_id=run_id, ok=True, events=len(raw), last_seq=expected - 1, head_hash=prev_hash
+    )
+
+
+def _links(env: Envelope, expected: int, prev_hash: str) -> bool:
+    return env.seq == expected and env.prev_hash == prev_hash
+
+
+def _sealed(env: Envelope) -> bool:
+    return env.hash == chain_hash(env, env.prev_hash)
+
+
+def _classify(
+    raw: list[tuple[int, bytes]],
+    envs: list[Envelope | None],
+    i: int,
+    expected: int,
+    prev_hash: str,
+) -> Problem:
+    """Name what broke the chain at storage position `i` (all before it are intact)."""
+    env = envs[i]
+    nxt = envs[i + 1] if i + 1 < len(envs) else None
+    if env is None:
+        return Problem(
+            kind="undecodable", seq=raw[i][0], event_id=None,
+            detail="stored bytes are not a valid event envelope",
+        )  # fmt: skip
+    stored_seqs = [e.seq for e in envs if e is not None]
+    if env.seq > expected and stored_seqs.count(env.seq) == 1 and expected in stored_seqs[i:]:
+        return Problem(
+            kind="reordered", seq=expected, event_id=env.event_id,
+            detail=f"event seq {env.seq} is stored where seq {expected} belongs, "
+            f"seq {expected} comes later",
+        )  # fmt: skip
+    if nxt is not None and _links(nxt, expected, prev_hash) and _sealed(nxt):
+        return Problem(
+            kind="inserted", seq=raw[i][0], event_id=env.event_id,
+            detail=f"not part of the chain: seq {expected - 1} links directly to the next event",
+        )  # fmt: skip
+    before = envs[i - 1] if i > 0 else None
+    if before is not None and _links(env, before.seq, before.prev_hash) and _sealed(env):
+        # A well-forged event slipped in before this one: this event still chains
+        # to the event before the intruder.
+        return Problem(
+            kind="inserted", seq=raw[i - 1][0], event_id=before.event_id,
+            detail=f"not part of the chain: seq {env.seq} ({env.event_id}) links past it",
+        )  # fmt: skip
+    if env.seq < expected:
+        return Problem(
+            kind="inserted", seq=raw[i][0], event_id=env.event_id,
+            detail=f"repeats seq {env.seq} after seq {expected - 1}",
+        )  # fmt: skip
+    if env.seq > expected:
+        missing = env.seq - expected
+        return Problem(
+            kind="deleted", seq=expected, event_id=None,
+            detail=f"{missing} event(s) missing before seq {env.seq} ({env.event_id})",
+        )  # fmt: skip
+    if not _sealed(env):
+        return Problem(
+            kind="modified", seq=env.seq, event_id=env.event_id,
+            detail="stored content does not match its hash",
+        )  # fmt: skip
+    # Sealed and at the right seq, but not chained to its predecessor: the
+    # predecessor was edited and re-hashed (this event committed to its old hash).
+    if before is not None:
+        return Problem(
+            kind="modified", seq=before.seq, event_id=before.event_id,
+            detail=f"its hash is not the one seq {env.seq} was chained to (re-hashed after an edit)",
+        )  # fmt: skip
+    return Problem(
+        kind="modified", seq=env.seq, event_id=env.event_id,
+        detail="the first event is not chained to the genesis hash",
+    )  # fmt: skip
