@@ -1,0 +1,1 @@
+"""Procedural generators, correct by construction (BenchAgents)."""
