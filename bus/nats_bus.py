@@ -1,0 +1,318 @@
+"""The NATS bus: each agent role is a durable JetStream consumer shared by its workers.
+
+The log is the JetStream log (`store.jetstream_log`): appending an event
+publishes it on `bench.<run_id>.<EventType>`, so emitting = appending and the
+stream does the delivering. For each role this process serves, the bus binds to
+the durable pull consumer `role-<role>`, filtered on `bench.*.<Type>` for every
+type the role handles (deliver policy "all": events submitted before any worker
+started are not lost). A durable pull consumer is JetStream's queue group:
+every worker of the role, in any process, fetches from the same consumer and
+each message goes to one of them.
+
+A message is acked only after the handler returned, i.e. after every event it
+emitted was appended. While a handler runs, the bus sends "in progress" every
+`ack_wait_s / 3` so a slow LLM call does not trigger a redelivery; a worker
+killed mid-handler stops sending them and the message is redelivered after
+`ack_wait_s`. A handler error is recorded as `RunFailed` (bus/dispatch.py) and
+the message acked; if even that cannot be stored the message is nak'ed for a
+later retry.
+
+`resume()` (bus/base.py) handles the unreacted events of unfinished runs
+directly in this process, without waiting `ack_wait_s` for JetStream to
+redeliver what a dead worker held. It cannot tell a dead worker's event from
+one a live worker is still handling, so such an event may be handled twice:
+dedup keeps the log exact, but work (e.g. an LLM call not yet recorded) may be
+paid twice. `benchagent agent` resumes once, at start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+
+import msgspec
+import nats.errors
+import nats.js.errors
+import structlog
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from agents.base import Agent
+from bus.base import TERMINAL_TYPES, wait_for_event
+from bus.context import BusContext, HistoryCache, LlmFactory
+from bus.dispatch import handle_event
+from bus.messages import type_filter
+from bus.nats_connect import connect_nats
+from bus.pending import unfinished_runs, unreacted
+from store.events import Envelope, decode
+from store.log import EventLog, StoreUnavailable
+
+log = structlog.get_logger("bus.nats")
+
+DEFAULT_STREAM = "BENCH"
+_FETCH_TIMEOUT_S = 2.0
+_NAK_DELAY_S = 2.0
+
+
+def consumer_name(role: str) -> str:
+    return f"role-{role}"
+
+
+class NatsBus:
+    """`Bus` over NATS JetStream: `NatsBus(url, agents, llm_factory, roles=...)`.
+
+    `roles` selects which of `agents` this process serves (default: all of them);
+    `workers` is how many events each role handles at once in this process.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        agents: Sequence[Agent],
+        llm_factory: LlmFactory | None = None,
+        *,
+        roles: Iterable[str] | None = None,
+        workers: int = 1,
+        ack_wait_s: float = 30.0,
+        stream: str = DEFAULT_STREAM,
+        connect_timeout_s: float = 5.0,
+        stop_grace_s: float = 30.0,
+        log: EventLog | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.url = url
+        self._agents = {a.role: a for a in agents}
+        self.roles = tuple(roles) if roles is not None else tuple(self._agents)
+        unknown = [r for r in self.roles if r not in self._agents]
+        if unknown:
+            raise ValueError(f"no agent for role(s): {', '.join(unknown)}")
+        self._roles_by_type: dict[str, list[str]] = {}
+        for role in self.roles:
+            for type_ in self._agents[role].handles:
+                self._roles_by_type.setdefault(type_, []).append(role)
+        self._llm_factory = llm_factory
+        self.workers = workers
+        self.ack_wait_s = ack_wait_s
+        self.stream = stream
+        self._connect_timeout_s = connect_timeout_s
+        self._stop_grace_s = stop_grace_s
+        self._given_log = log
+        self.log: EventLog | None = None
+        self._nc: NATS | None = None
+        self._histories: HistoryCache | None = None
+        self._contexts: OrderedDict[tuple[str, str], BusContext] = OrderedDict()
+        self._pullers: list[asyncio.Task[None]] = []
+        self._handlers: set[asyncio.Task[None]] = set()
+        self._closing = False
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._nc is not None:
+            raise RuntimeError("bus already started")
+        self._nc = await connect_nats(self.url, timeout_s=self._connect_timeout_s,
+                                      name=f"benchagent {','.join(self.roles)}")
+        try:
+            if self._given_log is not None:
+                self.log = self._given_log
+            else:  # the log shares this connection (and its endless reconnects)
+                from store.jetstream_log import JetStreamEventLog
+
+                self.log = await JetStreamEventLog.attach(self._nc, self.stream)
+            self._histories = HistoryCache(self.log)
+            js = self._nc.jetstream()
+            for role in self.roles:
+                subjects = sorted(type_filter(t) for t in self._agents[role].handles)
+                if not subjects:  # no filter would mean every subject
+                    continue
+                await self._ensure_consumer(js, role, subjects)
+                sub = await js.pull_subscribe_bind(durable=consumer_name(role), stream=self.stream)
+                self._pullers.append(asyncio.create_task(self._pull(role, sub)))
+        except BaseException:
+            await self._close_connections()
+            raise
+        log.info("nats_bus_started", url=self.url, roles=list(self.roles), workers=self.workers)
+
+    async def _ensure_consumer(self, js: JetStreamContext, role: str, subjects: list[str]) -> None:
+        """Create the role's durable consumer, or update its filters and ack wait."""
+        try:
+            await js.add_consumer(self.stream, ConsumerConfig(
+                durable_name=consumer_name(role),
+                filter_subjects=subjects,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_policy=AckPolicy.EXPLICIT,
+                ack_wait=self.ack_wait_s,
+                max_deliver=-1,
+            ))
+        except nats.js.errors.APIError as exc:
+            raise StoreUnavailable(
+                f"cannot set up the {role} consumer on stream {self.stream} at {self.url}: "
+                f"{exc.description}"
+            ) from None
+
+    async def stop(self) -> None:
+        """Stop fetching; handlers in flight get `stop_grace_s` to finish and ack."""
+        if self._nc is None:
+            return
+        self._closing = True
+        for task in self._pullers:
+            task.cancel()
+        await asyncio.gather(*self._pullers, return_exceptions=True)
+        self._pullers.clear()
+        if self._handlers:
+            _, late = await asyncio.wait(set(self._handlers), timeout=self._stop_grace_s)
+            for task in late:  # unacked: JetStream redelivers them to another worker
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        await self._close_connections()
+        log.info("nats_bus_stopped", roles=list(self.roles))
+
+    async def _close_connections(self) -> None:
+        if self._nc is not None:
+            try:
+                await self._nc.close()
+            finally:
+                self._nc = None
+        if self.log is not None and self._given_log is None:
+            await self.log.close()
+        self.log = None
+
+    # -- the Bus contract ----------------------------------------------------
+
+    async def submit(self, envelope: Envelope) -> Envelope:
+        (stored,) = await self._require_log().append([envelope])
+        return stored
+
+    async def wait_for(
+        self,
+        run_id: str,
+        types: Iterable[str] = TERMINAL_TYPES,
+        timeout: float | None = None,
+    ) -> Envelope:
+        return await wait_for_event(self._require_log(), run_id, types, timeout)
+
+    async def resume(self, run_id: str | None = None) -> int:
+        assert self._histories is not None
+        runs = await unfinished_runs(self._require_log(), self._histories, run_id)
+        limits = {role: asyncio.Semaphore(self.workers) for role in self.roles}
+        count = 0
+        for events in runs:
+            for role, env in unreacted(events, self._roles_by_type):
+                self._track(asyncio.create_task(self._redeliver(role, env, limits[role])))
+                count += 1
+        if count:
+            log.info("resumed", runs=len(runs), deliveries=count, roles=list(self.roles))
+        return count
+
+    # -- delivery ------------------------------------------------------------
+
+    async def _pull(self, role: str, sub: object) -> None:
+        """Fetch as many messages as there are free handler slots; one task each."""
+        free = self.workers
+        slot_freed = asyncio.Event()
+
+        def release(_: asyncio.Task[None]) -> None:
+            nonlocal free
+            free += 1
+            slot_freed.set()
+
+        while not self._closing:
+            if free == 0:
+                slot_freed.clear()
+                await slot_freed.wait()
+                continue
+            try:
+                msgs = await sub.fetch(free, timeout=_FETCH_TIMEOUT_S)  # type: ignore[attr-defined]
+            except nats.errors.TimeoutError:
+                continue
+            except Exception as exc:  # reconnecting, server restarting...: keep pulling
+                log.warning("fetch_failed", role=role, error=f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(0.5)
+                continue
+            for msg in msgs:
+                free -= 1
+                task = asyncio.create_task(self._consume(role, msg))
+                task.add_done_callback(release)
+                self._track(task)
+
+    async def _consume(self, role: str, msg: Msg) -> None:
+        try:
+            env = decode(msg.data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            log.error("undecodable_message", role=role, subject=msg.subject, error=str(exc))
+            await msg.term()  # redelivering it would never help
+            return
+        try:
+            await self._handle_keeping_alive(role, env, msg)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the failure could not even be recorded: retry later
+            log.error("delivery_failed", run_id=env.run_id, role=role, event_type=env.type,
+                      seq=env.seq, error=str(exc))
+            await _quietly(msg.nak(delay=_NAK_DELAY_S))
+            return
+        await _quietly(msg.ack())
+
+    async def _handle_keeping_alive(self, role: str, env: Envelope, msg: Msg) -> None:
+        ctx = self._context(env.run_id, role)
+        handling = asyncio.ensure_future(handle_event(self._agents[role], env, ctx))
+        try:
+            while True:
+                done, _ = await asyncio.wait({handling}, timeout=self.ack_wait_s / 3)
+                if done:
+                    break
+                await _quietly(msg.in_progress())
+        except asyncio.CancelledError:
+            handling.cancel()
+            raise
+        handling.result()
+
+    async def _redeliver(self, role: str, env: Envelope, limit: asyncio.Semaphore) -> None:
+        async with limit:
+            if self._closing:
+                return
+            try:
+                await handle_event(self._agents[role], env, self._context(env.run_id, role))
+            except Exception as exc:
+                log.error("resume_delivery_failed", run_id=env.run_id, role=role,
+                          event_type=env.type, error=str(exc))
+
+    def _context(self, run_id: str, role: str) -> BusContext:
+        key = (run_id, role)
+        ctx = self._contexts.get(key)
+        if ctx is None:
+            assert self._histories is not None
+            history = self._histories.get(run_id)
+            ctx = self._contexts[key] = BusContext(
+                run_id, role, self._require_log(), history, _stream_delivers, self._llm_factory,
+                skip_known=False,
+            )
+            while len(self._contexts) > 64 * max(1, len(self.roles)):
+                self._contexts.popitem(last=False)
+        else:
+            self._contexts.move_to_end(key)
+        return ctx
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
+
+    def _require_log(self) -> EventLog:
+        if self.log is None:
+            raise RuntimeError("bus not started: call start() first")
+        return self.log
+
+
+async def _stream_delivers(envs: Sequence[Envelope]) -> None:
+    """Appending to the JetStream log already published the events on their subjects."""
+
+
+async def _quietly(ack: object) -> None:
+    try:
+        await ack  # type: ignore[misc]
+    except (TimeoutError, nats.errors.Error) as exc:
+        log.warning("ack_signal_failed", error=type(exc).__name__)

@@ -1,0 +1,62 @@
+"""Which events still wait for a reaction: what `resume` re-delivers.
+
+A role has reacted to an event when the log holds an event emitted by that
+role (`agent == role`) whose `causation_id` is the event's id. Re-delivering an
+event that got a reaction would be harmless (dedup) but wasteful; one that got
+none may have been lost with a crashed process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import structlog
+
+from bus.base import TERMINAL_TYPES
+from bus.context import HistoryCache
+from store.events import Envelope
+from store.log import EventLog, LogError
+
+log = structlog.get_logger("bus")
+
+
+def is_finished(events: Sequence[Envelope]) -> bool:
+    """A run is finished once it holds a `RunCompleted` or `RunFailed`."""
+    return any(e.type in TERMINAL_TYPES for e in events)
+
+
+def unreacted(
+    events: Sequence[Envelope], roles_by_type: Mapping[str, Sequence[str]]
+) -> list[tuple[str, Envelope]]:
+    """(role, event) pairs, in log order, where `role` handles the event but never reacted."""
+    reacted = {(e.causation_id, e.agent) for e in events if e.causation_id is not None}
+    return [
+        (role, e)
+        for e in events
+        for role in roles_by_type.get(e.type, ())
+        if (e.event_id, role) not in reacted
+    ]
+
+
+async def unfinished_runs(
+    event_log: EventLog, histories: HistoryCache, run_id: str | None
+) -> list[list[Envelope]]:
+    """The events of each unfinished run: `run_id`'s alone, or every run in the log.
+
+    A named run that cannot be read raises; when scanning every run, one that
+    cannot be read (e.g. a corrupt event) is logged and skipped, so that one bad
+    run does not stop a worker from serving the others.
+    """
+    if run_id is not None:
+        events = list(await histories.get(run_id).refresh())
+        return [] if is_finished(events) else [events]
+    found = []
+    for rid in await event_log.runs():
+        try:
+            events = list(await histories.get(rid).refresh())
+        except LogError as exc:
+            log.error("resume_skipped_run", run_id=rid, error=str(exc))
+            continue
+        if not is_finished(events):
+            found.append(events)
+    return found
