@@ -7,7 +7,8 @@ check must pass) until the time budget is spent; prints instances/s against
 the issue's target. `--render` adds rendering (with media files) to the loop.
 The machine is shared, so next to wall-clock instances/s it also prints
 instances per CPU-second (this process plus its children, e.g. the test
-subprocesses of code_debugging): what one free core would do.
+worker subprocess of code_debugging, which is ended after the loop so its CPU
+time counts): what one free core would do.
 speech_dialogue also prints seconds of audio per wall-clock second (its target),
 which needs rendering, so it is always rendered.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tools.generators.code_runner import close_workers  # noqa: E402
 from tools.generators.registry import (  # noqa: E402
     GENERATORS,
     GeneratorUnavailable,
@@ -54,6 +56,7 @@ def bench(name: str, seconds: float, render: bool) -> None:
     render = render or name == "speech_dialogue"
     n, audio_s = 0, 0.0
     with tempfile.TemporaryDirectory() as tmp:
+        close_workers()  # RUSAGE_CHILDREN counts only children that have ended
         start, cpu0 = time.perf_counter(), _cpu()
         while time.perf_counter() - start < seconds or n < 3:
             instance = gen.sample(n)
@@ -64,7 +67,9 @@ def bench(name: str, seconds: float, render: bool) -> None:
                 item = gen.render(instance, Path(tmp))
                 audio_s += float(item.metadata.get("duration_s", 0.0))
             n += 1
-        wall, cpu = time.perf_counter() - start, _cpu() - cpu0
+        wall = time.perf_counter() - start
+        close_workers()
+        cpu = _cpu() - cpu0
     what = "sample+verify" + ("+render" if render else "")
     line = (f"{name:16s} {n:6d} in {wall:5.2f} s = {n / wall:8.1f}/s wall, "
             f"{n / cpu:8.1f}/s per CPU-s ({what})")

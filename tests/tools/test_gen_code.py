@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from tools.generators.code_mutations import (
     enumerate_mutations,
     normalize,
 )
-from tools.generators.code_runner import passes, run_programs
+from tools.generators.code_runner import RunnerError, close_workers, passes, run_programs
 
 GEN = CodeDebuggingGenerator()
 
@@ -75,6 +76,64 @@ def test_runner_reports_values_exceptions_and_stops_runaway_code() -> None:
     assert [o.text() for o in results[1]] == ["raises ZeroDivisionError"] * 2
     for runaway in results[2:]:
         assert runaway[0].status == "unstable" and runaway[1].status == "skipped"
+
+
+_PID = "def f():\n    import posix\n    return posix.getpid()\n"
+
+
+def _worker_pid() -> int:
+    ((outcome,),) = run_programs([_PID], "f", [[]])
+    assert outcome.status == "ok"
+    return outcome.value
+
+
+def test_the_test_subprocess_is_a_separate_process_reused_across_requests() -> None:
+    pid = _worker_pid()
+    assert pid != os.getpid()
+    assert _worker_pid() == pid
+    # What programs print or read never reaches the protocol: stdin/stdout are /dev/null.
+    chatty = "def f(x):\n    print('noise' * 1000)\n    return input()\n"
+    ((outcome,),) = run_programs([chatty], "f", [[1]])
+    assert outcome.text() == "raises EOFError"
+    assert _worker_pid() == pid
+
+
+def test_a_program_that_changes_the_worker_leaves_the_next_request_a_fresh_one() -> None:
+    pid = _worker_pid()
+    patch = "import builtins\nbuiltins.len = lambda x: 7\ndef f():\n    return len([])\n"
+    clean = "def f():\n    return len([])\n"
+    # Its own request sees the change, as a fresh process would...
+    assert [o[0].value for o in run_programs([patch, clean], "f", [[]])] == [7, 7]
+    # ...the next one runs in a new worker where len is len again.
+    assert _worker_pid() != pid
+    assert run_programs([clean], "f", [[]])[0][0].value == 0
+
+
+def test_a_request_over_its_timeout_or_a_crash_kills_the_worker_and_the_next_one_works() -> None:
+    pid = _worker_pid()
+    # One C-level call: neither the line budget nor the alarm can stop it, the timeout does.
+    slow = "def f():\n    return sum(range(10 ** 10))\n"
+    with pytest.raises(RunnerError, match="exceeded 0.5 s"):
+        run_programs([slow], "f", [[]], timeout=0.5)
+    assert not Path(f"/proc/{pid}").exists()  # killed and reaped
+    pid = _worker_pid()
+    crash = "def f():\n    import posix\n    posix._exit(3)\n"
+    with pytest.raises(RunnerError, match="exited 3"):
+        run_programs([crash], "f", [[]])
+    assert not Path(f"/proc/{pid}").exists()
+    assert run_programs(["def f(x):\n    return x + 1\n"], "f", [[1]])[0][0].value == 2
+
+
+def test_a_reused_worker_gives_what_a_fresh_one_gives() -> None:
+    entry = CATALOGUE[0]
+    original = normalize(entry.source)
+    programs = [original] + [apply_mutation(original, m) for m in enumerate_mutations(original)]
+    calls = [list(args) for args, _ in entry.tests] + [list(a) for a in entry.probes]
+    close_workers()
+    fresh = run_programs(programs, entry.name, calls)
+    for other in CATALOGUE[1:]:
+        run_programs([normalize(other.source)], other.name, [list(a) for a, _ in other.tests])
+    assert run_programs(programs, entry.name, calls) == fresh
 
 
 # -- generation ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 
 from tools.cards import DatasetCard, parse_card
 from tools.generators import registry
-from tools.generators.base import Instance, RenderedItem
+from tools.generators.base import Instance, ParamError, RenderedItem
 from tools.generators.registry import (
     GENERATORS,
     GeneratorUnavailable,
@@ -81,3 +81,14 @@ def test_the_contract_agents_rely_on(name: str, tmp_path: Path) -> None:
     again = gen.sample(int(meta["seed"]), meta["params"])
     assert msgspec.json.encode(again) == msgspec.json.encode(inst)
     assert gen.score(inst, item.target).correct
+
+
+@pytest.mark.parametrize("name", sorted(GENERATORS))
+def test_every_generator_refuses_an_unknown_render_mode_the_same_way(
+    name: str, tmp_path: Path
+) -> None:
+    gen = get_generator(name)
+    inst = gen.sample(0)
+    with pytest.raises(ParamError, match=r"render mode 'poster' is not one of default, "):
+        gen.render(inst, tmp_path, "poster")
+    assert list(tmp_path.iterdir()) == []

@@ -48,7 +48,9 @@ from tools.generators.calendar_solver import (
     solve,
 )
 from tools.generators.card_format import field, generator_card
+from tools.generators.check_results import all_failed, complexity_check, failing
 from tools.generators.param_sampling import instance_rng, params_rng, redraw, resolve_params
+from tools.generators.rendering import check_mode, instance_metadata
 
 GRID = 15  # minutes: availability blocks start and end on this grid
 _MODES = ("default", "text")
@@ -172,8 +174,7 @@ class CalendarGenerator:
 
     def card(self) -> dict[str, Any]:
         return generator_card(
-            name=self.name,
-            version=self.version,
+            self,
             title="BA-Calendar: calendar scheduling (procedural)",
             modalities=["text"],
             inputs=["text"],
@@ -211,7 +212,6 @@ class CalendarGenerator:
                 "Each record has a textual scheduling request (input) and a short slot answer "
                 "(target); metadata holds the parameters, constraints and complexity."
             ),
-            params=self.params,
         )
 
     # -- sampling -----------------------------------------------------------------------------
@@ -416,9 +416,7 @@ class CalendarGenerator:
         try:
             problem = _problem(instance.content)
         except msgspec.ValidationError as exc:
-            bad = f"content is not a calendar problem: {exc}"
-            return [CheckResult(check=name, passed=False, reason=bad)
-                    for name in ("consistency", "feasibility", "complexity")]
+            return all_failed(f"content is not a calendar problem: {exc}")
         solution = solve(problem)
         return [
             self._check_consistency(instance.params, problem),
@@ -428,10 +426,7 @@ class CalendarGenerator:
 
     def _check_consistency(self, p: dict[str, Any], problem: CalendarProblem) -> CheckResult:
         """The schedule and constraints are exactly what the parameters say."""
-
-        def fail(reason: str) -> CheckResult:
-            return CheckResult(check="consistency", passed=False, reason=reason)
-
+        fail = failing("consistency")
         try:
             expected = _constraints(p)
             day_start, day_end = parse_hhmm(p["earliest_start"]), parse_hhmm(p["latest_end"])
@@ -492,11 +487,8 @@ class CalendarGenerator:
                            reason=f"{solution.feasible_slots} feasible slots; answer {solved!r}")
 
     def _check_complexity(self, instance: Instance, complexity: float) -> CheckResult:
-        ok = 0.0 <= instance.complexity <= 1.0 and abs(instance.complexity - complexity) < 1e-9
-        return CheckResult(
-            check="complexity", passed=ok,
-            reason=f"stored {instance.complexity:.6f}, recomputed {complexity:.6f} "
-                   "(1 - feasible slots / slots with any participant available)")
+        return complexity_check(instance.complexity, complexity,
+                                "1 - feasible slots / slots with any participant available")
 
     # -- scoring ------------------------------------------------------------------------------
 
@@ -532,20 +524,12 @@ class CalendarGenerator:
     # -- rendering ----------------------------------------------------------------------------
 
     def render(self, instance: Instance, workspace: Path, mode: str = "default") -> RenderedItem:
-        if mode not in _MODES:
-            raise ParamError(f"render mode {mode!r} is not one of {', '.join(_MODES)}")
+        check_mode(mode, _MODES)
         problem = _problem(instance.content)
         return RenderedItem(
             input=prompt_text(problem),
             target=instance.answer,
-            metadata={
-                "generator": self.name,
-                "generator_version": self.version,
-                "seed": instance.seed,
-                "params": instance.params,
-                "complexity": instance.complexity,
-                "feasible": instance.answer != NO_SLOT,
-            },
+            metadata={**instance_metadata(self, instance), "feasible": instance.answer != NO_SLOT},
         )
 
 

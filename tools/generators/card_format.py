@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from tools.generators.base import ParamSpec
+from tools.generators.base import Generator
 from tools.generators.param_sampling import describe_range
 
 # How many distinct instances the pool may ask of one generator.
@@ -36,9 +36,8 @@ def field(
 
 
 def generator_card(
+    generator: Generator,
     *,
-    name: str,
-    version: str,
     title: str,
     modalities: list[str],
     inputs: list[str],
@@ -48,10 +47,11 @@ def generator_card(
     domain: str,
     fields: dict[str, dict[str, Any]],
     structure: str,
-    params: list[ParamSpec],
     size_samples: int = DEFAULT_SIZE_SAMPLES,
 ) -> dict[str, Any]:
-    """A card dict that `tools.cards.parse_card` accepts, with `generator` set."""
+    """The generator's card (its name, version and parameters, and the texts given):
+    a dict that `tools.cards.parse_card` accepts, with `generator` set."""
+    name, version = generator.name, generator.version
     return {
         "dataset_id": f"gen-{name}",
         "name": title,
@@ -68,7 +68,7 @@ def generator_card(
             "existing_tags": {"type": "procedural", "generator_version": version},
             "original_raw_domain": None,
             "parameters": [
-                {**msgspec.to_builtins(p), "range": describe_range(p)} for p in params
+                {**msgspec.to_builtins(p), "range": describe_range(p)} for p in generator.params
             ],
         },
         "generator": name,

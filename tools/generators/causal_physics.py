@@ -18,7 +18,6 @@ scene and demands the same trajectory, so a tampered instance is caught.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 import re
@@ -29,7 +28,7 @@ import pymunk
 
 from tools.generators.base import CheckResult, Instance, ParamError, ParamSpec, RenderedItem, Score
 from tools.generators.card_format import field, generator_card
-from tools.generators.param_sampling import resolve_params
+from tools.generators.param_sampling import derived_seed, resolve_params
 
 WIDTH = HEIGHT = 800  # pixels (A.3: a fixed 800 × 800 space)
 DIAGONAL = math.hypot(WIDTH, HEIGHT)
@@ -82,11 +81,6 @@ RESPONSE_FORMAT = "Provide your response as: Changes: <describe the changes> Ans
 
 
 # ------------------------------------------------------------------------ scenes
-
-
-def derived_seed(*parts: object) -> int:
-    digest = hashlib.sha256("\x00".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big")
 
 
 def bounding_radius(kind: str, size: list[float]) -> float:
@@ -291,8 +285,7 @@ class CausalPhysicsGenerator:
 
     def card(self) -> dict[str, Any]:
         return generator_card(
-            name=self.name,
-            version=self.version,
+            self,
             title="Visual Causal Physics (BA-Causal, procedural)",
             modalities=["image", "text"],
             inputs=["image", "text"],
@@ -338,7 +331,6 @@ class CausalPhysicsGenerator:
                 "Each record has an instruction text, eight frame images (four inputs, four "
                 "options), the option letters and the letter of the true next state."
             ),
-            params=self.params,
         )
 
     def resolve(self, seed: int, params: dict[str, Any] | None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 
 from tools.generators import causal_physics as cp
 from tools.generators.base import Instance, RenderedItem
+from tools.generators.rendering import check_mode
 from tools.workspace import Workspace
 
 IMAGE_SIZE = 512  # pixels; the 800 × 800 space is scaled down
@@ -131,8 +132,7 @@ def instance_key(instance: Instance) -> str:
 
 
 def render_item(instance: Instance, workspace: Path, mode: str = "default") -> RenderedItem:
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    check_mode(mode, MODES)
     c = instance.content
     scene = c["scene"]
     metadata: dict[str, Any] = {

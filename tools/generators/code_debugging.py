@@ -2,10 +2,10 @@
 
 A function comes from `code_catalogue` (with unit tests); one bug comes from
 the AST mutation catalogue (`code_mutations`). Behaviour is never guessed: the
-original, the candidate mutants and the candidate patches all run in ONE
-`python -I -S` subprocess per instance (`code_runner`), and a mutant is kept
-only if the original passes every test and the mutant fails at least one, with
-no call timing out.
+original, a batch of candidate mutants and their candidate patches run
+together, in one request to the sandboxed test subprocess (`code_runner`), and a
+mutant is kept only if the original passes every test and the mutant fails at
+least one, with no call running out of its budget. `verify` runs them again.
 
 Two questions:
 - impact: what does a given call return with the buggy code? (the answer is
@@ -36,6 +36,7 @@ from tools.generators.base import (
     Score,
 )
 from tools.generators.card_format import field, generator_card
+from tools.generators.check_results import all_failed, complexity_check, failing
 from tools.generators.code_catalogue import BY_NAME, CATALOGUE, CatalogueFunction
 from tools.generators.code_mutations import (
     KINDS,
@@ -47,7 +48,9 @@ from tools.generators.code_mutations import (
     normalize,
 )
 from tools.generators.code_runner import Outcome, RunnerError, passes, run_programs
-from tools.generators.param_sampling import instance_rng, params_rng, resolve_params
+from tools.generators.named_options import hedged_score, named_options
+from tools.generators.param_sampling import instance_rng, params_rng, refit, resolve_params
+from tools.generators.rendering import check_mode, instance_metadata
 
 LETTERS = "ABCD"
 _MODES = ("default", "text")
@@ -110,8 +113,7 @@ class CodeDebuggingGenerator:
 
     def card(self) -> dict[str, Any]:
         return generator_card(
-            name=self.name,
-            version=self.version,
+            self,
             title="Code debugging: behaviour and repair of a planted bug (procedural)",
             modalities=["text"],
             inputs=["text"],
@@ -155,7 +157,6 @@ class CodeDebuggingGenerator:
                 "the letter of the fix. Metadata holds the function, the mutation and the "
                 "complexity."
             ),
-            params=self.params,
         )
 
     # -- sampling -----------------------------------------------------------------------------
@@ -165,12 +166,8 @@ class CodeDebuggingGenerator:
         p, drawn = resolve_params(self.params, params, draw)
         kinds = KINDS if p["mutation"] == "any" else (p["mutation"],)
         fitting = [f.name for f in CATALOGUE if single_line_mutants(normalize(f.source), kinds)]
-        if p["function"] not in fitting:
-            if "function" not in drawn:
-                raise ParamError(
-                    f"parameter mutation={p['mutation']!r} has no site in "
-                    f"function={p['function']!r}; it fits: {', '.join(fitting)}")
-            p["function"] = draw.choice(fitting)
+        refit(p, drawn, "function", fitting, draw,
+              f"parameter mutation={p['mutation']!r} has no site in")
         tried = []
         for _ in range(len(CATALOGUE)):
             entry = BY_NAME[p["function"]]
@@ -316,7 +313,6 @@ class CodeDebuggingGenerator:
 
     def verify(self, instance: Instance) -> list[CheckResult]:
         c = instance.content
-        names = ("consistency", "feasibility", "complexity")
         try:
             entry_tests = [(t["args"], t["expected"]) for t in c["tests"]]
             m = c["mutation"]
@@ -331,12 +327,11 @@ class CodeDebuggingGenerator:
             else:
                 raise ValueError(f"unknown question {c['question']!r}")
         except (KeyError, TypeError, ValueError) as exc:
-            return [CheckResult(check=n, passed=False, reason=f"malformed content: {exc!r}")
-                    for n in names]
+            return all_failed(f"malformed content: {exc!r}")
         try:
             results = run_programs(programs, c["function"], calls)
         except RunnerError as exc:
-            return [CheckResult(check=n, passed=False, reason=str(exc)) for n in names]
+            return all_failed(str(exc))
         original, mutant = results[0], results[1]
         verdicts = [passes(o, exp) for o, (_, exp) in zip(mutant, entry_tests, strict=False)]
         return [
@@ -349,10 +344,7 @@ class CodeDebuggingGenerator:
                            original: list[Outcome], mutant: list[Outcome],
                            tests: list[tuple[Any, Any]]) -> CheckResult:
         """The mutant is the recorded mutation of the original, and the tests tell them apart."""
-
-        def fail(reason: str) -> CheckResult:
-            return CheckResult(check="consistency", passed=False, reason=reason)
-
+        fail = failing("consistency")
         try:
             remade = apply_mutation(c["original"], mutation)
         except (MutationError, SyntaxError) as exc:
@@ -361,10 +353,10 @@ class CodeDebuggingGenerator:
             return fail("the mutant is not the recorded mutation of the original")
         if changed_line(c["original"], c["mutant"]) != c["mutation"]["line"]:
             return fail("the bug is not on the recorded line")
-        failing = [i for i, (o, (_, exp)) in enumerate(zip(original, tests, strict=False))
-                   if not passes(o, exp)]
-        if failing:
-            return fail(f"the original fails test(s) {failing}")
+        failed = [i for i, (o, (_, exp)) in enumerate(zip(original, tests, strict=False))
+                  if not passes(o, exp)]
+        if failed:
+            return fail(f"the original fails test(s) {failed}")
         if not all(o.stable for o in mutant):
             return fail("a call of the mutant timed out or ran out of memory")
         caught = [i for i, (o, (_, exp)) in enumerate(zip(mutant, tests, strict=False))
@@ -408,11 +400,9 @@ class CodeDebuggingGenerator:
 
     def _check_complexity(self, instance: Instance, verdicts: list[bool]) -> CheckResult:
         want = sum(verdicts) / len(verdicts) if verdicts else 1.0
-        ok = (0.0 <= instance.complexity <= 1.0 and abs(instance.complexity - want) < 1e-9
-              and verdicts == instance.content.get("mutant_passes"))
-        return CheckResult(check="complexity", passed=ok,
-                           reason=f"stored {instance.complexity:.4f}, recomputed {want:.4f} "
-                                  "(fraction of tests the bug slips past)")
+        return complexity_check(instance.complexity, want,
+                                "fraction of tests the bug slips past", digits=4,
+                                agrees=verdicts == instance.content.get("mutant_passes"))
 
     # -- scoring ------------------------------------------------------------------------------
 
@@ -424,17 +414,12 @@ class CodeDebuggingGenerator:
     # -- rendering ----------------------------------------------------------------------------
 
     def render(self, instance: Instance, workspace: Path, mode: str = "default") -> RenderedItem:
-        if mode not in _MODES:
-            raise ParamError(f"render mode {mode!r} is not one of {', '.join(_MODES)}")
+        check_mode(mode, _MODES)
         c = instance.content
         intro = (f"The Python function `{c['function']}` below is meant to do this: "
                  f"{c['description']}\nIt contains a bug.\n\n```python\n{c['mutant']}\n```\n\n")
         metadata = {
-            "generator": self.name,
-            "generator_version": self.version,
-            "seed": instance.seed,
-            "params": instance.params,
-            "complexity": instance.complexity,
+            **instance_metadata(self, instance),
             "function": c["function"],
             "mutation_kind": c["mutation"]["kind"],
             "question": c["question"],
@@ -462,18 +447,10 @@ _LETTER = re.compile(r"\b([A-D])\b")
 
 def _score_choice(instance: Instance, answer: str) -> Score:
     """Letter answers; naming several letters earns a share if one is right."""
-    marked = list(_ANSWER_MARK.finditer(answer))
-    if marked:
-        letters = _LETTER.findall(marked[-1].group(1))
-    elif len(answer.strip()) <= 20:
-        letters = _LETTER.findall(answer.upper())
-    else:
-        letters = _LETTER.findall(answer)[-1:]
-    named = list(dict.fromkeys(letters))
+    named = named_options(answer, marked=_ANSWER_MARK, option=_LETTER, mention=_LETTER,
+                          short=20, fold_short=str.upper)
     truth = instance.answer
-    value = 1.0 / len(named) if truth in named else 0.0
-    return Score(correct=named == [truth], score=value,
-                 detail={"named": named, "expected": truth})
+    return hedged_score(named, truth, {"named": named, "expected": truth})
 
 
 def _literal(text: str) -> tuple[bool, Any]:

@@ -6,14 +6,19 @@ spec's `default`, or, when the default is None, is drawn from its range with
 the instance's random generator (BenchAgents' `sample_parameters`), so the same
 seed always draws the same values.
 
+A drawn parameter that turns out not to fit the others is drawn again among
+those that fit (`refit`); a given one is refused.
+
 The instance itself is then built from `instance_rng(name, seed, values)`, a
 stream that depends on the *resolved* values only: sampling with some
 parameters left out and sampling again with the values they resolved to (as
 the verifier and the scorer do from an item's metadata) give the same instance.
+Generators that seed their own streams use `derived_seed`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -114,6 +119,23 @@ def redraw(
     return result
 
 
+def refit(
+    values: dict[str, Any], drawn: frozenset[str], name: str, fitting: Sequence[Any],
+    rng: random.Random, conflict: str,
+) -> None:
+    """Make `values[name]` one of `fitting`: drawn again if it was drawn, else refused.
+
+    `conflict` names what rules the value out; the error reads
+    "<conflict> <name>=<value>; it fits: <fitting>".
+    """
+    if values[name] in fitting:
+        return
+    if name not in drawn:
+        raise ParamError(f"{conflict} {name}={values[name]!r}; it fits: "
+                         f"{', '.join(str(f) for f in fitting)}")
+    values[name] = rng.choice(list(fitting))
+
+
 def params_rng(name: str, seed: int) -> random.Random:
     """The stream parameter draws come from."""
     return random.Random(f"{name}:{seed}:params")
@@ -123,3 +145,12 @@ def instance_rng(name: str, seed: int, values: Mapping[str, Any]) -> random.Rand
     """The stream an instance is built from: generator, seed and resolved values only."""
     key = msgspec.json.encode(dict(values), order="sorted")
     return random.Random(f"{name}:{seed}:".encode() + key)
+
+
+def derived_seed(*parts: object, bits: int = 64) -> int:
+    """A seed from the parts' text: the first `bits` (1-64) bits of their sha256.
+
+    63 bits keep it under 2**63, numpy's seed range.
+    """
+    digest = hashlib.sha256("\x00".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> (64 - bits)

@@ -136,13 +136,24 @@ class _Generic:
         return generic_fault(done, kind, rng)
 
 
-class ExpandProduct(_Generic):
-    """Multiply out the first product on a side: distribute, square a binomial, FOIL."""
-
-    kinds = (*GENERIC_KINDS, "wrong_distribution", "square_error")
+class _OnOneSide(_Generic):
+    """An operation on the terms of one side of a line (the expression, lhs or rhs)."""
 
     def __init__(self, side: Side = "expr") -> None:
         self.side = side
+
+    def _monomials(self, line: Line) -> tuple[Mono, ...] | None:
+        """The side's terms, when all of them are monomials (nothing left to expand)."""
+        terms = get_side(line, self.side)
+        if not all(isinstance(t, Mono) for t in terms):
+            return None
+        return terms  # type: ignore[return-value]
+
+
+class ExpandProduct(_OnOneSide):
+    """Multiply out the first product on a side: distribute, square a binomial, FOIL."""
+
+    kinds = (*GENERIC_KINDS, "wrong_distribution", "square_error")
 
     def _find(self, line: Line) -> tuple[int, Prod] | None:
         for i, t in enumerate(get_side(line, self.side)):
@@ -191,15 +202,12 @@ class ExpandProduct(_Generic):
         return set_side(line, self.side, terms)
 
 
-class GroupLikeTerms(_Generic):
+class GroupLikeTerms(_OnOneSide):
     """Reorder the monomials of a side so like terms stand together."""
 
-    def __init__(self, side: Side = "expr") -> None:
-        self.side = side
-
     def apply(self, line: Line) -> Applied | None:
-        terms = get_side(line, self.side)
-        if not all(isinstance(t, Mono) for t in terms):
+        terms = self._monomials(line)
+        if terms is None:
             return None
         ordered = sorted(terms, key=degree_key)  # stable: keeps the order within a group
         if tuple(ordered) == terms:
@@ -209,15 +217,12 @@ class GroupLikeTerms(_Generic):
                        f"Group like terms{_side_name(line, self.side)}", self.side, moved)
 
 
-class CombineLikeTerms(_Generic):
-    def __init__(self, side: Side = "expr") -> None:
-        self.side = side
-
+class CombineLikeTerms(_OnOneSide):
     def apply(self, line: Line) -> Applied | None:
-        terms = get_side(line, self.side)
-        if not all(isinstance(t, Mono) for t in terms):
+        terms = self._monomials(line)
+        if terms is None:
             return None
-        combined = combine(list(terms))  # type: ignore[arg-type]
+        combined = combine(list(terms))
         if tuple(combined) == terms:
             return None
         counts: dict[Powers, int] = {}

@@ -33,7 +33,9 @@ from tools.generators.base import (
     Score,
 )
 from tools.generators.card_format import field, generator_card
-from tools.generators.param_sampling import instance_rng, params_rng, resolve_params
+from tools.generators.check_results import all_failed, complexity_check, failing
+from tools.generators.named_options import hedged_score, named_options
+from tools.generators.param_sampling import instance_rng, params_rng, refit, resolve_params
 from tools.generators.proof_algebra import (
     Equation,
     Line,
@@ -54,7 +56,9 @@ from tools.generators.proof_derivations import (
     run,
     simplify_plan,
 )
+from tools.generators.rendering import check_mode, instance_metadata
 from tools.generators.text_image import text_png
+from tools.workspace import Workspace
 
 _MODES = ("default", "text", "image")
 _ATTEMPTS = 40
@@ -107,8 +111,7 @@ class ProofsGenerator:
 
     def card(self) -> dict[str, Any]:
         return generator_card(
-            name=self.name,
-            version=self.version,
+            self,
             title="Faulty-step algebraic proofs (procedural)",
             modalities=["text", "image"],
             inputs=["text", "image"],
@@ -149,7 +152,6 @@ class ProofsGenerator:
                 "mode, a PNG of it (media), and the faulty step number (target); metadata "
                 "holds the family, the planted fault and the complexity."
             ),
-            params=self.params,
         )
 
     # -- sampling -----------------------------------------------------------------------------
@@ -157,13 +159,9 @@ class ProofsGenerator:
     def sample(self, seed: int, params: dict[str, Any] | None = None) -> Instance:
         draw = params_rng(self.name, seed)
         p, drawn = resolve_params(self.params, params, draw)
-        if p["mutation"] != "any" and p["mutation"] not in FAMILY_KINDS[p["family"]]:
-            fitting = [f for f in FAMILIES if p["mutation"] in FAMILY_KINDS[f]]
-            if "family" not in drawn:
-                raise ParamError(
-                    f"parameter mutation={p['mutation']!r} cannot be planted in "
-                    f"family={p['family']!r}; it fits: {', '.join(fitting)}")
-            p["family"] = draw.choice(fitting)
+        fitting = [f for f in FAMILIES if p["mutation"] in ("any", *FAMILY_KINDS[f])]
+        refit(p, drawn, "family", fitting, draw,
+              f"parameter mutation={p['mutation']!r} cannot be planted in")
         rng = instance_rng(self.name, seed, p)
         for _ in range(_ATTEMPTS):
             plan = _plan(rng, p)
@@ -233,9 +231,7 @@ class ProofsGenerator:
             fault = c["fault"]
             intended = line_from_json(fault["correct_line"])
         except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
-            bad = f"content is not a derivation: {exc!r}"
-            return [CheckResult(check=n, passed=False, reason=bad)
-                    for n in ("consistency", "feasibility", "complexity")]
+            return all_failed(f"content is not a derivation: {exc!r}")
         return [
             self._check_consistency(instance, lines),
             self._check_feasibility(lines, fault, intended),
@@ -244,10 +240,7 @@ class ProofsGenerator:
 
     def _check_consistency(self, instance: Instance, lines: list[Line]) -> CheckResult:
         """Exactly one step is invalid, it is the answer, and the text shows these lines."""
-
-        def fail(reason: str) -> CheckResult:
-            return CheckResult(check="consistency", passed=False, reason=reason)
-
+        fail = failing("consistency")
         c = instance.content
         if len(lines) < 3:
             return fail(f"a derivation needs at least 2 steps, got {len(lines) - 1}")
@@ -293,10 +286,7 @@ class ProofsGenerator:
 
     def _check_complexity(self, instance: Instance, n_steps: int) -> CheckResult:
         want = _complexity(n_steps) if n_steps > 0 else 0.0
-        ok = 0.0 <= instance.complexity <= 1.0 and abs(instance.complexity - want) < 1e-9
-        return CheckResult(check="complexity", passed=ok,
-                           reason=f"stored {instance.complexity:.6f}, recomputed {want:.6f} "
-                                  f"(1 - 1/steps, {n_steps} steps)")
+        return complexity_check(instance.complexity, want, f"1 - 1/steps, {n_steps} steps")
 
     # -- scoring ------------------------------------------------------------------------------
 
@@ -306,19 +296,13 @@ class ProofsGenerator:
         if not named:
             return Score(correct=False, score=0.0,
                          detail={"named": [], "expected": truth, "error": "no step number found"})
-        if truth in named:
-            value = 1.0 / len(named)  # naming several steps earns a share
-        else:
-            value = 0.0
-        return Score(correct=named == [truth], score=value,
-                     detail={"named": named, "expected": truth,
-                             "fault_kind": instance.content["fault"]["kind"]})
+        return hedged_score(named, truth, {"named": named, "expected": truth,
+                                           "fault_kind": instance.content["fault"]["kind"]})
 
     # -- rendering ----------------------------------------------------------------------------
 
     def render(self, instance: Instance, workspace: Path, mode: str = "default") -> RenderedItem:
-        if mode not in _MODES:
-            raise ParamError(f"render mode {mode!r} is not one of {', '.join(_MODES)}")
+        check_mode(mode, _MODES)
         if mode == "default":
             mode = instance.params.get("presentation", "text")
         c = instance.content
@@ -328,24 +312,17 @@ class ProofsGenerator:
                  f"Exactly one step contains an error: the line it produces {invalid}. ")
         ask = "Which step contains the error? Answer with the step number only."
         metadata = {
-            "generator": self.name,
-            "generator_version": self.version,
-            "seed": instance.seed,
-            "params": instance.params,
-            "complexity": instance.complexity,
+            **instance_metadata(self, instance),
             "family": c["family"],
             "fault_kind": c["fault"]["kind"],
             "n_steps": len(c["labels"]),
         }
         if mode == "image":
             png = text_png(lines)
-            rel = Path(self.name) / f"{hashlib.sha256(png).hexdigest()[:16]}.png"
-            target = workspace / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(png)
+            ref = Workspace(workspace).write_bytes(
+                f"{self.name}/{hashlib.sha256(png).hexdigest()[:16]}.png", png)
             return RenderedItem(input=intro + "It is shown in the image.\n\n" + ask,
-                                target=str(instance.answer), media=[rel.as_posix()],
-                                metadata=metadata)
+                                target=str(instance.answer), media=[ref], metadata=metadata)
         return RenderedItem(input=intro + "\n\n" + "\n".join(lines) + "\n\n" + ask,
                             target=str(instance.answer), metadata=metadata)
 
@@ -371,17 +348,5 @@ def parse_step_numbers(answer: str) -> list[int]:
     An explicit "answer: …" wins; a short answer may be bare numbers or
     "step N"; in a longer text the last "step N" mention is taken.
     """
-    found: list[str]
-    marked = list(_ANSWER_RE.finditer(answer))
-    if marked:
-        found = _INT_RE.findall(marked[-1].group(1))
-    elif len(answer.strip()) <= 40:
-        found = _INT_RE.findall(answer)
-    else:
-        steps = _STEP_RE.findall(answer)
-        found = steps[-1:]
-    numbers: list[int] = []
-    for f in found:
-        if int(f) not in numbers:
-            numbers.append(int(f))
-    return numbers
+    found = named_options(answer, marked=_ANSWER_RE, option=_INT_RE, mention=_STEP_RE, short=40)
+    return list(dict.fromkeys(int(f) for f in found))

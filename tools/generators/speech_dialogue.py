@@ -27,7 +27,8 @@ import numpy as np
 from tools.generators import speech_script as script_mod
 from tools.generators.base import CheckResult, Instance, ParamError, ParamSpec, RenderedItem, Score
 from tools.generators.card_format import field, generator_card
-from tools.generators.param_sampling import resolve_params
+from tools.generators.param_sampling import derived_seed, resolve_params
+from tools.generators.rendering import check_mode
 from tools.pure import audio, tts
 from tools.workspace import Workspace
 
@@ -35,6 +36,7 @@ SNR_TOLERANCE_DB = 0.5
 PAUSE_MS = (250, 800)
 SPEED = (150, 185)
 MODES = ("default", "transcript")
+SEED_BITS = 63  # seeds stay below 2**63, numpy's seed range
 
 # Clearly different voices: a different variant, and two accents with pitches far apart.
 VOICES: tuple[tuple[str, int], ...] = (
@@ -61,11 +63,6 @@ PARAMS: list[ParamSpec] = [
 ]  # fmt: skip
 
 
-def derived_seed(*parts: object) -> int:
-    digest = hashlib.sha256("\x00".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big") >> 1  # < 2**63, numpy's seed range
-
-
 class SpokenDialogue(msgspec.Struct, frozen=True, kw_only=True):
     clean: bytes  # the dialogue without noise
     wav: bytes  # the noisy mix
@@ -84,8 +81,7 @@ class SpeechDialogueGenerator:
 
     def card(self) -> dict[str, Any]:
         return generator_card(
-            name=self.name,
-            version=self.version,
+            self,
             title="Noisy Multi-Speaker Speech Dialogues (procedural)",
             modalities=["audio", "text"],
             inputs=["audio", "text"],
@@ -124,13 +120,12 @@ class SpeechDialogueGenerator:
                 "Each record has one WAV recording of a noisy multi-speaker dialogue, a "
                 "question about it, and a short answer (number, name or facts)."
             ),
-            params=self.params,
         )
 
     # ---------------------------------------------------------------- sampling
 
     def resolve(self, seed: int, params: dict[str, Any] | None) -> dict[str, Any]:
-        rng = random.Random(derived_seed(self.name, "params", seed))
+        rng = random.Random(derived_seed(self.name, "params", seed, bits=SEED_BITS))
         values, drawn = resolve_params(self.params, params, rng)
         if values["turns"] < values["speakers"]:
             if "turns" not in drawn and "speakers" not in drawn:
@@ -145,7 +140,7 @@ class SpeechDialogueGenerator:
 
     def sample(self, seed: int, params: dict[str, Any] | None = None) -> Instance:
         values = self.resolve(seed, params)
-        rng = random.Random(derived_seed(self.name, seed))
+        rng = random.Random(derived_seed(self.name, seed, bits=SEED_BITS))
         names, script = script_mod.build_script(rng, values["speakers"], values["turns"])
         voices = rng.sample(VOICES, values["speakers"])
         speakers = [
@@ -159,7 +154,7 @@ class SpeechDialogueGenerator:
             "pauses_ms": [rng.randint(*PAUSE_MS) for _ in range(len(script) - 1)],
             "noise": values["noise"],
             "snr_db": round(rng.uniform(values["snr_min"], values["snr_max"]), 1),
-            "noise_seed": derived_seed(self.name, "noise", seed),
+            "noise_seed": derived_seed(self.name, "noise", seed, bits=SEED_BITS),
             "question": question,
         }
         return Instance(
@@ -254,8 +249,7 @@ class SpeechDialogueGenerator:
     # --------------------------------------------------------------- rendering
 
     def render(self, instance: Instance, workspace: Path, mode: str = "default") -> RenderedItem:
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        check_mode(mode, MODES)
         c = instance.content
         metadata = {
             "generator": self.name,
