@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import os
 import sys
 import tempfile
@@ -23,7 +24,8 @@ sys.path[:0] = [str(TESTS), str(TESTS / "store")]
 from event_factory import make_events  # noqa: E402
 from nats_server import NatsServer  # noqa: E402
 
-from store.events import Envelope  # noqa: E402
+from store import events as ev  # noqa: E402
+from store.events import Envelope, new_event  # noqa: E402
 from store.jetstream_log import JetStreamEventLog  # noqa: E402
 from store.log import EventLog  # noqa: E402
 from store.sqlite_log import SQLiteEventLog  # noqa: E402
@@ -90,7 +92,21 @@ async def bench_jetstream(url: str, n: int, single: int) -> None:
     reader = await JetStreamEventLog.connect(url)  # a cold handle: no index of the run yet
     await timed("JetStream read (whole run, cold handle)", n, lambda: reader.read("js-batched"))
     await reader.close()
+    media = media_events("js-media", 20, 2 << 20)  # above NATS's 1 MB default max_payload
+    await timed("JetStream append, 20 media events of 2 MB (1 batch)", len(media),
+                lambda: log.append(media))  # fmt: skip
     await log.close()
+
+
+def media_events(run_id: str, n: int, size: int) -> list[Envelope]:
+    """`n` MediaStored events carrying `size` bytes each (base64 in the stored JSON)."""
+    out = []
+    for i in range(n):
+        data = hashlib.sha256(f"{run_id}-{i}".encode()).digest() * (size // 32)
+        digest = hashlib.sha256(data).hexdigest()
+        payload = ev.MediaStored(sha256=digest, name=f"media/{digest}.wav", data=data)
+        out.append(new_event(run_id, "bench", payload, key=str(i)))
+    return out
 
 
 async def main() -> None:

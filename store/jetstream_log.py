@@ -17,10 +17,15 @@ How the contract is met:
   after the index was read.
 - All-or-nothing: a batch is one JetStream atomic batch (ADR-50), all stored or
   none. The server caps an atomic batch at 1000 messages by default
-  (`jetstream { limits { batch { max_msgs } } }`); a larger append is written as
-  consecutive atomic chunks: an interruption can then leave a prefix of whole
-  chunks, and re-appending the same events completes it (dedup skips the stored
-  ones, the chain stays intact).
+  (`jetstream { limits { batch { max_msgs } } }`; a lower cap is learnt from its
+  refusal); a larger append is written as consecutive atomic chunks: an
+  interruption can then leave a prefix of whole chunks, and re-appending the same
+  events completes it (dedup skips the stored ones, the chain stays intact).
+  Every event must fit the server's `max_payload` (deploy/nats.conf sets 8 MB for
+  media events); one that does not is refused before anything is published.
+- Lost replies (a server restart): requests give up quickly once the client has
+  reconnected (jetstream_wire); an append then re-reads the run and retries, and
+  dedup plus the expected-sequence check keep a batch from landing twice.
 - Reads use batched direct gets without headers (no consumer, and nats-py's slow
   header parsing avoided); `subscribe` is an ordered consumer filtered on
   `bench.<run_id>.>`, recreated if a server restart loses it.
@@ -51,9 +56,15 @@ from nats.js.api import (
     StreamConfig,
 )
 
-from store.events import Envelope, decode
+from store.events import Envelope, decode, encode
 from store.jetstream_index import RunIndex, read_head
-from store.jetstream_wire import JetStreamWire, OutMsg, PublishRejected
+from store.jetstream_wire import (
+    ERR_BATCH_TOO_LARGE,
+    REQUEST_TIMEOUT_S,
+    JetStreamWire,
+    OutMsg,
+    PublishRejected,
+)
 from store.log import ConcurrencyConflict, CorruptEvent, LogError, NotALog, StoreUnavailable
 from store.sealing import seal
 
@@ -66,6 +77,8 @@ MAX_ATOMIC_BATCH = 1000  # nats-server default for an atomic batch
 CONNECT_TIMEOUT_S = 5.0
 RECONNECT_ATTEMPTS = 60  # ~30 s of reconnecting, then the client gives up (never forever)
 _MAX_TRIES = 8
+_HEADER_ROOM = 1024  # max_payload counts headers too: Nats-Msg-Id, expected seq, batch ids
+_SEAL_ROOM = 256  # what sealing adds to an envelope: seq, time, prev_hash, hash
 _HEARTBEAT_S = 1.0  # idle heartbeat of subscriptions; 3 missed ones trigger a check
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
 
@@ -78,10 +91,11 @@ class JetStreamEventLog:
         max_batch: int = MAX_ATOMIC_BATCH,
     ) -> None:  # fmt: skip
         self.nc, self.stream, self.max_batch = nc, stream, max_batch
-        self._js = nc.jetstream()
+        self._js = nc.jetstream(timeout=REQUEST_TIMEOUT_S)
         self._wire = JetStreamWire(nc, stream)
         self._owns_connection = owns_connection
         self._runs: dict[str, RunIndex] = {}
+        self._types: set[str] = set()  # event types already checked as subject tokens
         self._locks: dict[str, asyncio.Lock] = {}
 
     # -- opening -------------------------------------------------------------
@@ -142,7 +156,7 @@ class JetStreamEventLog:
                 )
             subjects = [f"{SUBJECT_ROOT}.>"]
             try:
-                info = await self._js.stream_info(self.stream)
+                info = await self._wire.idempotent(lambda: self._js.stream_info(self.stream))
             except nats.js.errors.NotFoundError:
                 info = None
             except (nats.js.errors.ServiceUnavailableError, nats.errors.NoRespondersError):
@@ -188,15 +202,29 @@ class JetStreamEventLog:
             raise ValueError("a batch must hold events of exactly one run")
         (run_id,) = run_ids
         _check_token(run_id)
+        unique = _unique(events)
+        if len(unique) > self.max_batch:  # several atomic chunks: refuse before the first
+            self._check_sizes(unique)
         async with self._lock(run_id):
             with self._unavailable("append"):
                 stored: dict[str, Envelope] = {}
-                chunks = _chunks(_unique(events), self.max_batch)
-                for i, chunk in enumerate(chunks):
-                    expected = expected_seq if i == 0 else None
-                    for env in await self._append_atomic(run_id, chunk, expected):
-                        stored[env.event_id] = env
-                return [stored[e.event_id] for e in _unique(events)]
+                done = 0
+                while done < len(unique):
+                    chunk = unique[done : done + self.max_batch]
+                    expected = expected_seq if done == 0 else None
+                    try:
+                        result = await self._append_atomic(run_id, chunk, expected)
+                    except _BatchTooLarge as exc:  # nothing of the chunk was stored
+                        if not 0 < exc.limit < self.max_batch:
+                            raise LogError(f"append to run {run_id} refused: {exc}") from None
+                        log.info("server caps atomic batches lower", max_msgs=exc.limit)
+                        if len(unique) <= self.max_batch:  # now several chunks: not checked
+                            self._check_sizes(unique)
+                        self.max_batch = exc.limit
+                        continue
+                    stored.update((env.event_id, env) for env in result)
+                    done += len(chunk)
+                return [stored[e.event_id] for e in unique]
 
     async def _append_atomic(
         self, run_id: str, events: Sequence[Envelope], expected_seq: int | None
@@ -223,6 +251,8 @@ class JetStreamEventLog:
                 if exc.retryable:
                     await asyncio.sleep(0.05 * (attempt + 1))
                     continue
+                if exc.code == ERR_BATCH_TOO_LARGE:
+                    raise _BatchTooLarge(exc) from None
                 if "duplicate" in exc.description:
                     idx, just_synced = await self._check_duplicates(run_id, fresh), True
                     continue
@@ -231,9 +261,11 @@ class JetStreamEventLog:
                 idx, just_synced = await self._sync(run_id, full=_rewound(exc, idx)), True
                 continue
             except (nats.errors.TimeoutError, TimeoutError):
-                # Outcome unknown (server restarting?): re-read the run, dedup decides.
-                log.debug("append ack timed out; re-reading run", run_id=run_id)
-                await asyncio.sleep(0.2 * (attempt + 1))
+                # No ack (lost in a reconnect?): the batch is stored whole or not at all. A
+                # re-read tells which; if not, the retry's expected-last-sequence check and
+                # Nats-Msg-Id dedup refuse it should the first attempt still land later.
+                log.debug("append ack lost; re-reading run", run_id=run_id)
+                await asyncio.sleep(0.05 * attempt)
                 idx, just_synced = await self._sync(run_id), True
                 continue
             if ack.duplicate:  # the server knew an id our index did not: re-read
@@ -264,22 +296,39 @@ class JetStreamEventLog:
         seq, prev = idx.last_seq, idx.last_hash
         sealed: list[Envelope] = []
         msgs: list[OutMsg] = []
-        limit = self.nc.max_payload
         for env in fresh:
+            if env.type not in self._types:  # it becomes a subject token
+                _check_token(env.type, "event type")
+                self._types.add(env.type)
             seq += 1
             env, data = seal(env, seq, now, prev)
             prev = env.hash
-            if len(data) > limit:
-                raise LogError(
-                    f"event {env.event_id} ({env.type}) is {len(data)} bytes, above the NATS "
-                    f"server's max_payload of {limit}; raise max_payload or use the SQLite store"
-                )
-            headers = {"Nats-Msg-Id": env.event_id}  # few headers: nats-py encodes them slowly
-            msgs.append(OutMsg(f"{SUBJECT_ROOT}.{run_id}.{env.type}", data, headers))
+            self._check_size(env, len(data))
+            msgs.append(OutMsg(f"{SUBJECT_ROOT}.{run_id}.{env.type}", data, env.event_id))
             sealed.append(env)
-        msgs[0].headers["Nats-Expected-Last-Subject-Sequence"] = str(idx.last_stream_seq)
-        msgs[0].headers["Nats-Expected-Last-Subject-Sequence-Subject"] = _run_wildcard(run_id)
+        first = msgs[0]
+        msgs[0] = OutMsg(first.subject, first.data, first.msg_id, {
+            "Nats-Expected-Last-Subject-Sequence": str(idx.last_stream_seq),
+            "Nats-Expected-Last-Subject-Sequence-Subject": _run_wildcard(run_id),
+        })  # fmt: skip
         return sealed, msgs
+
+    def _check_sizes(self, events: Sequence[Envelope]) -> None:
+        """Before an append of several atomic chunks: every event fits (an estimate from
+        the unsealed bytes; sealing checks each exactly)."""
+        for env in events:
+            self._check_size(env, len(encode(env)) + _SEAL_ROOM)
+
+    def _check_size(self, env: Envelope, size: int) -> None:
+        """One event is one message: it must fit the server's max_payload with its headers."""
+        limit = self.nc.max_payload
+        if size + _HEADER_ROOM > limit:
+            raise LogError(
+                f"event {env.event_id} ({env.type}) of run {env.run_id} is {size:,} bytes, "
+                f"above the NATS server's max_payload of {limit:,} bytes (less {_HEADER_ROOM} "
+                f"for headers): raise max_payload in the server config (deploy/nats.conf; "
+                f"at most 64MB) or use the SQLite store"
+            )
 
     async def _stored(
         self, run_id: str, idx: RunIndex, events: Sequence[Envelope]
@@ -396,7 +445,9 @@ class JetStreamEventLog:
 
     async def runs(self) -> list[str]:
         with self._unavailable("list runs"):
-            info = await self._js.stream_info(self.stream, subjects_filter=f"{SUBJECT_ROOT}.>")
+            info = await self._wire.idempotent(
+                lambda: self._js.stream_info(self.stream, subjects_filter=f"{SUBJECT_ROOT}.>")
+            )
             subjects = info.state.subjects or {}
             return sorted({s.split(".")[1] for s in subjects if s.count(".") >= 2})
 
@@ -453,10 +504,10 @@ async def _follow(sub: JetStreamContext.PushSubscription) -> AsyncIterator[Msg]:
                 await asyncio.sleep(_HEARTBEAT_S)  # the server is still coming back
 
 
-def _check_token(run_id: str) -> None:
-    if not _TOKEN.fullmatch(run_id):
+def _check_token(token: str, what: str = "run id") -> None:
+    if not _TOKEN.fullmatch(token):
         raise LogError(
-            f"run id {run_id!r} cannot be a NATS subject token (use letters, digits, '-', '_')"
+            f"{what} {token!r} cannot be a NATS subject token (use letters, digits, '-', '_')"
         )
 
 
@@ -481,5 +532,10 @@ def _unique(events: Sequence[Envelope]) -> list[Envelope]:
     return list(seen.values())
 
 
-def _chunks(events: list[Envelope], size: int) -> list[list[Envelope]]:
-    return [events[i : i + size] for i in range(0, len(events), size)]
+class _BatchTooLarge(Exception):
+    """The server refused an atomic batch for its message count; it says its cap."""
+
+    def __init__(self, exc: PublishRejected) -> None:
+        super().__init__(str(exc))
+        match = re.search(r"too large: (\d+)", exc.description)
+        self.limit = int(match.group(1)) if match else 0

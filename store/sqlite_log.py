@@ -12,7 +12,7 @@ import asyncio
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 import msgspec
@@ -24,21 +24,24 @@ from store.sealing import seal
 APPLICATION_ID = 0x42454E43  # "BENC": marks a file as a benchagent log
 _POLL_S = 0.05
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    run_id   TEXT    NOT NULL,
-    seq      INTEGER NOT NULL,
-    event_id TEXT    NOT NULL UNIQUE,
-    type     TEXT    NOT NULL,
-    data     BLOB    NOT NULL,
-    PRIMARY KEY (run_id, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS heads (
-    run_id    TEXT PRIMARY KEY,
-    last_seq  INTEGER NOT NULL,
-    last_hash TEXT    NOT NULL
-) WITHOUT ROWID;
-"""
+_BUSY_TIMEOUT_S = 10.0
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS events (
+        run_id   TEXT    NOT NULL,
+        seq      INTEGER NOT NULL,
+        event_id TEXT    NOT NULL UNIQUE,
+        type     TEXT    NOT NULL,
+        data     BLOB    NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS heads (
+        run_id    TEXT PRIMARY KEY,
+        last_seq  INTEGER NOT NULL,
+        last_hash TEXT    NOT NULL
+    ) WITHOUT ROWID""",
+)
+_TABLES = {"events", "heads"}
 
 
 class SQLiteEventLog:
@@ -178,20 +181,15 @@ def _decode(run_id: str, seq: int, data: bytes) -> Envelope:
 def _open(path: Path) -> sqlite3.Connection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = not path.exists() or path.stat().st_size == 0
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 10000")
-        if fresh:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.executescript(_SCHEMA)
-        else:
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            if app_id != APPLICATION_ID:
-                conn.close()
-                raise NotALog(f"{path} is not a benchagent event log")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(_SCHEMA)  # idempotent: heals a file created but never filled
+        conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
+        try:
+            if not _is_ready_log(conn):
+                _initialize(conn, path)
+            _retry_while_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+        except BaseException:
+            conn.close()
+            raise
         conn.execute("PRAGMA synchronous = NORMAL")
         # Checkpoint every ~40 MB of WAL instead of 4 MB: fewer fsyncs on big appends.
         conn.execute("PRAGMA wal_autocheckpoint = 10000")
@@ -202,3 +200,52 @@ def _open(path: Path) -> sqlite3.Connection:
         raise StoreUnavailable(f"cannot open event log {path}: {exc}") from None
     except OSError as exc:
         raise StoreUnavailable(f"cannot open event log {path}: {exc.strerror}") from None
+
+
+def _is_ready_log(conn: sqlite3.Connection) -> bool:
+    """Ours and complete: checked without taking the write lock (the common case)."""
+    if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+        return False
+    return _tables(conn) >= _TABLES
+
+
+def _initialize(conn: sqlite3.Connection, path: Path) -> None:
+    """Mark the file as ours and create the tables, in one write transaction.
+
+    Several processes may open a brand-new file at once: the write lock makes
+    one of them the creator, and the others then find a complete log. A file
+    with no application_id and no tables (new, empty, or created but never
+    filled) is fresh; anything else without our application_id is foreign.
+    """
+    conn.execute("BEGIN IMMEDIATE")  # waits up to busy_timeout for another opener
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        if app_id != APPLICATION_ID:
+            if app_id != 0 or _tables(conn):
+                raise NotALog(f"{path} is not a benchagent event log")
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        for statement in _SCHEMA:  # not executescript: it would commit first
+            conn.execute(statement)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return {name for (name,) in rows}
+
+
+def _retry_while_locked(step: Callable[[], object]) -> None:
+    """Run `step`, retrying "database is locked": switching the journal mode needs an
+    exclusive lock, and SQLite may refuse it at once instead of calling the busy handler."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)

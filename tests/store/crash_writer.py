@@ -33,16 +33,13 @@ async def sqlite_mode(path: str, n: int, pad: int) -> None:
 
 async def jetstream_mode(url: str, n: int) -> None:
     log = await JetStreamEventLog.connect(url)
-    real_request = JetStreamWire._request
 
-    async def stall_before_commit(self, subject, data, headers):  # type: ignore[no-untyped-def]
-        if "Nats-Batch-Commit" in headers:
-            await self.nc.flush()  # every message before the commit reached the server
-            print("COMMITTING", flush=True)
-            time.sleep(3600)  # blocks the loop: the process dies here
-        return await real_request(self, subject, data, headers)
+    async def stall_before_commit(self, cmd, reply, timeout):  # type: ignore[no-untyped-def]
+        await self.nc.flush()  # every message before the commit reached the server
+        print("COMMITTING", flush=True)
+        time.sleep(3600)  # blocks the loop: the process dies here
 
-    JetStreamWire._request = stall_before_commit  # type: ignore[method-assign]
+    JetStreamWire._commit = stall_before_commit  # type: ignore[method-assign]
     print("APPENDING", flush=True)
     await log.append(make_events(RUN, n), expected_seq=0)
     print("DONE", flush=True)

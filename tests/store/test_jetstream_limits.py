@@ -1,0 +1,128 @@
+"""JetStream log and the server's limits: media events above NATS's 1 MB default, events
+above max_payload, big atomic batches, a server that caps atomic batches lower."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import msgspec
+import pytest
+import yaml
+from event_factory import make_events
+from nats_server import NATS_CONFIG, NatsServer
+from test_conformance import assert_chain
+
+from store import events as ev
+from store.events import encode, new_event
+from store.jetstream_log import JetStreamEventLog
+from store.log import LogError
+
+RUN = "run-a"
+REPO = Path(__file__).resolve().parents[2]
+MB = 1 << 20
+
+
+def media_event(size: int, key: str) -> ev.Envelope:
+    data = hashlib.sha256(key.encode()).digest() * (size // 32)  # incompressible-ish bytes
+    digest = hashlib.sha256(data).hexdigest()
+    payload = ev.MediaStored(sha256=digest, name=f"media/{digest}.wav", data=data)
+    return new_event(RUN, "orchestrator", payload, key=key)
+
+
+async def test_media_events_of_several_mb_are_stored_and_read_back(
+    nats_server: NatsServer,
+) -> None:
+    log = await JetStreamEventLog.connect(nats_server.url)
+    assert log.nc.max_payload >= 8 * MB  # the server runs deploy/nats.conf
+    media = [media_event(4 * MB, "dialogue.wav"), media_event(int(1.5 * MB), "image.png")]
+    stored = await log.append(media + make_events(RUN, 2), expected_seq=0)
+    assert len(encode(stored[0])) > 5 * MB  # base64 in JSON: above the 1 MB NATS default
+    fresh = await JetStreamEventLog.connect(nats_server.url)
+    back = await fresh.read(RUN)
+    assert [encode(e) for e in back] == [encode(e) for e in stored]
+    assert back[0].payload.data == media[0].payload.data
+    assert_chain(back)
+    await log.close()
+    await fresh.close()
+
+
+async def test_an_event_above_max_payload_is_named_with_the_limit(nats_server: NatsServer) -> None:
+    log = await JetStreamEventLog.connect(nats_server.url)
+    limit = log.nc.max_payload
+    big = media_event(limit, "huge.wav")  # base64: 4/3 of the limit
+    with pytest.raises(LogError) as info:
+        await log.append(make_events(RUN, 2) + [big], expected_seq=0)
+    message = str(info.value)
+    assert "\n" not in message
+    assert big.event_id in message and "MediaStored" in message
+    assert f"max_payload of {limit:,} bytes" in message
+    assert await log.last_seq(RUN) == 0  # all or nothing: the small ones were not stored
+    # Just under max_payload, but not with the headers added: refused the same way,
+    # instead of the server dropping the connection on a payload violation.
+    base = len(encode(make_events(RUN, 1, pad=0)[0])) + 140  # + sealing fields
+    near = make_events(RUN, 1, start=7, pad=limit - 40 - base)[0]
+    with pytest.raises(LogError, match="max_payload"):
+        await log.append([near])
+    assert log.nc.is_connected
+    stored = await log.append(make_events(RUN, 2), expected_seq=0)
+    assert [e.seq for e in stored] == [1, 2]
+    await log.close()
+
+
+async def test_a_too_large_event_in_a_later_chunk_stores_nothing(nats_server: NatsServer) -> None:
+    log = await JetStreamEventLog.connect(nats_server.url, max_batch=5)
+    batch = make_events(RUN, 12) + [media_event(log.nc.max_payload, "huge.wav")]
+    with pytest.raises(LogError, match="max_payload"):
+        await log.append(batch)
+    assert await log.last_seq(RUN) == 0
+    await log.close()
+
+
+async def test_an_atomic_batch_far_above_max_payload_in_total(nats_server: NatsServer) -> None:
+    log = await JetStreamEventLog.connect(nats_server.url)
+    batch = [media_event(2 * MB, f"clip-{i}.wav") for i in range(12)]  # ~32 MB encoded
+    stored = await log.append(batch, expected_seq=0)
+    assert sum(len(encode(e)) for e in stored) > 4 * log.nc.max_payload
+    fresh = await JetStreamEventLog.connect(nats_server.url)
+    back = await fresh.read(RUN)
+    assert [e.event_id for e in back] == [e.event_id for e in batch]
+    assert_chain(back)
+    await log.close()
+    await fresh.close()
+
+
+async def test_a_server_capping_atomic_batches_lower_is_followed(tmp_path: Path) -> None:
+    config = tmp_path / "nats.conf"
+    config.write_text(NATS_CONFIG.read_text().replace("max_msgs: 1000", "max_msgs: 40"))
+    assert "max_msgs: 40" in config.read_text()
+    with NatsServer(tmp_path / "nats", config=config) as server:
+        log = await JetStreamEventLog.connect(server.url)
+        stored = await log.append(make_events(RUN, 100), expected_seq=0)
+        assert [e.seq for e in stored] == list(range(1, 101))
+        assert log.max_batch == 40
+        assert_chain(await log.read(RUN))
+        await log.close()
+
+
+def test_compose_runs_nats_with_the_repo_config() -> None:
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    nats = compose["services"]["nats"]
+    mounted = dict(v.split(":")[1::-1] for v in nats["volumes"])  # container path -> source
+    conf_in_container = nats["command"][nats["command"].index("--config") + 1]
+    assert (REPO / mounted[conf_in_container]).resolve() == NATS_CONFIG
+    assert "max_payload: 8MB" in NATS_CONFIG.read_text()
+
+
+async def test_what_would_break_the_protocol_is_refused(nats_server: NatsServer) -> None:
+    # Messages are written as raw protocol commands: a subject with a space or a header
+    # with a line break must never reach the wire.
+    log = await JetStreamEventLog.connect(nats_server.url)
+    env = make_events(RUN, 1)[0]
+    with pytest.raises(LogError, match="event type 'Model Released' cannot be a NATS subject"):
+        await log.append([msgspec.structs.replace(env, type="Model Released")])
+    with pytest.raises(ValueError, match="line break"):
+        await log.append([msgspec.structs.replace(env, event_id="e1\r\nNats-Msg-Id: x")])
+    assert await log.last_seq(RUN) == 0
+    assert [e.seq for e in await log.append([env])] == [1]
+    await log.close()
