@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# llama.cpp's threads spin while waiting unless told otherwise, which collapses generation
+# speed when another process holds a core; tools/llm/llama_env.py sets the same default.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 REPO = Path(__file__).resolve().parent.parent
 GENERAL_BENCH = Path(
     os.environ.get(
