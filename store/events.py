@@ -331,6 +331,7 @@ class QuotaShortfall(Payload, frozen=True, kw_only=True):
     plan_id: str
     missing: int
     reason: str
+    slot: int = -1  # the sample slot left unfilled (-1: not about one slot)
 
 
 class BenchmarkPublished(Payload, frozen=True, kw_only=True):

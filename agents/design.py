@@ -1,0 +1,276 @@
+"""The Design agent: from a requirement to accepted subtasks, and back after grounding fails.
+
+Steps (each its own event, each with its reason):
+- RunRequested → the LLM proposes 2–6 candidate subtasks (`SubtasksProposed`);
+- SubtasksProposed → a second pass keeps, revises or discards each
+  (`SubtaskReviewed`), then `DesignAccepted` with the surviving set;
+- GroundingFailed → the failed subtasks are revised or discarded with the
+  grounding's reasons and the pool's datasets in view, and a new round is
+  accepted; after `max_design_rounds` the ungroundable ones are dropped (or the
+  run fails if none is left).
+
+Ablation `design`: the requirement itself is the single subtask; no LLM call.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+import structlog
+
+from agents.base import AgentContext
+from agents.keys import slug
+from agents.prompts import design as prompts
+from agents.prompts.common import clip
+from agents.run_view import RunView, ViewCache
+from agents.settings import settings_of
+from agents.sources import PoolCache
+from store.events import (
+    DesignAccepted,
+    Envelope,
+    GroundingFailed,
+    RunFailed,
+    RunRequested,
+    Subtask,
+    SubtaskReviewed,
+    SubtasksProposed,
+)
+
+log = structlog.get_logger(__name__)
+
+class DesignAgent:
+    role = "design"
+    handles = ("RunRequested", "SubtasksProposed", "GroundingFailed")
+
+    def __init__(self, pools: PoolCache) -> None:
+        self._pools = pools
+        self._views = ViewCache()
+
+    async def handle(self, event: Envelope, ctx: AgentContext) -> None:
+        view = await self._views.current(ctx)
+        if view.finished:
+            return
+        p = event.payload
+        if isinstance(p, RunRequested):
+            await self._propose(event, p, ctx)
+        elif isinstance(p, SubtasksProposed):
+            await self._review(event, p, view, ctx)
+        elif isinstance(p, GroundingFailed):
+            await self._revise(event, p, view, ctx)
+
+    # ----------------------------------------------------------------- steps
+
+    async def _propose(self, event: Envelope, req: RunRequested, ctx: AgentContext) -> None:
+        if "design" in req.disabled:
+            only = Subtask(
+                name=slug(req.requirement, 40),
+                description=req.requirement,
+                capability=req.requirement,
+                answer_format="any",
+            )
+            await ctx.emit(
+                DesignAccepted(
+                    subtasks=[only],
+                    round=1,
+                    reason="design agent disabled: the requirement is the single subtask",
+                ),
+                cause=event,
+                key="r1",
+            )
+            return
+        most = settings_of(req).max_subtasks
+        answer = await ctx.llm(self.role).complete_json(
+            prompts.PROPOSE, prompts.propose_messages(req.requirement, most),
+            prompts.propose_schema(most), cause=event,
+        )
+        candidates = distinct_subtasks([to_subtask(s) for s in answer["subtasks"]])[:most]
+        await ctx.emit(
+            SubtasksProposed(candidates=candidates, reason=answer.get("reason", ""), round=1),
+            cause=event,
+            key="r1",
+        )
+
+    async def _review(
+        self, event: Envelope, p: SubtasksProposed, view: RunView, ctx: AgentContext
+    ) -> None:
+        req = view.request_payload()
+        answer = await ctx.llm(self.role).complete_json(
+            prompts.REVIEW,
+            prompts.review_messages(req.requirement, [subtask_dict(c) for c in p.candidates]),
+            prompts.REVIEW_SCHEMA,
+            cause=event,
+        )
+        reviews = match_reviews(p.candidates, answer["reviews"])
+        out: list[tuple[Any, str]] = []
+        accepted: list[Subtask] = []
+        for cand, review in zip(p.candidates, reviews, strict=True):
+            decision, reason, revised = review
+            out.append((
+                SubtaskReviewed(name=cand.name, decision=decision, reason=reason,
+                                revised=revised if decision == "revise" else None, round=p.round),
+                f"r{p.round}:{slug(cand.name)}",
+            ))
+            if decision == "keep":
+                accepted.append(cand)
+            elif decision == "revise" and revised is not None:
+                accepted.append(revised)
+        reason = f"{len(accepted)} of {len(p.candidates)} candidates kept or revised"
+        if not accepted:
+            accepted = [p.candidates[0]]
+            reason = "the review discarded every candidate; keeping the first proposal"
+        accepted = unique_subtasks(accepted)[: settings_of(req).max_subtasks]
+        out.append((DesignAccepted(subtasks=accepted, round=p.round, reason=reason), f"r{p.round}"))
+        await ctx.emit_many(out, cause=event)
+
+    async def _revise(
+        self, event: Envelope, p: GroundingFailed, view: RunView, ctx: AgentContext
+    ) -> None:
+        failures = view.grounding_failed.get(p.round, [])
+        # One revision per round: only the round's first failure triggers it.
+        if not failures or failures[0].event_id != event.event_id:
+            return
+        design = view.designs.get(p.round)
+        if design is None or (p.round + 1) in view.designs:
+            return
+        req = view.request_payload()
+        settings = settings_of(req)
+        failed = {f.payload.subtask: f.payload.reason for f in failures}
+        current: list[Subtask] = list(design.payload.subtasks)
+        grounded = [s for s in current if s.name not in failed]
+        next_round = p.round + 1
+
+        if "design" in req.disabled or p.round >= settings.max_design_rounds:
+            why = ("design agent disabled" if "design" in req.disabled
+                   else f"{p.round} design rounds reached")
+            if not grounded:
+                await ctx.emit(
+                    RunFailed(stage="grounding",
+                              reason=f"no subtask could be grounded ({why}): "
+                                     + "; ".join(f"{k}: {v}" for k, v in sorted(failed.items()))),
+                    cause=event, key="grounding-failed",
+                )
+                return
+            out: list[tuple[Any, str]] = [
+                (SubtaskReviewed(name=name, decision="discard",
+                                 reason=f"not groundable after {why}: {reason}", round=next_round),
+                 f"r{next_round}:{slug(name)}")
+                for name, reason in sorted(failed.items())
+            ]
+            out.append((DesignAccepted(subtasks=grounded, round=next_round,
+                                       reason=f"dropped {len(failed)} ungroundable subtasks ({why})"),
+                        f"r{next_round}"))
+            await ctx.emit_many(out, cause=event)
+            return
+
+        pool = self._pools.for_request(req)
+        datasets = [f"{c.name} ({'+'.join(c.modalities)}; {c.domain})" for c in pool.datasets]
+        failures_doc = [
+            {"subtask": subtask_dict(s), "reason": clip(failed[s.name], 300)}
+            for s in current if s.name in failed
+        ]
+        answer = await ctx.llm(self.role).complete_json(
+            prompts.REVISE, prompts.revise_messages(req.requirement, failures_doc, datasets),
+            prompts.REVISE_SCHEMA, cause=event,
+        )
+        failed_subtasks = [s for s in current if s.name in failed]
+        reviews = match_reviews(failed_subtasks, answer["reviews"])
+        out = []
+        revised_set: list[Subtask] = []
+        for sub, (decision, reason, revised) in zip(failed_subtasks, reviews, strict=True):
+            out.append((SubtaskReviewed(name=sub.name, decision=decision, reason=reason,
+                                        revised=revised if decision == "revise" else None,
+                                        round=next_round),
+                        f"r{next_round}:{slug(sub.name)}"))
+            if decision == "revise" and revised is not None:
+                revised_set.append(revised)
+            elif decision == "keep":  # unchanged: the next round's search is broader
+                revised_set.append(sub)
+        accepted = unique_subtasks(grounded + revised_set)[: settings.max_subtasks]
+        if not accepted:
+            out.append((RunFailed(stage="design",
+                                  reason="every subtask was discarded after grounding failed: "
+                                         + "; ".join(f"{k}: {v}" for k, v in sorted(failed.items()))),
+                        "design-failed"))
+        else:
+            out.append((DesignAccepted(
+                subtasks=accepted, round=next_round,
+                reason=f"round {next_round}: revised {len(revised_set)} subtasks after grounding "
+                       f"failed for {', '.join(sorted(failed))}"), f"r{next_round}"))
+        await ctx.emit_many(out, cause=event)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+_ENUMERATION = re.compile(r"^\s*(?:\d+|[a-zA-Z])[.):]\s+")
+
+
+def to_subtask(raw: dict[str, Any]) -> Subtask:
+    """A subtask from an LLM answer; a leading enumeration ("1. ") is not part of its name."""
+    name = " ".join(_ENUMERATION.sub("", str(raw["name"])).split()) or str(raw["name"]).strip()
+    return Subtask(
+        name=name,
+        description=str(raw["description"]).strip(),
+        capability=str(raw["capability"]).strip(),
+        answer_format=str(raw["answer_format"]),
+    )
+
+
+def subtask_dict(s: Subtask) -> dict[str, Any]:
+    return msgspec.to_builtins(s)
+
+
+def distinct_subtasks(subtasks: list[Subtask]) -> list[Subtask]:
+    """Proposals without repeats: a later subtask with the same name (as an id) is dropped."""
+    seen: set[str] = set()
+    out = []
+    for s in subtasks:
+        if slug(s.name, 32) not in seen:
+            seen.add(slug(s.name, 32))
+            out.append(s)
+    return out
+
+
+def unique_subtasks(subtasks: list[Subtask]) -> list[Subtask]:
+    """Subtasks with distinct id slugs (later duplicates get a numeric suffix)."""
+    seen: set[str] = set()
+    out = []
+    for s in subtasks:
+        base = slug(s.name, 32)
+        key, n = base, 1
+        while key in seen:
+            n += 1
+            key = f"{base}-{n}"
+        seen.add(key)
+        out.append(s if n == 1 else msgspec.structs.replace(s, name=f"{s.name} {n}"))
+    return out
+
+
+def match_reviews(
+    subtasks: list[Subtask], reviews: list[dict[str, Any]]
+) -> list[tuple[str, str, Subtask | None]]:
+    """(decision, reason, revised) per subtask: by name; the reviews naming no subtask go, in
+    order, to the subtasks left; a subtask with no review is kept."""
+    names = {slug(s.name): i for i, s in enumerate(subtasks)}
+    found: dict[int, dict[str, Any]] = {}
+    spare = []
+    for r in reviews:
+        i = names.get(slug(str(r.get("name", ""))))
+        if i is not None and i not in found:
+            found[i] = r
+        else:
+            spare.append(r)
+    for i in range(len(subtasks)):
+        if i not in found and spare:
+            found[i] = spare.pop(0)
+    out = []
+    for i in range(len(subtasks)):
+        r = found.get(i)
+        if r is None:
+            out.append(("keep", "not reviewed; kept as proposed", None))
+            continue
+        revised = to_subtask(r["revised"]) if r.get("revised") else None
+        out.append((str(r["decision"]), str(r.get("reason", "")), revised))
+    return out

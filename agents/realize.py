@@ -1,0 +1,210 @@
+"""Turning a source item and its sample plan into a benchmark item (pure functions).
+
+The target always comes from the source item's own label (the plan's
+`target_field`), normalised: a list of acceptable answers keeps the first as the
+target and all as `acceptable_answers`; with choices, the target is the letter
+of the correct choice. Nothing here calls a model or touches the disk.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from agents.keys import seeded_rng
+from agents.prompts.evaluator import letter
+from store.events import BenchmarkItem, TransformationPlan
+from tools.cards import DatasetCard
+from tools.pool import SourceItem
+
+_LETTER = re.compile(r"^\(?([A-Za-z])\)?[.)]?$")
+_SPACE = re.compile(r"\s+")
+
+
+def as_text(value: Any) -> str:
+    """A field value as text: strings as they are, lists line by line, the rest as JSON."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "\n".join(v.strip() for v in value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def dialog_text(value: Any) -> str:
+    """A list of turns as alternating speakers A/B; other values as text."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "\n".join(f"{'AB'[i % 2]}: {turn.strip()}" for i, turn in enumerate(value))
+    return as_text(value)
+
+
+def normalise(text: str) -> str:
+    return _SPACE.sub(" ", text.strip().lower())
+
+
+def choice_list(value: Any) -> list[str] | None:
+    if isinstance(value, list) and len(value) >= 2 and all(isinstance(v, str | int | float) for v in value):
+        return [str(v).strip() for v in value]
+    return None
+
+
+def source_target(raw: Any) -> tuple[str, list[str]]:
+    """(target, acceptable answers) from a label value."""
+    if isinstance(raw, list) and raw and all(isinstance(v, str | int | float) for v in raw):
+        answers = [str(v).strip() for v in raw]
+        return answers[0], answers
+    if isinstance(raw, str | int | float | bool):
+        return str(raw).strip(), [str(raw).strip()]
+    text = json.dumps(raw, ensure_ascii=False, sort_keys=True)
+    return text, [text]
+
+
+def target_as_letter(target: str, choices: list[str]) -> str | None:
+    """The letter of `target` among `choices` (a letter, an index or the choice text)."""
+    m = _LETTER.match(target.strip())
+    if m:
+        idx = ord(m.group(1).upper()) - ord("A")
+        if 0 <= idx < len(choices):
+            return letter(idx)
+    if target.strip().isdigit() and int(target) < len(choices) and len(choices) > 1:
+        # An index only when it is not also a choice's text.
+        if normalise(target) not in [normalise(c) for c in choices]:
+            return letter(int(target))
+    for i, c in enumerate(choices):
+        if normalise(c) == normalise(target):
+            return letter(i)
+    return None
+
+
+def compose_input(instruction: str, sections: list[tuple[str, str]], question: str) -> str:
+    parts = [instruction.strip()] if instruction.strip() else []
+    parts += [f"{title}:\n{body}" for title, body in sections if body]
+    if question.strip():
+        parts.append(f"Question: {question.strip()}")
+    return "\n\n".join(parts)
+
+
+def role_title(role: str) -> str:
+    return role.replace("_", " ").strip().capitalize()
+
+
+class Draft:
+    """What a sample plan needs to see of an item, and the pieces of the item to build."""
+
+    def __init__(self, plan: TransformationPlan, card: DatasetCard, item: SourceItem) -> None:
+        self.plan, self.card, self.item = plan, card, item
+        raw_target = item.fields.get(plan.target_field)
+        self.target, self.acceptable = source_target(raw_target)
+        paths = card.meta.fields[plan.target_field].paths if plan.target_field in card.meta.fields else []
+        self.target_from = f"source_label:{paths[0] if paths else plan.target_field}"
+        self.choices: list[str] | None = None
+        if "options" in plan.input_fields:
+            self.choices = choice_list(item.fields.get("options"))
+        self.source_question = ""
+        if "question" in plan.input_fields and "question" in item.fields:
+            self.source_question = as_text(item.fields["question"])
+        seen_text: set[str] = {self.source_question} if self.source_question else set()
+        self.sections: list[tuple[str, str]] = []
+        for role in plan.input_fields:
+            if role == "question" or (role == "options" and self.choices is not None):
+                continue
+            if role not in item.fields:
+                continue
+            body = dialog_text(item.fields[role]) if role == "dialog" else as_text(item.fields[role])
+            if body in seen_text:
+                continue  # two roles pointing at the same text
+            seen_text.add(body)
+            self.sections.append((role_title(role), body))
+
+    def planning_view(self, chars: int, media_refs: list[str]) -> dict[str, Any]:
+        """The item as the sample-level planner sees it."""
+        from agents.prompts.common import clip
+
+        doc: dict[str, Any] = {
+            "fields": {title: clip(body, chars) for title, body in self.sections},
+            "question": self.source_question,
+            "answer": self.target,
+        }
+        if self.choices:
+            doc["options"] = self.choices
+        if media_refs:
+            doc["media"] = media_refs
+        return doc
+
+    def build(
+        self,
+        sample_id: str,
+        subtask: str,
+        *,
+        question: str | None,
+        distractors: list[str],
+        media: list[str],
+        run_seed: int,
+        extra_metadata: dict[str, Any],
+        planned: bool = True,
+    ) -> BenchmarkItem:
+        """The item; `planned` says a sample plan was made, so the plan's answer format is
+        expected (multiple choice may rest on its distractors). Without one, the item keeps
+        the source's own format."""
+        question_text = (question or "").strip() or self.source_question
+        instruction = self.plan.question_template
+        if not question_text and instruction:
+            question_text, instruction = instruction, ""
+        if normalise(instruction) == normalise(question_text):
+            instruction = ""
+        choices = list(self.choices) if self.choices else None
+        target = self.target
+        metadata: dict[str, Any] = {
+            "source_dataset": self.item.dataset_id,
+            "source_item": self.item.id,
+            "source_index": self.item.index,
+            "plan_id": self.plan.plan_id,
+            "question": question_text,
+        }
+        if choices is None and self.plan.answer_format == "multiple_choice":
+            wrong = []
+            for d in distractors:
+                d = d.strip()
+                if d and normalise(d) not in {normalise(a) for a in self.acceptable} | {
+                        normalise(w) for w in wrong}:
+                    wrong.append(d)
+            if len(wrong) >= 2:
+                choices = [target, *wrong[:3]]
+                seeded_rng(run_seed, "choices", sample_id).shuffle(choices)
+                metadata["distractors_from"] = "llm"
+        if planned and self.plan.answer_format in ("multiple_choice", "short_answer", "free_text"):
+            metadata["answer_format"] = self.plan.answer_format
+        else:
+            metadata["answer_format"] = "multiple_choice" if choices else "short_answer"
+        if choices is not None:
+            as_letter = target_as_letter(target, choices)
+            if as_letter is not None:
+                metadata["answer_text"] = choices[ord(as_letter) - ord("A")]
+                target = as_letter
+        if len(self.acceptable) > 1 and choices is None:
+            metadata["acceptable_answers"] = self.acceptable
+        metadata.update(extra_metadata)
+        return BenchmarkItem(
+            id=sample_id,
+            subtask=subtask,
+            input=compose_input(instruction, self.sections, question_text),
+            choices=choices,
+            target=target,
+            media=media,
+            metadata=metadata,
+        )
+
+
+def with_question(item: BenchmarkItem, question: str) -> BenchmarkItem:
+    """The item with its question line replaced (used by repairs; the target never changes)."""
+    import msgspec
+
+    old = str(item.metadata.get("question", ""))
+    new_input = item.input
+    if old and f"Question: {old}" in new_input:
+        head, _, tail = new_input.rpartition(f"Question: {old}")
+        new_input = f"{head}Question: {question.strip()}{tail}"
+    else:
+        new_input = f"{new_input}\n\nQuestion: {question.strip()}".strip()
+    metadata = {**item.metadata, "question": question.strip(), "repaired": True}
+    return msgspec.structs.replace(item, input=new_input, metadata=metadata)

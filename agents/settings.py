@@ -1,0 +1,39 @@
+"""Per-run knobs of the agents, read from the run's `RunRequested.config`.
+
+They shape decisions, so they live in the log (the first event) rather than in
+a worker's memory: any worker, and a resumed run, decides with the same values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from store.events import RunRequested
+
+ABLATIONS = ("design", "grounding-scoring", "sample-planning", "verifier")
+
+
+class RunSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    max_subtasks: int = 6  # the Design agent proposes 2..max_subtasks candidates
+    search_k: int = 2  # candidate datasets searched (and plans scored) per subtask
+    groundings_per_subtask: int = 2  # accepted plans kept per subtask
+    score_threshold: float = 0.6  # Score-and-Filter: each dimension must reach it
+    max_design_rounds: int = 3  # design -> grounding feedback rounds before giving up
+    max_attempts: int = 4  # realizations per sample slot (first fill + replenishments)
+    prompt_chars: int = 2400  # source text shown to an LLM, per field
+    generators: bool = True  # built-in procedural generators are part of the pool
+
+
+SETTING_NAMES = tuple(RunSettings.__struct_fields__)
+
+
+def settings_from_config(config: dict[str, Any]) -> RunSettings:
+    """Validate the agent settings found in a run's config (other keys are ignored)."""
+    known = {k: v for k, v in config.items() if k in SETTING_NAMES}
+    return msgspec.convert(known, RunSettings)
+
+
+def settings_of(request: RunRequested) -> RunSettings:
+    return settings_from_config(request.config)

@@ -1,0 +1,175 @@
+"""The Verifier: quality and quota control (paper §3.2).
+
+- SampleRealized → the format check, then the semantic checks (LLM: answerable,
+  answer matches, depends on the target signal) or, for generated items, the
+  generator's own verifier; `SampleChecked` holds every verdict with its reason.
+  Then `SampleAccepted`; or, once per sample, `RepairRequested` when the failing
+  reason can be fixed by rewording; or `SampleRejected` + `ReplenishRequested`.
+- when every slot is either filled or reported short, `BenchmarkPublished` with
+  the accepted ids and the content hash of the files `replay.benchmark_files`
+  projects from the log. The check runs after each verdict is appended (the
+  handler that appends last sees every verdict), on `QuotaShortfall`, and on
+  `SpecFinalized`: publication is the verifier's reaction to the spec (its
+  cause), so a resume re-delivers the spec until the benchmark is published.
+
+Ablation `verifier`: every realized sample is accepted unchecked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+from agents.base import AgentContext
+from agents.checks import format_verdict
+from agents.prompts import verifier as prompts
+from agents.prompts.common import clip
+from agents.run_view import RunView, ViewCache
+from agents.settings import settings_of
+from agents.sources import get_generator
+from replay.benchmark_files import content_hash, project_benchmark
+from store.events import (
+    BenchmarkPublished,
+    CheckVerdict,
+    Envelope,
+    Payload,
+    RepairRequested,
+    ReplenishRequested,
+    RunFailed,
+    SampleAccepted,
+    SampleChecked,
+    SampleRealized,
+    SampleRejected,
+)
+
+log = structlog.get_logger(__name__)
+
+
+class VerifierAgent:
+    role = "verifier"
+    handles = ("SampleRealized", "QuotaShortfall", "SpecFinalized")
+
+    def __init__(self) -> None:
+        self._views = ViewCache()
+
+    async def handle(self, event: Envelope, ctx: AgentContext) -> None:
+        view = await self._views.current(ctx)
+        if view.finished:
+            return
+        p = event.payload
+        if isinstance(p, SampleRealized):
+            await self._verify(event, p, view, ctx)
+        else:
+            await self._maybe_publish(view, ctx)
+
+    async def _verify(self, event: Envelope, p: SampleRealized, view: RunView,
+                      ctx: AgentContext) -> None:
+        sid = p.sample_id
+        latest = view.realized.get(sid)
+        if sid in view.accepted or sid in view.rejected:
+            return
+        if latest is not None and latest.event_id != event.event_id:
+            return  # superseded by a repair
+        req = view.request_payload()
+        slot = view.slots.get(sid)
+        batch: list[tuple[Payload, str]] = []
+        if "verifier" in req.disabled:
+            batch.append((SampleAccepted(sample_id=sid, subtask=p.item.subtask,
+                                         reason="verifier disabled: accepted without checks"), sid))
+            await ctx.emit_many(batch, cause=event)
+            await self._maybe_publish(await self._views.current(ctx), ctx)
+            return
+        verdicts = [format_verdict(p.item, sid, view.media)]
+        repairable, hint = False, ""
+        if verdicts[0].passed:
+            if p.target_from.startswith("generator:"):
+                verdicts.append(generator_verdict(p))
+            else:
+                semantic, repairable, hint = await self._semantic(event, p, view, ctx)
+                verdicts += semantic
+        batch.append((SampleChecked(sample_id=sid, verdicts=verdicts), sid))
+        failed = [v for v in verdicts if not v.passed]
+        if not failed:
+            batch.append((SampleAccepted(sample_id=sid, subtask=p.item.subtask,
+                                         reason="all checks passed"), sid))
+        elif repairable and p.repair_of is None and failed[0].check != "format":
+            reason = "; ".join(f"{v.check}: {v.reason}" for v in failed)
+            batch.append((RepairRequested(sample_id=sid, reason=f"{reason}; hint: {hint}"
+                                          if hint else reason), sid))
+        else:
+            first = failed[0]
+            why = first.reason + (" (after one repair)" if p.repair_of is not None else "")
+            batch.append((SampleRejected(sample_id=sid, subtask=p.item.subtask, check=first.check,
+                                         reason=why), sid))
+            if slot is not None:
+                batch.append((ReplenishRequested(subtask=slot.subtask, dataset_id=slot.dataset_id,
+                                                 plan_id=slot.plan_id, slot=slot.slot,
+                                                 replaces=sid), sid))
+        await ctx.emit_many(batch, cause=event)
+        await self._maybe_publish(await self._views.current(ctx), ctx)
+
+    async def _semantic(self, event: Envelope, p: SampleRealized, view: RunView,
+                        ctx: AgentContext) -> tuple[list[CheckVerdict], bool, str]:
+        settings = settings_of(view.request_payload())
+        spec = view.spec_payload()
+        sub = next((s for s in spec.subtasks if s.name == p.item.subtask), None) if spec else None
+        sub_doc = ({"name": sub.name, "description": sub.description, "capability": sub.capability}
+                   if sub else {"name": p.item.subtask})
+        item_doc: dict[str, Any] = {
+            "input": clip(p.item.input, settings.prompt_chars * 2),
+            "choices": p.item.choices,
+            "answer": p.item.target,
+        }
+        if "answer_text" in p.item.metadata:
+            item_doc["answer_text"] = p.item.metadata["answer_text"]
+        if p.item.media:
+            item_doc["media"] = p.item.media
+        answer = await ctx.llm(self.role).complete_json(
+            prompts.CHECK, prompts.check_messages(p.sample_id, sub_doc, item_doc), prompts.CHECK_SCHEMA,
+            cause=event)
+        verdicts = [
+            CheckVerdict(check=name, passed=bool(answer[name]["passed"]),
+                         reason=str(answer[name]["reason"]),
+                         repairable=bool(answer["repairable"]) and not bool(answer[name]["passed"]))
+            for name in prompts.SEMANTIC_CHECKS
+        ]
+        return verdicts, bool(answer["repairable"]), str(answer.get("repair_hint", ""))
+
+    async def _maybe_publish(self, view: RunView, ctx: AgentContext) -> None:
+        if view.published is not None or view.spec is None or not view.all_slots_resolved():
+            return
+        sample_ids = view.accepted_in_slots()
+        if not sample_ids:
+            await ctx.emit(RunFailed(stage="verifier",
+                                     reason=f"no sample passed verification ({len(view.rejected)} "
+                                            f"rejected; every slot reported short)"),
+                           cause=view.spec, key="nothing-accepted")
+            return
+        events = await ctx.history()
+        files = project_benchmark(events, sample_ids)
+        from hashlib import sha256
+
+        await ctx.emit(BenchmarkPublished(
+            sample_ids=sample_ids, accepted=len(sample_ids), rejected=len(view.rejected),
+            content_hash=content_hash(files),
+            files={path: sha256(data).hexdigest() for path, data in files.items()},
+        ), cause=view.spec, key="publish")
+
+
+def generator_verdict(p: SampleRealized) -> CheckVerdict:
+    """Re-create the instance from its recorded seed and parameters and run its verifier."""
+    meta = p.item.metadata
+    try:
+        gen = get_generator(str(meta["generator"]))
+        instance = gen.sample(int(meta["seed"]), dict(meta.get("params") or {}))
+        results = gen.verify(instance)
+    except Exception as exc:  # the generator cannot even re-create its instance
+        return CheckVerdict(check="generator", passed=False, reason=f"cannot re-create: {exc}")
+    failed = [r for r in results if not r.passed]
+    if failed:
+        return CheckVerdict(check="generator", passed=False,
+                            reason="; ".join(f"{r.check}: {r.reason}" for r in failed))
+    return CheckVerdict(check="generator", passed=True,
+                        reason="correct by construction; " + ", ".join(r.check for r in results)
+                        + " passed")

@@ -1,0 +1,273 @@
+"""`benchagent build "REQUIREMENT"`: run the six agents until a verified benchmark is published.
+
+    benchagent build "REQUIREMENT" [--size N] [--seed S] [--pool DIR]... [--llm SPEC]
+        [--llm-key-env NAME] [--eval-model SPEC]... [--disable LIST] [--config YAML]
+        [--home DIR] [--store URL] [--resume RUN_ID] [--run-id ID] [--json]
+
+Everything is checked before anything is written (bad input: one line, exit 2).
+The run's settings go into its first event (`RunRequested`), never a secret:
+only the *name* of the API key variable is recorded. The benchmark lands in
+`<home>/runs/<run_id>/`, written from the log by the same projection `replay` uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from agents.recorded_llm import RetryPolicy
+from agents.registry import ALL_ROLES, AgentOptions, make_agents, parse_disabled
+from agents.run_llm import RunLLMFactory
+from agents.settings import SETTING_NAMES, RunSettings, settings_from_config
+from agents.sources import PoolCache
+from benchagent.config import BuildConfig, load_config
+from benchagent.errors import UserError
+from benchagent.home import add_store_options, open_log, run_dir
+from benchagent.progress import Progress
+from benchagent.run import RunOutcome, drive_run, make_bus, outcome_of, write_benchmark
+from bus.base import BusError
+from store.events import Envelope, EvaluationScored, RunRequested, new_event
+
+MAX_REQUIREMENT_CHARS = 20_000
+DEFAULT_SIZE = 20
+DEFAULT_LLM = "local:qwen2.5-coder-1.5b"
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+DEFAULT_CONCURRENCY = 4
+RUN_ID_PATTERN = r"^[A-Za-z0-9_\-]{1,80}$"
+_RUN_ID = re.compile(RUN_ID_PATTERN)
+REPO = Path(__file__).resolve().parents[2]
+GENERAL_BENCH = REPO.parent / "shared/datasets/general-bench-subset/data"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("build", help="build a verified benchmark from an evaluation requirement")
+    p.add_argument("requirement", nargs="?", help="what the benchmark should evaluate")
+    p.add_argument("--size", type=int, help=f"number of samples (default {DEFAULT_SIZE})")
+    p.add_argument("--seed", type=int, help="run seed: every random choice derives from it")
+    p.add_argument("--pool", action="append", dest="pools", metavar="DIR",
+                   help="dataset pool directory (repeatable; default: the General-Bench subset)")
+    p.add_argument("--llm", help=f"backbone model spec (default {DEFAULT_LLM})")
+    p.add_argument("--llm-key-env", metavar="NAME",
+                   help=f"environment variable holding the API key (default {DEFAULT_KEY_ENV})")
+    p.add_argument("--eval-model", action="append", dest="eval_models", metavar="SPEC",
+                   help="evaluate this model on the benchmark once published (repeatable)")
+    p.add_argument("--disable", metavar="LIST",
+                   help="ablations: design,grounding-scoring,sample-planning,verifier")
+    p.add_argument("--config", type=Path, metavar="YAML", help="settings file (flags win)")
+    p.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run")
+    p.add_argument("--run-id", help="name the new run (letters, digits, - and _)")
+    p.add_argument("--llm-concurrency", type=int, metavar="N",
+                   help=f"LLM calls in flight at once (default {DEFAULT_CONCURRENCY})")
+    p.add_argument("--remote-agents", action="store_true",
+                   help="with --store nats://: leave the work to `benchagent agent` workers")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    add_store_options(p)
+    p.set_defaults(func=run)
+
+
+# ------------------------------------------------------------------ checking
+
+
+def _check_spec(spec: str, what: str) -> str:
+    from tools.llm.clients import parse_model_spec
+
+    try:
+        parse_model_spec(spec)
+    except ValueError as exc:
+        raise UserError(f"{what}: {exc}") from None
+    return spec
+
+
+def _default_pools() -> list[str]:
+    from tools.pool import default_pool_dirs
+
+    env = default_pool_dirs()
+    if env:
+        return [str(p) for p in env]
+    return [str(GENERAL_BENCH)] if (GENERAL_BENCH / "dataset_cards").is_dir() else []
+
+
+def _check_run_id(run_id: str) -> str:
+    # One NATS subject token (bench.<run_id>.<Type>): no dots, wildcards or spaces.
+    if not _RUN_ID.match(run_id):
+        raise UserError(f"--run-id {run_id!r}: use 1-80 letters, digits, '-' or '_'")
+    return run_id
+
+
+def _home_path(args: argparse.Namespace) -> Path:
+    """The home folder `open_log` would use, without creating it."""
+    return Path(args.home or os.environ.get("BENCHAGENT_HOME") or ".benchagent")
+
+
+def new_run_id() -> str:
+    return f"run-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
+
+
+def build_request(args: argparse.Namespace,
+                  pools_seen: PoolCache | None = None) -> tuple[RunRequested, BuildConfig]:
+    """The run's first event from flags and config, every input checked; `UserError` if bad.
+
+    The pool loaded for the check goes into `pools_seen`, so the agents need not load it again.
+    """
+    config = load_config(args.config) if args.config else BuildConfig()
+    requirement = args.requirement if args.requirement is not None else config.requirement
+    if requirement is None or not requirement.strip():
+        raise UserError("the requirement is empty: say what the benchmark should evaluate")
+    if len(requirement) > MAX_REQUIREMENT_CHARS:
+        raise UserError(f"the requirement has {len(requirement)} characters; the limit is "
+                        f"{MAX_REQUIREMENT_CHARS}")
+    size = next(v for v in (args.size, config.size, DEFAULT_SIZE) if v is not None)
+    if size < 1:
+        raise UserError(f"--size must be at least 1, got {size}")
+    seed = next(v for v in (args.seed, config.seed, 0) if v is not None)
+    llm = _check_spec(args.llm or config.llm or DEFAULT_LLM, "--llm")
+    role_models = {r: _check_spec(s, f"role_models.{r}") for r, s in config.role_models.items()}
+    eval_models = [_check_spec(s, "--eval-model")
+                   for s in (args.eval_models or config.eval_models or [])]
+    eval_models = list(dict.fromkeys(eval_models))
+    try:
+        disabled = parse_disabled(args.disable if args.disable is not None
+                                  else (config.disable or []))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        settings = settings_from_config(config.agents)
+    except msgspec.ValidationError as exc:
+        raise UserError(f"agent settings: {exc}") from None
+    pools = [str(Path(p).resolve()) for p in (args.pools or config.pools or _default_pools())]
+    capacity = _pool_capacity(pools, settings, pools_seen)
+    if size > capacity:
+        raise UserError(f"--size {size} is larger than the pool can give ({capacity} items in all)")
+    agent_settings = {k: v for k, v in msgspec.to_builtins(settings).items() if k in SETTING_NAMES}
+    request = RunRequested(
+        requirement=requirement, size=size, seed=seed, pools=pools, llm=llm,
+        llm_key_env=args.llm_key_env or config.llm_key_env or DEFAULT_KEY_ENV,
+        role_models=role_models, eval_models=eval_models, disabled=disabled,
+        config=agent_settings,
+    )
+    return request, config
+
+
+def _pool_capacity(pools: list[str], settings: RunSettings, seen: PoolCache | None) -> int:
+    from tools.pool import Pool, PoolError
+
+    try:
+        pool = Pool.load([Path(p) for p in pools], include_generators=settings.generators)
+    except PoolError as exc:
+        raise UserError(str(exc)) from None
+    if seen is not None:
+        seen.put(pools, settings.generators, pool)
+    if not pool.datasets:
+        raise UserError("the pool holds no usable dataset: give --pool DIR")
+    total = 0
+    for card in pool.datasets:
+        try:
+            total += pool.capacity(card.dataset_id)
+        except PoolError:
+            continue  # an unreadable dataset file gives nothing
+    return total
+
+
+# ------------------------------------------------------------------- running
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.resume and (args.requirement or args.run_id):
+        raise UserError("--resume takes the run's own settings: give no requirement or --run-id")
+    store_url = args.store or os.environ.get("BENCHAGENT_STORE")
+    if args.remote_agents and not store_url:
+        raise UserError("--remote-agents needs --store nats://HOST:PORT")
+    first: Envelope | None = None
+    pools = PoolCache()
+    if args.resume:
+        run_id = _check_run_id(args.resume)
+        config = load_config(args.config) if args.config else BuildConfig()
+        if not store_url and not (_home_path(args) / "events.db").is_file():
+            raise UserError(f"cannot resume {run_id}: no such run in this store "
+                            f"({_home_path(args)} holds no event log)")
+    else:
+        request, config = build_request(args, pools)
+        run_id = _check_run_id(args.run_id) if args.run_id else new_run_id()
+        first = new_event(run_id, "cli", request, None)
+    concurrency = args.llm_concurrency or config.llm_concurrency or DEFAULT_CONCURRENCY
+    if concurrency < 1:
+        raise UserError("--llm-concurrency must be at least 1")
+    retry = RetryPolicy(
+        max_attempts=config.llm_attempts or RetryPolicy().max_attempts,
+        base_delay_s=config.llm_backoff_s if config.llm_backoff_s is not None
+        else RetryPolicy().base_delay_s,
+        timeout_s=config.llm_timeout_s or RetryPolicy().timeout_s,
+    )
+    outcome = asyncio.run(_build(args, store_url, run_id, first, concurrency, retry, pools))
+    return _report(args, outcome)
+
+
+async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
+                 first: Envelope | None, concurrency: int, retry: RetryPolicy,
+                 pools: PoolCache) -> tuple[RunOutcome, list[dict[str, Any]]]:
+    event_log = await open_log(args)
+    llm_factory = RunLLMFactory(retry=retry, max_concurrency=concurrency)
+    try:
+        if first is None:
+            events = await event_log.read(run_id)
+            if not events:
+                raise UserError(f"cannot resume {run_id}: no such run in this store")
+            finished = outcome_of(events, run_id)
+            if finished.status != "running":
+                raise UserError(f"cannot resume {run_id}: it has already {finished.status}")
+        elif await event_log.last_seq(run_id):
+            raise UserError(f"run {run_id} already exists; choose another --run-id or --resume it")
+        print(f"run {run_id}", file=sys.stderr)
+        roles = [] if args.remote_agents else list(ALL_ROLES)
+        agents = make_agents(roles, AgentOptions(pools=pools, models=llm_factory))
+        bus = make_bus(event_log, store_url, agents, llm_factory, workers=concurrency * 2)
+        progress = Progress(event_log, run_id)
+        try:
+            await drive_run(bus, event_log, run_id, first, progress=progress)
+        except BusError as exc:
+            raise UserError(f"run {run_id} stopped: {exc}; resume it with --resume {run_id}") \
+                from None
+        events = await event_log.read(run_id)
+        outcome = outcome_of(events, run_id)
+        if outcome.status == "completed":
+            out = run_dir(args, run_id)
+            write_benchmark(events, out)
+            outcome.out_dir = str(out)
+        evaluations = [msgspec.to_builtins(e.payload) for e in events
+                       if isinstance(e.payload, EvaluationScored)]
+        return outcome, evaluations
+    finally:
+        await llm_factory.close()
+        await event_log.close()
+
+
+def _report(args: argparse.Namespace, result: tuple[RunOutcome, list[dict[str, Any]]]) -> int:
+    outcome, evaluations = result
+    if args.json:
+        doc = msgspec.to_builtins(outcome)
+        doc["evaluations"] = [{k: v for k, v in e.items() if k != "type"} for e in evaluations]
+        print(json.dumps(doc, sort_keys=True))
+    elif outcome.status == "completed":
+        short = f", {outcome.shortfall} short of the quota" if outcome.shortfall else ""
+        print(f"run {outcome.run_id}: {outcome.accepted} samples accepted, {outcome.rejected} "
+              f"rejected{short}")
+        print(f"benchmark: {outcome.out_dir}")
+        print(f"content hash: {outcome.content_hash}")
+        for e in evaluations:
+            per = ", ".join(f"{s} {a:.2f}" for s, a in e["per_subtask"].items())
+            print(f"eval {e['model']}: accuracy {e['accuracy']:.3f} over {e['n']} ({per})")
+    if outcome.status != "completed":
+        print(f"benchagent: run {outcome.run_id} failed at {outcome.stage}: {outcome.reason}",
+              file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,137 @@
+"""`benchagent eval RUN_ID --model SPEC...`: evaluate models on a run's published benchmark.
+
+Appends an `EvaluationRequested` to the run and lets the Evaluator answer it
+(in this process; with `--store nats://` over the NATS bus). Answers already
+recorded in the run are reused, so evaluating a model twice costs nothing;
+asking again for the same models prints the recorded scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from typing import Any
+
+import msgspec
+
+from agents.registry import AgentOptions, make_agents
+from agents.run_llm import RunLLMFactory
+from benchagent.errors import UserError
+from benchagent.home import add_store_options, open_log
+from benchagent.run import make_bus
+from bus.base import Bus
+from store.events import (
+    BenchmarkPublished,
+    Envelope,
+    EvaluationRequested,
+    EvaluationScored,
+    RunFailed,
+    new_event,
+)
+from store.log import EventLog, UnknownRun
+
+POLL_S = 0.1
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="evaluate models on a run's published benchmark")
+    p.add_argument("run_id")
+    p.add_argument("--model", action="append", dest="models", required=True, metavar="SPEC",
+                   help="model spec to evaluate (repeatable)")
+    p.add_argument("--llm-concurrency", type=int, default=4, metavar="N")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    add_store_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tools.llm.clients import parse_model_spec
+
+    models = list(dict.fromkeys(args.models))
+    for spec in models:
+        try:
+            parse_model_spec(spec)
+        except ValueError as exc:
+            raise UserError(f"--model: {exc}") from None
+    scores, failure = asyncio.run(_evaluate(args, models))
+    if failure is not None:
+        print(f"benchagent: evaluation of run {args.run_id} failed: {failure}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"run_id": args.run_id, "evaluations": scores}, sort_keys=True))
+    else:
+        for s in scores:
+            per = ", ".join(f"{k} {v:.2f}" for k, v in s["per_subtask"].items())
+            print(f"{s['model']}: accuracy {s['accuracy']:.3f} over {s['n']} items ({per})")
+    return 0
+
+
+async def _evaluate(args: argparse.Namespace, models: list[str]) -> tuple[list[dict[str, Any]], str | None]:
+    event_log = await open_log(args)
+    factory = RunLLMFactory(max_concurrency=args.llm_concurrency)
+    try:
+        events = await event_log.read(args.run_id)
+        if not events:
+            raise UnknownRun(args.run_id)
+        published = next((e for e in events if isinstance(e.payload, BenchmarkPublished)), None)
+        if published is None:
+            raise UserError(f"run {args.run_id} has not published a benchmark yet")
+        request = _request_for(events, published, models)
+        done = _scores_for(events, request.event_id)
+        if len(done) < len(models):
+            store_url = args.store or os.environ.get("BENCHAGENT_STORE")
+            bus = make_bus(event_log, store_url, make_agents(["evaluator"], AgentOptions(models=factory)), factory)
+            done, failure = await _run_evaluation(bus, event_log, request)
+            if failure is not None:
+                return [], failure
+        by_model = {s["model"]: s for s in done}
+        return [by_model[m] for m in models], None
+    finally:
+        await factory.close()
+        await event_log.close()
+
+
+def _request_for(events: list[Envelope], published: Envelope, models: list[str]) -> Envelope:
+    """This evaluation's event: reuse a finished identical request, else a fresh one."""
+    attempt = 1
+    while True:
+        env = new_event(published.run_id, "cli", EvaluationRequested(
+            models=models, reason="benchagent eval"), published.event_id,
+            key=f"eval:{','.join(models)}:{attempt}")
+        known = next((e for e in events if e.event_id == env.event_id), None)
+        if known is None:
+            return env
+        if len(_scores_for(events, known.event_id)) == len(models):
+            return known
+        attempt += 1  # an earlier attempt never finished: ask again (answers are reused)
+
+
+def _scores_for(events: list[Envelope], request_id: str) -> list[dict[str, Any]]:
+    return [{k: v for k, v in msgspec.to_builtins(e.payload).items() if k != "type"}
+            for e in events
+            if isinstance(e.payload, EvaluationScored) and e.causation_id == request_id]
+
+
+async def _run_evaluation(bus: Bus, event_log: EventLog,
+                          request: Envelope) -> tuple[list[dict[str, Any]], str | None]:
+    await bus.start()
+    try:
+        stored = await bus.submit(request)
+        after = stored.seq - 1
+        models = request.payload.models  # type: ignore[union-attr]
+        seen: list[Envelope] = []
+        while True:
+            seen += await event_log.read(request.run_id, after)
+            after = seen[-1].seq if seen else after
+            failed = next((e for e in seen if isinstance(e.payload, RunFailed)), None)
+            if failed is not None:
+                return [], failed.payload.reason  # type: ignore[union-attr]
+            scores = _scores_for(seen, request.event_id)
+            if len(scores) >= len(models):
+                return scores, None
+            await asyncio.sleep(POLL_S)
+    finally:
+        await bus.stop()

@@ -1,0 +1,102 @@
+"""Wiring one run together: event log, bus, agents, LLM factory, progress, output files.
+
+`benchagent build` and `benchagent eval` call `drive_run` with a bus of their
+choice: the in-process bus over SQLite by default, or the NATS bus when the
+store is JetStream (`--store nats://...`). The output directory is always the
+projection of the log (`replay.benchmark_files`), so a replay is byte-identical.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import msgspec
+import structlog
+
+from agents.base import Agent
+from agents.run_llm import RunLLMFactory
+from benchagent.errors import UserError
+from benchagent.progress import Progress
+from bus.base import Bus
+from replay.benchmark_files import content_hash, project_benchmark, write_output
+from store.events import BenchmarkPublished, Envelope, QuotaShortfall, RunCompleted, RunFailed
+from store.log import EventLog
+
+log = structlog.get_logger("benchagent.run")
+
+
+class RunOutcome(msgspec.Struct, kw_only=True):
+    run_id: str
+    status: str  # completed | failed
+    out_dir: str | None = None
+    accepted: int = 0
+    rejected: int = 0
+    shortfall: int = 0
+    content_hash: str | None = None
+    stage: str | None = None
+    reason: str | None = None
+
+
+def make_bus(event_log: EventLog, store_url: str | None, agents: Sequence[Agent],
+             llm_factory: RunLLMFactory, *, workers: int = 16) -> Bus:
+    """The in-process bus, or the NATS bus when the store is JetStream."""
+    if store_url:
+        from bus.nats_bus import NatsBus
+
+        return NatsBus(store_url, agents, llm_factory, workers=workers, log=event_log)
+    from bus.inprocess import InProcessBus
+
+    return InProcessBus(event_log, agents, llm_factory)
+
+
+async def drive_run(bus: Bus, event_log: EventLog, run_id: str, first: Envelope | None, *,
+                    progress: Progress | None = None, timeout: float | None = None) -> Envelope:
+    """Submit `first` (a new run) or resume `run_id`, then wait for its terminal event."""
+    await bus.start()
+    shown: asyncio.Task[None] | None = None
+    try:
+        if first is not None:
+            await bus.submit(first)
+        else:
+            resumed = await bus.resume(run_id)
+            log.info("resumed", run_id=run_id, deliveries=resumed)
+        if progress is not None:
+            shown = asyncio.create_task(progress.run())
+        return await bus.wait_for(run_id, timeout=timeout)
+    finally:
+        if shown is not None:
+            shown.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await shown
+        await bus.stop()
+
+
+def outcome_of(events: list[Envelope], run_id: str) -> RunOutcome:
+    failed = next((e.payload for e in events if isinstance(e.payload, RunFailed)), None)
+    shortfall = sum(e.payload.missing for e in events if isinstance(e.payload, QuotaShortfall))
+    if failed is not None:
+        return RunOutcome(run_id=run_id, status="failed", stage=failed.stage, reason=failed.reason,
+                          shortfall=shortfall)
+    done = next((e.payload for e in events if isinstance(e.payload, RunCompleted)), None)
+    if done is None:
+        return RunOutcome(run_id=run_id, status="running", shortfall=shortfall)
+    return RunOutcome(run_id=run_id, status="completed", accepted=done.accepted,
+                      rejected=done.rejected, content_hash=done.content_hash, shortfall=shortfall)
+
+
+def write_benchmark(events: list[Envelope], out_dir: Path) -> str:
+    """Write the published benchmark of `events` to `out_dir`; its content hash."""
+    published = [e.payload for e in events if isinstance(e.payload, BenchmarkPublished)]
+    if not published:
+        raise UserError("the run has not published a benchmark")
+    pub = published[0]
+    files = project_benchmark(events, pub.sample_ids)
+    digest = content_hash(files)
+    if digest != pub.content_hash:
+        raise UserError(f"the files rebuilt from the log hash to {digest}, not the published "
+                        f"{pub.content_hash}; the log may have been altered")
+    write_output(files, out_dir)
+    return digest

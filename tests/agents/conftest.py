@@ -1,0 +1,11 @@
+"""Fixtures for the agents' tests: the scripted brains registered for `scripted:NAME` specs."""
+
+from __future__ import annotations
+
+import pytest
+from build_helpers import register_brains
+
+
+@pytest.fixture(autouse=True)
+def brains() -> None:
+    register_brains()

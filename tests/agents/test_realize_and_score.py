@@ -1,0 +1,120 @@
+"""Realizing items from real General-Bench records, checking their format, scoring answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.checks import format_problems
+from agents.plans import default_plan
+from agents.realize import Draft, source_target, target_as_letter, with_question
+from agents.scoring import chosen_letter, normalize_answer, score_answer
+from store.events import BenchmarkItem, Subtask
+from tools.pool import Pool
+
+SUB = Subtask(name="s", description="d", capability="c", answer_format="multiple_choice")
+
+
+_POOLS: dict[Path, Pool] = {}
+
+
+@pytest.fixture
+def pool(general_bench: Path) -> Pool:
+    if general_bench not in _POOLS:
+        _POOLS[general_bench] = Pool.load([general_bench], include_generators=False)
+    return _POOLS[general_bench]
+
+
+def by_name(pool: Pool, name: str):
+    return next(c for c in pool.datasets if c.name == name)
+
+
+def test_letter_labels_with_options_become_choices(pool: Pool) -> None:
+    card = by_name(pool, "Ethical-Reasoning")
+    plan = default_plan(SUB, card, 1)
+    item = pool.items(card.dataset_id)[0]
+    built = Draft(plan, card, item).build("x-1", "s", question=None, distractors=[], media=[],
+                                          run_seed=1, extra_metadata={})
+    assert built.choices == item.fields["options"]
+    assert built.target == item.fields["answer"]
+    assert built.metadata["answer_text"] == item.fields["options"][ord(built.target) - 65]
+    assert format_problems(built, "x-1", set()) == []
+
+
+def test_list_answers_keep_every_acceptable_form(pool: Pool) -> None:
+    card = by_name(pool, "Temporal-Reasoning")
+    item = pool.items(card.dataset_id)[3]
+    plan = default_plan(SUB, card, 1)
+    built = Draft(plan, card, item).build("t-1", "s", question="What fills <MASK>?",
+                                          distractors=[], media=[], run_seed=1, extra_metadata={})
+    answers = item.fields["answer"]
+    assert built.target == answers[0] and built.choices is None
+    if len(answers) > 1:
+        assert built.metadata["acceptable_answers"] == answers
+    assert "<MASK>" in built.input and built.input.endswith("Question: What fills <MASK>?")
+
+
+def test_distractors_make_multiple_choice_with_a_seeded_order(pool: Pool) -> None:
+    card = by_name(pool, "Temporal-Reasoning")
+    item = pool.items(card.dataset_id)[0]
+    plan = default_plan(SUB, card, 1)
+    plan = type(plan)(**{**{f: getattr(plan, f) for f in plan.__struct_fields__},
+                         "answer_format": "multiple_choice"})
+    draft = Draft(plan, card, item)
+    wrong = ["ten minutes", "a decade", "three weeks"]
+    one = draft.build("t-1", "s", question="q?", distractors=wrong, media=[], run_seed=1,
+                      extra_metadata={})
+    again = draft.build("t-1", "s", question="q?", distractors=wrong, media=[], run_seed=1,
+                        extra_metadata={})
+    assert one == again and len(one.choices) == 4
+    assert one.choices[ord(one.target) - 65] == item.fields["answer"][0]
+    # Without enough distractors the item cannot be multiple choice: the format check says so.
+    lacking = draft.build("t-2", "s", question="q?", distractors=[], media=[], run_seed=1,
+                          extra_metadata={})
+    assert lacking.choices is None
+    assert any("multiple choice" in p for p in format_problems(lacking, "t-2", set()))
+
+
+def test_media_must_be_stored_and_targets_must_be_choice_letters() -> None:
+    item = BenchmarkItem(id="m", subtask="s", input="Look at the picture closely.", choices=["x", "y"],
+                         target="C", media=["media/abc.png", "elsewhere.png"])
+    problems = format_problems(item, "m", {"media/other.png"})
+    assert any("not the letter of a choice" in p for p in problems)
+    assert any("never stored" in p for p in problems)
+    assert any("not under media/" in p for p in problems)
+
+
+def test_repair_rewrites_the_question_only() -> None:
+    item = BenchmarkItem(id="r", subtask="s", input="Context:\nabc\n\nQuestion: old?", target="B",
+                         choices=["a", "b"], metadata={"question": "old?"})
+    fixed = with_question(item, "new?")
+    assert fixed.input == "Context:\nabc\n\nQuestion: new?"
+    assert (fixed.target, fixed.choices) == (item.target, item.choices)
+
+
+def test_label_normalisation() -> None:
+    assert source_target(["two days", "48 hours"]) == ("two days", ["two days", "48 hours"])
+    assert source_target({"bird": [[1, 2, 3, 4]]})[0] == '{"bird": [[1, 2, 3, 4]]}'
+    assert target_as_letter("b", ["x", "y"]) == "B"
+    assert target_as_letter("Solution B", ["Solution A", "Solution B"]) == "B"
+    assert target_as_letter("1", ["x", "y"]) == "B"
+    assert target_as_letter("Z", ["x", "y"]) is None
+
+
+@pytest.mark.parametrize(("answer", "letter"), [
+    ("B", "B"), ("(b)", "B"), ("B. Happy", "B"), ("The answer is C.", "C"), ("happy", "B"),
+    ("I am not sure", None), ("E", None)])
+def test_choice_match_reads_letters_and_option_text(answer: str, letter: str | None) -> None:
+    assert chosen_letter(answer, ["Lonely", "Happy", "Upset"]) == letter
+
+
+def test_scores() -> None:
+    mc = BenchmarkItem(id="a", subtask="s", input="q", choices=["x", "y"], target="B")
+    assert score_answer(mc, "B")[:2] == (1.0, "choice_match")
+    assert score_answer(mc, "A")[0] == 0.0
+    short = BenchmarkItem(id="b", subtask="s", input="q", target="two days",
+                          metadata={"acceptable_answers": ["two days", "48 hours"]})
+    assert score_answer(short, "48 Hours.")[:2] == (1.0, "exact_match")
+    assert score_answer(short, "three days")[0] == 0.0
+    assert normalize_answer("The  Cat!") == "cat"

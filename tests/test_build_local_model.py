@@ -1,0 +1,55 @@
+"""One build end to end on the real embedded model (local:qwen2.5-coder-0.5b), small and slow."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "agents"))
+from build_helpers import build, of_type, read_events  # noqa: E402
+
+from replay.benchmark_files import content_hash, project_benchmark  # noqa: E402
+
+MODEL = "local:qwen2.5-coder-0.5b"
+
+
+def _model_ready() -> str | None:
+    try:
+        import llama_cpp  # noqa: F401
+
+        from tools.llm.weights import model_path
+
+        model_path(MODEL.split(":", 1)[1])
+    except Exception as exc:  # not installed here: `make test` installs both
+        return f"{MODEL} unavailable: {exc}"
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_build_on_the_embedded_model(tmp_path: Path, general_bench: Path, capsys) -> None:
+    reason = _model_ready()
+    if reason:
+        pytest.skip(reason)
+    config = tmp_path / "small.yaml"
+    # Small on purpose (CPU inference): two subtasks, one candidate dataset each, file datasets
+    # only so that sample planning and the verifier's checks run on the model too.
+    config.write_text("agents: {search_k: 1, groundings_per_subtask: 1, max_design_rounds: 3, "
+                      "max_subtasks: 2, max_attempts: 2, generators: false}\n"
+                      "llm_concurrency: 1\n")
+    code, doc, err = build(capsys, tmp_path / "home", general_bench, "--config", str(config),
+                           size=2, llm=MODEL)
+    events = read_events(tmp_path / "home")
+    calls = of_type(events, "LLMCallRecorded")
+    assert calls and all(c.payload.model == MODEL for c in calls)
+    # Every structured answer the model gave was schema-valid JSON once accepted.
+    assert of_type(events, "SubtasksProposed") and of_type(events, "DesignAccepted")
+    purposes = {c.payload.purpose for c in calls}
+    assert {"design.propose", "grounding.plan", "grounding.score"} <= purposes
+    assert code == 0, f"{err}\n{doc}"
+    assert doc["accepted"] >= 1 and doc["accepted"] + doc["shortfall"] == 2
+    assert {"orchestrator.sample_plan", "verifier.check"} <= purposes
+    (pub,) = of_type(events, "BenchmarkPublished")
+    assert content_hash(project_benchmark(events, pub.payload.sample_ids)) == doc["content_hash"]
