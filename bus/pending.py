@@ -1,7 +1,9 @@
 """Which events still wait for a reaction: what `resume` re-delivers.
 
-A role has reacted to an event when the log holds an event emitted by that
-role (`agent == role`) whose `causation_id` is the event's id. Re-delivering an
+A role has reacted to an event when the log holds a decision emitted by that
+role (`agent == role`) whose `causation_id` is the event's id; records of work
+in progress (`LLMCallRecorded`, see `store.events.is_reaction`) do not count,
+so a handler killed between an LLM call and its decisions is re-delivered. Re-delivering an
 event that got a reaction would be harmless (dedup) but wasteful; one that got
 none may have been lost with a crashed process.
 """
@@ -14,7 +16,7 @@ import structlog
 
 from bus.base import TERMINAL_TYPES
 from bus.context import HistoryCache
-from store.events import Envelope
+from store.events import Envelope, is_reaction
 from store.log import EventLog, LogError
 
 log = structlog.get_logger("bus")
@@ -29,7 +31,7 @@ def unreacted(
     events: Sequence[Envelope], roles_by_type: Mapping[str, Sequence[str]]
 ) -> list[tuple[str, Envelope]]:
     """(role, event) pairs, in log order, where `role` handles the event but never reacted."""
-    reacted = {(e.causation_id, e.agent) for e in events if e.causation_id is not None}
+    reacted = {(e.causation_id, e.agent) for e in events if is_reaction(e)}
     return [
         (role, e)
         for e in events

@@ -83,6 +83,17 @@ class LLMCallRecorded(Payload, frozen=True, kw_only=True):
     latency_ms: float = 0.0
 
 
+# Records of work in progress: a handler writes them while it works (before its decisions),
+# so they never count as its reaction to the event it handles; resume re-delivers an event
+# whose handler was killed after recording an LLM call but before deciding.
+WORK_IN_PROGRESS_TYPES = frozenset({"LLMCallRecorded"})
+
+
+def is_reaction(env: Envelope) -> bool:
+    """Whether `env` is a decision taken in reaction to its cause (not a work record)."""
+    return env.causation_id is not None and env.type not in WORK_IN_PROGRESS_TYPES
+
+
 class ToolApplied(Payload, frozen=True, kw_only=True):
     """A pure tool ran; outputs are content hashes of produced files/values."""
 

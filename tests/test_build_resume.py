@@ -65,13 +65,7 @@ def recorded_answers(home: Path) -> set[str]:
             for e in of_type(read_events(home, RUN), "LLMCallRecorded") if e.payload.error is None}
 
 
-MID_HANDLER = pytest.param(
-    ("LLMCallRecorded", 20), id="mid-handler",
-    marks=pytest.mark.xfail(strict=True, raises=subprocess.TimeoutExpired, reason=(
-        "bus/pending.py counts the LLMCallRecorded events a handler made before the kill as "
-        "that role's reaction, so resume never re-delivers the half-handled event; "
-        "`agents.reactions.is_reaction` is the rule the bus should use")),
-)
+MID_HANDLER = pytest.param(("LLMCallRecorded", 20), id="mid-handler")
 
 
 @pytest.mark.slow
