@@ -66,6 +66,12 @@ def text_roles(card: DatasetCard) -> list[str]:
             if r not in media and not all(p == "id" for p in f.paths)]
 
 
+def is_label(card: DatasetCard, role: str) -> bool:
+    """Whether a role holds the record's label (General-Bench keeps labels under `output`)."""
+    spec = card.meta.fields.get(role)
+    return spec is not None and any(p.startswith("output") for p in spec.paths)
+
+
 def default_target(card: DatasetCard) -> str:
     roles = text_roles(card)
     for name in ANSWER_ROLES:
@@ -117,6 +123,11 @@ def plan_from_answer(
         fallback = default_target(card)
         notes.append(f"target_field {target!r} is not a text role; using {fallback!r}")
         target = fallback
+    elif not is_label(card, target) and is_label(card, default_target(card)):
+        # The target must be the source's own label (an output field), never an input.
+        fallback = default_target(card)
+        notes.append(f"target_field {target!r} is an input, not the label; using {fallback!r}")
+        target = fallback
     inputs: list[str] = []
     for role in answer.get("input_fields", []):
         if role in roles and role != target and role not in inputs and not same_paths(card, role, target):
@@ -124,6 +135,9 @@ def plan_from_answer(
     if not inputs:
         inputs = default_input_fields(card, target)
         notes.append(f"no usable input fields named; using {', '.join(inputs) or 'none'}")
+    if "options" in roles and "options" not in inputs and target != "options":
+        inputs.append("options")  # a label often names an option ("B"): keep what it refers to
+        notes.append("options added to the input: the label may refer to them")
     tools = []
     for t in answer.get("tools", []):
         if not isinstance(t, dict) or t.get("name") in (None, "", "none"):

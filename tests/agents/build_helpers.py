@@ -38,8 +38,8 @@ def build(capsys: Any, home: Path, pool: Path, *extra: str, requirement: str = R
             "--pool", str(pool), "--home", str(home), "--run-id", run_id, "--json", *extra]
     code = main(argv)
     out = capsys.readouterr()
-    doc = json.loads(out.out) if out.out.strip() else None
-    return code, doc, out.err
+    docs = [line for line in out.out.splitlines() if line.startswith("{")]
+    return code, (json.loads(docs[-1]) if docs else None), out.err
 
 
 def read_events(home: Path, run_id: str = "run-test") -> list[Envelope]:

@@ -118,3 +118,14 @@ def test_scores() -> None:
     assert score_answer(short, "48 Hours.")[:2] == (1.0, "exact_match")
     assert score_answer(short, "three days")[0] == 0.0
     assert normalize_answer("The  Cat!") == "cat"
+
+
+def test_a_plan_cannot_take_its_target_from_an_input(pool: Pool) -> None:
+    from agents.plans import plan_from_answer
+
+    card = by_name(pool, "Causal-Reasoning")
+    plan, notes = plan_from_answer({"target_field": "options", "input_fields": ["question"],
+                                    "instructions": "i", "answer_format": "multiple_choice"},
+                                   SUB, card, 1)
+    assert plan.target_field == "answer" and "not the label" in notes[0]
+    assert plan.input_fields == ["question", "options"]
