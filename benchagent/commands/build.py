@@ -78,11 +78,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 # ------------------------------------------------------------------ checking
 
 
-def _check_spec(spec: str, what: str) -> str:
-    from tools.llm.clients import parse_model_spec
+def _check_spec(spec: str, what: str, key_env: str) -> str:
+    from tools.llm.clients import check_available
 
     try:
-        parse_model_spec(spec)
+        check_available(spec, key_env)
     except ValueError as exc:
         raise UserError(f"{what}: {exc}") from None
     return spec
@@ -130,9 +130,11 @@ def build_request(args: argparse.Namespace,
     if size < 1:
         raise UserError(f"--size must be at least 1, got {size}")
     seed = next(v for v in (args.seed, config.seed, 0) if v is not None)
-    llm = _check_spec(args.llm or config.llm or DEFAULT_LLM, "--llm")
-    role_models = {r: _check_spec(s, f"role_models.{r}") for r, s in config.role_models.items()}
-    eval_models = [_check_spec(s, "--eval-model")
+    key_env = args.llm_key_env or config.llm_key_env or DEFAULT_KEY_ENV
+    llm = _check_spec(args.llm or config.llm or DEFAULT_LLM, "--llm", key_env)
+    role_models = {r: _check_spec(s, f"role_models.{r}", key_env)
+                   for r, s in config.role_models.items()}
+    eval_models = [_check_spec(s, "--eval-model", key_env)
                    for s in (args.eval_models or config.eval_models or [])]
     eval_models = list(dict.fromkeys(eval_models))
     try:
@@ -151,7 +153,7 @@ def build_request(args: argparse.Namespace,
     agent_settings = {k: v for k, v in msgspec.to_builtins(settings).items() if k in SETTING_NAMES}
     request = RunRequested(
         requirement=requirement, size=size, seed=seed, pools=pools, llm=llm,
-        llm_key_env=args.llm_key_env or config.llm_key_env or DEFAULT_KEY_ENV,
+        llm_key_env=key_env,
         role_models=role_models, eval_models=eval_models, disabled=disabled,
         config=agent_settings,
     )

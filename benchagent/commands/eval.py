@@ -48,12 +48,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tools.llm.clients import parse_model_spec
+    from tools.llm.clients import check_available
 
     models = list(dict.fromkeys(args.models))
     for spec in models:
-        try:
-            parse_model_spec(spec)
+        try:  # the run's own key variable is checked when the client is made
+            check_available(spec, key_env=None)
         except ValueError as exc:
             raise UserError(f"--model: {exc}") from None
     scores, failure = asyncio.run(_evaluate(args, models))

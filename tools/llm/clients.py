@@ -110,6 +110,39 @@ def make_client(
     return scripted_client(ms.name)
 
 
+def check_available(spec: str, key_env: str | None = "OPENAI_API_KEY") -> None:
+    """Can `spec` be served on this machine? `ValueError` (one line) if not.
+
+    `key_env=None` skips the API-key check (the caller does not know the variable yet).
+    Cheap on purpose (no model load, no network, no hashing): a command checks every
+    model it was given before it writes anything, and the real load reports the rest.
+    """
+    ms = parse_model_spec(spec)
+    if ms.kind == "openai":
+        if key_env is not None and not os.environ.get(key_env) and ms.base_url is None:
+            raise ValueError(f"{ms.display()} needs an API key: set the environment variable {key_env}")
+        return
+    if ms.kind == "scripted":
+        from tools.llm.scripted import resolve_responder
+
+        resolve_responder(ms.name)
+        return
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise ValueError(f"{spec} needs llama-cpp-python built with GGML_NATIVE=OFF: "
+                         "install it with `make local-runtime`")
+    from tools.llm.local_models import get_local_model
+    from tools.llm.weights import WeightsError, cache_dir, locate_parts
+
+    model = get_local_model(ms.name)
+    if not (cache_dir() / model.filename).exists():
+        try:
+            locate_parts(model)
+        except WeightsError as exc:
+            raise ValueError(str(exc)) from None
+
+
 def _is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost":
