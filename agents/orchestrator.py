@@ -32,7 +32,7 @@ from agents.base import AgentContext
 from agents.keys import derive_seed, sample_id, seeded_permutation
 from agents.plans import GENERATOR_TOOL, fill_placeholders
 from agents.prompts import orchestrator as prompts
-from agents.realize import Draft, with_question
+from agents.realize import Draft, answer_leak, item_answers, with_question
 from agents.run_view import RunView, ViewCache
 from agents.settings import settings_of
 from agents.sources import PoolCache, get_generator
@@ -270,6 +270,12 @@ class OrchestratorAgent:
                                              tools_doc),
                 prompts.sample_plan_schema([t["name"] for t in offered]), cause=event)
             question = str(answer.get("question", "")).strip() or None
+            notes: list[str] = []
+            leaked = draft.leak_in(question) if question else None
+            if leaked is not None:
+                notes.append(f"question not used: it gives the answer away ({leaked[:80]!r}); "
+                             "the source's question stands")
+                question = None
             distractors = [str(d) for d in answer.get("distractors", [])]
             calls = [{"name": str(c.get("name")), "arguments": dict(c.get("arguments") or {})}
                      for c in answer.get("tool_calls", [])
@@ -280,7 +286,7 @@ class OrchestratorAgent:
                          for c in plan.tools]
             planned = SamplePlanned(sample_id=p.sample_id, plan_id=plan.plan_id,
                                     instructions=question or plan.instructions, tool_calls=calls,
-                                    specialised=True)
+                                    specialised=True, notes=notes)
         batch: Batch = [(planned, p.sample_id)]
         produced, tool_events = run_tools(calls, p.sample_id, fence, req.seed)
         batch += tool_events
@@ -334,6 +340,8 @@ class OrchestratorAgent:
             prompts.REPAIR, prompts.repair_messages(p.sample_id, doc, p.reason), prompts.REPAIR_SCHEMA,
             cause=event)
         question = str(answer.get("question", "")).strip()
+        if question and answer_leak(question, item_answers(item), str(item.metadata.get("question", ""))):
+            question = ""  # a repair may not give the answer away: the item stays as it was
         repaired = with_question(item, question) if question else item
         await ctx.emit(SampleRealized(sample_id=p.sample_id, item=repaired,
                                       target_from=realized.payload.target_from,

@@ -42,6 +42,10 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", text.strip().lower())
 
 
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
 def choice_list(value: Any) -> list[str] | None:
     if isinstance(value, list) and len(value) >= 2 and all(isinstance(v, str | int | float) for v in value):
         return [str(v).strip() for v in value]
@@ -115,6 +119,15 @@ class Draft:
                 continue  # two roles pointing at the same text
             seen_text.add(body)
             self.sections.append((role_title(role), body))
+
+    def leak_in(self, question: str) -> str | None:
+        """The answer text a rewritten question gives away (and the source's did not)."""
+        texts = list(self.acceptable)
+        if self.choices:
+            as_letter = target_as_letter(self.target, self.choices)
+            if as_letter is not None:
+                texts.append(self.choices[ord(as_letter) - ord("A")])
+        return answer_leak(question, texts, self.source_question)
 
     def planning_view(self, chars: int, media_refs: list[str]) -> dict[str, Any]:
         """The item as the sample-level planner sees it."""
@@ -193,6 +206,26 @@ class Draft:
             media=media,
             metadata=metadata,
         )
+
+
+def answer_leak(question: str, answers: list[str], before: str = "") -> str | None:
+    """The answer `question` gives away and `before` (the question it replaces) did not.
+
+    Only answers of two words or more count: a one-word answer ("yes", "B") turns up
+    in honest questions by chance."""
+    said, was = f" {_words(question)} ", f" {_words(before)} "
+    for text in answers:
+        words = _words(text)
+        if len(words.split()) >= 2 and f" {words} " in said and f" {words} " not in was:
+            return text
+    return None
+
+
+def item_answers(item: BenchmarkItem) -> list[str]:
+    """Every text that states an item's answer (label, option text, accepted variants)."""
+    meta = item.metadata
+    return [item.target, *[str(meta["answer_text"])] * ("answer_text" in meta),
+            *[str(a) for a in meta.get("acceptable_answers", [])]]
 
 
 def with_question(item: BenchmarkItem, question: str) -> BenchmarkItem:

@@ -1,8 +1,12 @@
 """The Verifier: quality and quota control (paper §3.2).
 
-- SampleRealized → the format check, then the semantic checks (LLM: answerable,
-  answer matches, depends on the target signal) or, for generated items, the
-  generator's own verifier; `SampleChecked` holds every verdict with its reason.
+- SampleRealized → the format check, then the semantic checks or, for generated
+  items, the generator's own verifier. Semantic checks: the backbone first solves
+  the item blind (as an evaluated model would), then judges it knowing the label
+  and its blind answer, naming the check that fails (answerable, answer matches,
+  depends on the target signal) or none; a blind solve that reaches the label
+  settles `answerable` and `answer_matches`.
+  `SampleChecked` holds every verdict with its reason.
   Then `SampleAccepted`; or, once per sample, `RepairRequested` when the failing
   reason can be fixed by rewording; or `SampleRejected` + `ReplenishRequested`.
 - when every slot is either filled or reported short, `BenchmarkPublished` with
@@ -25,7 +29,9 @@ from agents.base import AgentContext
 from agents.checks import format_verdict
 from agents.prompts import verifier as prompts
 from agents.prompts.common import clip
+from agents.prompts.evaluator import answer_messages, letter
 from agents.run_view import RunView, ViewCache
+from agents.scoring import score_answer
 from agents.settings import settings_of
 from agents.sources import get_generator
 from replay.benchmark_files import content_hash, project_benchmark
@@ -116,25 +122,34 @@ class VerifierAgent:
         sub = next((s for s in spec.subtasks if s.name == p.item.subtask), None) if spec else None
         sub_doc = ({"name": sub.name, "description": sub.description, "capability": sub.capability}
                    if sub else {"name": p.item.subtask})
+        llm = ctx.llm(self.role)
+        # 1. Solve it blind, as an evaluated model would (the Evaluator's own prompt).
+        solved = await llm.complete_text(
+            prompts.SOLVE, answer_messages(p.item.input, p.item.choices, p.item.media), cause=event)
+        agrees = score_answer(p.item, solved)[0] == 1.0
+        # 2. Judge the checks, knowing the label and the blind answer.
         item_doc: dict[str, Any] = {
             "input": clip(p.item.input, settings.prompt_chars * 2),
-            "choices": p.item.choices,
+            "choices": ([f"{letter(i)}. {c}" for i, c in enumerate(p.item.choices)]
+                        if p.item.choices else None),
             "answer": p.item.target,
+            "independent_answer": {"answer": clip(solved.strip(), 200), "agrees": agrees},
         }
         if "answer_text" in p.item.metadata:
             item_doc["answer_text"] = p.item.metadata["answer_text"]
         if p.item.media:
             item_doc["media"] = p.item.media
-        answer = await ctx.llm(self.role).complete_json(
+        answer = await llm.complete_json(
             prompts.CHECK, prompts.check_messages(p.sample_id, sub_doc, item_doc), prompts.CHECK_SCHEMA,
             cause=event)
-        verdicts = [
-            CheckVerdict(check=name, passed=bool(answer[name]["passed"]),
-                         reason=str(answer[name]["reason"]),
-                         repairable=bool(answer["repairable"]) and not bool(answer[name]["passed"]))
-            for name in prompts.SEMANTIC_CHECKS
-        ]
-        return verdicts, bool(answer["repairable"]), str(answer.get("repair_hint", ""))
+        repairable = bool(answer["repairable"])
+        failed_check, why = str(answer["failed_check"]), str(answer["reason"]).strip()
+        verdicts = []
+        for check in prompts.SEMANTIC_CHECKS:
+            passed, reason = check_verdict(check, failed_check == check, agrees, solved, why)
+            verdicts.append(CheckVerdict(check=check, passed=passed, reason=reason[:300],
+                                         repairable=repairable and not passed))
+        return verdicts, repairable, str(answer.get("repair_hint", ""))
 
     async def _maybe_publish(self, view: RunView, ctx: AgentContext) -> None:
         if view.published is not None or view.spec is None or not view.all_slots_resolved():
@@ -155,6 +170,25 @@ class VerifierAgent:
             content_hash=content_hash(files),
             files={path: sha256(data).hexdigest() for path, data in files.items()},
         ), cause=view.spec, key="publish")
+
+
+# What a blind solve that reaches the label shows: the input suffices, and the label is right.
+SETTLED_BY_BLIND_SOLVE = ("answerable", "answer_matches")
+
+
+def check_verdict(check: str, named: bool, agrees: bool, solved: str,
+                  why: str) -> tuple[bool, str]:
+    """One semantic verdict. A blind solve that reached the label settles `answerable` and
+    `answer_matches` (a judge that names them anyway is overruled, and the reason says so);
+    otherwise the judge decides, with the blind answer in front of it."""
+    said = " ".join(solved.split())[:80]
+    if check in SETTLED_BY_BLIND_SOLVE and agrees:
+        overruled = f"; the judge said otherwise: {why}" if named else ""
+        return True, f"a blind solve reached the label ({said!r}){overruled}"
+    if named:
+        blind = f" (a blind solve answered {said!r})" if check in SETTLED_BY_BLIND_SOLVE else ""
+        return False, why + blind
+    return True, f"not named as failing: {why}"
 
 
 def generator_verdict(p: SampleRealized) -> CheckVerdict:

@@ -276,6 +276,7 @@ class SamplePlanned(Payload, frozen=True, kw_only=True):
     instructions: str
     tool_calls: list[dict[str, Any]] = []
     specialised: bool = True  # False when sample-planning is disabled
+    notes: list[str] = []  # what of the LLM's plan was not used, and why
 
 
 class BenchmarkItem(msgspec.Struct, frozen=True, kw_only=True):

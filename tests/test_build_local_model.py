@@ -50,6 +50,9 @@ def test_build_on_the_embedded_model(tmp_path: Path, general_bench: Path, capsys
     assert {"design.propose", "grounding.plan", "grounding.score"} <= purposes
     assert code == 0, f"{err}\n{doc}"
     assert doc["accepted"] >= 1 and doc["accepted"] + doc["shortfall"] == 2
-    assert {"orchestrator.sample_plan", "verifier.check"} <= purposes
+    assert {"orchestrator.sample_plan", "verifier.solve", "verifier.check"} <= purposes
+    checked = of_type(events, "SampleChecked")
+    assert checked and all({v.check for v in c.payload.verdicts} >= {"format", "answerable",
+                           "answer_matches", "depends_on_signal"} for c in checked)
     (pub,) = of_type(events, "BenchmarkPublished")
     assert content_hash(project_benchmark(events, pub.payload.sample_ids)) == doc["content_hash"]

@@ -1,4 +1,13 @@
-"""Verifier prompt: the semantic checks of one realized item."""
+"""Verifier prompts: a blind solve of one realized item, then one judgement of its checks.
+
+The solve puts the item to the backbone exactly as an evaluated model sees it (the
+Evaluator's prompt, no label): whether it reaches the label is evidence a model of
+any size gives reliably. The judgement sees the label and the blind answer, writes
+its reason first (constrained decoding emits fields in schema order, so the model
+reasons before it decides) and then names the one check that fails, or none.
+Measured on the 0.5B and 1.5B local models, three separate booleans were answered
+by position (the first true, the rest false), whatever the item.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +15,15 @@ from typing import Any
 
 from agents.prompts.common import messages, obj, text
 
+SOLVE = "verifier.solve"
 CHECK = "verifier.check"
 SEMANTIC_CHECKS = ("answerable", "answer_matches", "depends_on_signal")
+NO_FAILURE = "none"
 
-_VERDICT = obj({"passed": {"type": "boolean"}, "reason": text(160)})
 CHECK_SCHEMA = obj(
     {
-        "answerable": _VERDICT,
-        "answer_matches": _VERDICT,
-        "depends_on_signal": _VERDICT,
+        "reason": text(300),
+        "failed_check": {"type": "string", "enum": [NO_FAILURE, *SEMANTIC_CHECKS]},
         "repairable": {"type": "boolean"},
         "repair_hint": text(160),
     },
@@ -22,19 +31,22 @@ CHECK_SCHEMA = obj(
 )
 
 _SYSTEM = (
-    "You are the Verifier of a benchmark-building system. You judge one benchmark item "
-    "strictly. Answer with JSON only."
+    "You are the Verifier of a benchmark-building system. You decide whether one benchmark "
+    "item is sound. Answer with JSON only."
 )
 
 
 def check_messages(sample_id: str, subtask: dict[str, Any],
                    item: dict[str, Any]) -> list[dict[str, Any]]:
+    """`item` carries the label and `independent_answer` (a blind solve and whether it
+    agrees with the label)."""
     return messages(
         _SYSTEM,
-        "Check this item: (1) answerable — the question can be answered from the given input "
-        "and media alone; (2) answer_matches — the labelled answer is the correct answer to "
-        "the question; (3) depends_on_signal — answering requires the subtask's capability, "
-        "not a shortcut. Give each a verdict and a reason. If an item fails only because of "
-        "how its question is worded, say it is repairable and how.",
+        "Judge this item. First give your reason, then name the check it fails, or none: "
+        "answerable (the question can be answered from the input and media), answer_matches "
+        "(the labelled answer is the correct one; `independent_answer` is what a solver "
+        "answered without seeing the label), depends_on_signal (answering needs the "
+        "subtask's capability, not a surface shortcut). If it fails only because of how its "
+        "question is worded, say it is repairable and how.",
         {"sample_id": sample_id, "subtask": subtask, "item": item},
     )

@@ -231,15 +231,14 @@ class ScriptedBrain:
         repaired = "Using only the information given above" in text
         h = digest(text) % 100
         shortcut = not repaired and h < self.reject_percent
-        ok = {"passed": True, "reason": "fine"}
-        return {
-            "answerable": ok if len(text) > 30 else {"passed": False, "reason": "no context"},
-            "answer_matches": ok,
-            "depends_on_signal": ({"passed": False, "reason": "a surface cue gives the answer away"}
-                                  if shortcut else ok),
-            "repairable": shortcut and h < self.repair_percent,
-            "repair_hint": "ask explicitly for reasoning from the given context" if shortcut else "",
-        }
+        if len(text) <= 30:
+            return {"reason": "no context", "failed_check": "answerable", "repairable": False,
+                    "repair_hint": ""}
+        if shortcut:
+            return {"reason": "a surface cue gives the answer away",
+                    "failed_check": "depends_on_signal", "repairable": h < self.repair_percent,
+                    "repair_hint": "ask explicitly for reasoning from the given context"}
+        return {"reason": "fine", "failed_check": "none", "repairable": False, "repair_hint": ""}
 
     # -------------------------------------------------------- evaluation
 

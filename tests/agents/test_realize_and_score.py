@@ -129,3 +129,33 @@ def test_a_plan_cannot_take_its_target_from_an_input(pool: Pool) -> None:
                                    SUB, card, 1)
     assert plan.target_field == "answer" and "not the label" in notes[0]
     assert plan.input_fields == ["question", "options"]
+
+
+def test_a_rewritten_question_that_gives_the_answer_away_is_caught(pool: Pool) -> None:
+    from agents.realize import answer_leak
+
+    card = by_name(pool, "Causal-Reasoning")
+    plan = default_plan(SUB, card, 1)
+    item = next(it for it in pool.items(card.dataset_id) if it.id == "cr151")
+    draft = Draft(plan, card, item)
+    right = item.fields["options"][ord(item.fields["answer"]) - ord("A")]
+    # What the 0.5B model once wrote: the correct option moved into the question.
+    assert draft.leak_in(f"What is the cause of: {right}") == right
+    assert draft.leak_in(draft.source_question) is None
+    assert draft.leak_in("Which option explains why Tom is American?") is None
+    # One-word answers turn up by chance; text already in the old question is not a new leak.
+    assert answer_leak("Is the answer yes or no?", ["yes"]) is None
+    assert answer_leak("Why did the dog bark loudly?", ["dog bark"], "the dog bark") is None
+
+
+def test_a_blind_solve_settles_answerability_and_the_label_else_the_judge_decides() -> None:
+    from agents.verifier import check_verdict
+
+    passed, reason = check_verdict("answerable", True, True, "B", "too little context")
+    assert passed and "reached the label" in reason and "too little context" in reason
+    assert check_verdict("answer_matches", False, True, "B", "fine")[0]
+    passed, reason = check_verdict("answer_matches", True, False, "A", "contradicts the text")
+    assert not passed and "'A'" in reason and "contradicts" in reason
+    assert check_verdict("answer_matches", False, False, "two days", "48 hours is right")[0]
+    # The blind solve says nothing about shortcuts: the judge decides that one alone.
+    assert not check_verdict("depends_on_signal", True, True, "B", "the question names it")[0]

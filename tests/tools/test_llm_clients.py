@@ -199,7 +199,12 @@ async def test_fault_injection_is_seeded_and_independent_of_order() -> None:
     assert forward != other_seed
     failed = sum(v != "ok" for v in forward.values())
     assert 35 <= failed <= 85  # ~30% of 200
-    assert set(forward.values()) == {"ok", "timeout", "429", "500", "malformed"}
+    # Plain-text requests cannot be malformed JSON: that fault comes as a 500 instead.
+    assert set(forward.values()) == {"ok", "timeout", "429", "500"}
+    plan, text_plan = FaultPlan(0.5, 3), FaultPlan(0.5, 3)
+    kinds = {plan.decide(f"r{i}") for i in range(200)}
+    text_kinds = {text_plan.decide(f"r{i}", wants_json=False) for i in range(200)}
+    assert "malformed" in kinds and "malformed" not in text_kinds and "500" in text_kinds
 
 
 def test_fault_plan_rejects_bad_settings() -> None:

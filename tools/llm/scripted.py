@@ -70,7 +70,9 @@ class FaultPlan:
         self._lock = threading.Lock()
         self.injected: Counter[str] = Counter()
 
-    def decide(self, request_digest: str) -> str | None:
+    def decide(self, request_digest: str, wants_json: bool = True) -> str | None:
+        """The fault for this request, if any. Malformed JSON only for a request that asked
+        for JSON: a plain-text answer cannot be malformed, so it fails as a 500 instead."""
         with self._lock:
             self._seen[request_digest] += 1
             nth = self._seen[request_digest]
@@ -81,6 +83,8 @@ class FaultPlan:
         if draw >= self.rate:
             return None
         kind = self.kinds[h[8] % len(self.kinds)]
+        if kind == "malformed" and not wants_json:
+            kind = "500"
         with self._lock:
             self.injected[kind] += 1
         return kind
@@ -261,7 +265,7 @@ class ScriptedChatCompletionClient(ChatCompletionClient):
             schema = {"type": "object"}
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        fault = self.faults.decide(request_digest(dicts, schema))
+        fault = self.faults.decide(request_digest(dicts, schema), wants_json=schema is not None)
         if fault == "timeout":
             raise TimeoutError("scripted timeout")
         if fault in ("429", "500"):

@@ -159,7 +159,7 @@ class ScriptedServer:
         if self.latency_s:
             time.sleep(self.latency_s)
         schema, purpose = response_format_parts(body)
-        fault = self.faults.decide(request_digest(messages, schema))
+        fault = self.faults.decide(request_digest(messages, schema), wants_json=schema is not None)
         if fault == "timeout":
             time.sleep(self.hang_s)
         if fault in ("429", "500"):
