@@ -224,8 +224,10 @@ def answer_leak(question: str, answers: list[str], before: str = "") -> str | No
 def item_answers(item: BenchmarkItem) -> list[str]:
     """Every text that states an item's answer (label, option text, accepted variants)."""
     meta = item.metadata
-    return [item.target, *[str(meta["answer_text"])] * ("answer_text" in meta),
-            *[str(a) for a in meta.get("acceptable_answers", [])]]
+    texts = [item.target, *[str(a) for a in meta.get("acceptable_answers", [])]]
+    if "answer_text" in meta:
+        texts.append(str(meta["answer_text"]))
+    return texts
 
 
 def with_question(item: BenchmarkItem, question: str) -> BenchmarkItem:

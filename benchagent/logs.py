@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -17,6 +18,18 @@ class _CurrentStderr:
 
     def flush(self) -> None:
         sys.stderr.flush()
+
+
+class _DropCancellations(logging.Filter):
+    """AutoGen logs a traceback for every handler it sees cancelled; we cancel in-flight
+    handlers on purpose when a run stops (and the bus logs that once), so those are noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, asyncio.CancelledError)
+
+
+_drop_cancellations = _DropCancellations()
 
 
 def configure_logging(level: str | None = None) -> None:
@@ -38,3 +51,6 @@ def configure_logging(level: str | None = None) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),
         cache_logger_on_first_use=False,
     )
+    autogen = logging.getLogger("autogen_core")
+    if _drop_cancellations not in autogen.filters:
+        autogen.addFilter(_drop_cancellations)

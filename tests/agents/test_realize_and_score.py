@@ -159,3 +159,14 @@ def test_a_blind_solve_settles_answerability_and_the_label_else_the_judge_decide
     assert check_verdict("answer_matches", False, False, "two days", "48 hours is right")[0]
     # The blind solve says nothing about shortcuts: the judge decides that one alone.
     assert not check_verdict("depends_on_signal", True, True, "B", "the question names it")[0]
+
+
+def test_item_answers_name_every_text_that_states_the_answer() -> None:
+    from agents.realize import item_answers
+
+    short = BenchmarkItem(id="x", subtask="s", input="q", choices=None, target="two days",
+                          media=[], metadata={"acceptable_answers": ["48 hours"]})
+    assert item_answers(short) == ["two days", "48 hours"]
+    mc = BenchmarkItem(id="y", subtask="s", input="q", choices=["a b", "c d"], target="B",
+                       media=[], metadata={"answer_text": "c d"})
+    assert item_answers(mc) == ["B", "c d"]
