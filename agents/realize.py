@@ -14,6 +14,7 @@ from typing import Any
 
 from agents.keys import seeded_rng
 from agents.prompts.evaluator import letter
+from agents.scoring import normalize_answer
 from store.events import BenchmarkItem, TransformationPlan
 from tools.cards import DatasetCard
 from tools.pool import SourceItem
@@ -40,10 +41,6 @@ def dialog_text(value: Any) -> str:
 
 def normalise(text: str) -> str:
     return _SPACE.sub(" ", text.strip().lower())
-
-
-def _words(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def choice_list(value: Any) -> list[str] | None:
@@ -213,9 +210,9 @@ def answer_leak(question: str, answers: list[str], before: str = "") -> str | No
 
     Only answers of two words or more count: a one-word answer ("yes", "B") turns up
     in honest questions by chance."""
-    said, was = f" {_words(question)} ", f" {_words(before)} "
+    said, was = f" {normalize_answer(question)} ", f" {normalize_answer(before)} "
     for text in answers:
-        words = _words(text)
+        words = normalize_answer(text)
         if len(words.split()) >= 2 and f" {words} " in said and f" {words} " not in was:
             return text
     return None
