@@ -5,7 +5,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-base
 
-.PHONY: setup test demo lint perf clean
+.PHONY: setup test test-fast demo lint perf clean
 
 setup: system-packages $(STAMP)
 
@@ -18,11 +18,16 @@ $(STAMP): pyproject.toml Makefile
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# The edit-test loop: no real local model, no kill -9 suites, no type check (make lint has it).
+test-fast: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow and not local_model"
+
 demo: setup
 	$(BIN)/benchagent build "I want to evaluate whether a model can reason about causes and effects in everyday events" --size 12 --pool ../shared/datasets/general-bench-subset/data
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .benchagent

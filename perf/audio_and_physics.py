@@ -13,16 +13,13 @@ Prints, on this machine:
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tools.generators.causal_physics import CausalPhysicsGenerator  # noqa: E402
-from tools.generators.speech_dialogue import SpeechDialogueGenerator  # noqa: E402
-from tools.pure import tts  # noqa: E402
+from tools.generators.causal_physics import CausalPhysicsGenerator
+from tools.generators.speech_dialogue import SpeechDialogueGenerator
+from tools.pure import tts
 
 SENTENCES = (
     "Hi, this is Maria. How about we meet at the library at half past seven on Tuesday?",

@@ -2,7 +2,7 @@
 in flight (a 200 ms-latency OpenAI-compatible HTTP server), LLM calls per accepted sample, and
 the framework's own time per sample with a zero-latency in-process scripted model.
 
-    .venv/bin/python perf/build_scripted.py [--size 200] [--latency 0.2]
+    PYTHONPATH=. .venv/bin/python perf/build_scripted.py [--size 200] [--latency 0.2]
 
 Prints one line per measurement. Uses the real General-Bench subset as the pool.
 """
@@ -13,22 +13,18 @@ import argparse
 import asyncio
 import io
 import json
-import sys
 import tempfile
 import time
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+from benchagent.cli import main
+from store.sqlite_log import SQLiteEventLog
+from tests.agents.scripted_brain import ScriptedBrain
+from tools.llm.scripted import register_responder
+from tools.llm.scripted_server import ScriptedServer
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "agents"))
-
-from scripted_brain import ScriptedBrain  # noqa: E402
-
-from benchagent.cli import main  # noqa: E402
-from store.sqlite_log import SQLiteEventLog  # noqa: E402
-from tools.llm.scripted import register_responder  # noqa: E402
-from tools.llm.scripted_server import ScriptedServer  # noqa: E402
 
 POOL = REPO.parent / "shared/datasets/general-bench-subset/data"
 REQUIREMENT = ("I want to evaluate whether a model can reason about causes and effects in "

@@ -8,27 +8,21 @@ the bus itself (append, deliver, context, history top-up), not agent logic:
 
 That is 1 + 3N events; the clock runs from submit to the N-th SampleAccepted.
 
-    .venv/bin/python perf/bus_throughput.py [--samples 3000] [--nats-samples 1000] [--workers 16]
+    PYTHONPATH=. .venv/bin/python perf/bus_throughput.py [--samples 3000] [--nats-samples 1000] [--workers 16]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
-
-from nats_server import NatsServer  # noqa: E402
-
-from bus.context import BusContext  # noqa: E402
-from bus.inprocess import InProcessBus  # noqa: E402
-from bus.nats_bus import NatsBus  # noqa: E402
-from store.events import (  # noqa: E402
+from bus.context import BusContext
+from bus.inprocess import InProcessBus
+from bus.nats_bus import NatsBus
+from store.events import (
     BenchmarkItem,
     Envelope,
     RunRequested,
@@ -37,7 +31,8 @@ from store.events import (  # noqa: E402
     SlotAssigned,
     new_event,
 )
-from store.sqlite_log import SQLiteEventLog  # noqa: E402
+from store.sqlite_log import SQLiteEventLog
+from tests.nats_server import NatsServer
 
 BATCH = 100
 

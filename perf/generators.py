@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tools.generators.code_runner import close_workers  # noqa: E402
-from tools.generators.registry import (  # noqa: E402
+from tools.generators.code_runner import close_workers
+from tools.generators.registry import (
     GENERATORS,
     GeneratorUnavailable,
     get_generator,

@@ -14,30 +14,26 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from PIL import Image
+
+from tools.pure.retrieval import BM25Index, Document
+from tools.registry import load_builtin_tools
+from tools.workspace import Workspace
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from tools.pure.retrieval import BM25Index, Document  # noqa: E402
-from tools.registry import load_builtin_tools  # noqa: E402
-from tools.workspace import Workspace  # noqa: E402
-
 GENERAL_BENCH = REPO.parent / "shared/datasets/general-bench-subset/data/datasets"
 WORDS = (
     "model benchmark sample audio image speech noise proof step error calendar meeting "
     "physics collision frame answer question option context dialogue speaker turn planet "
     "orbit gravity river mountain city market price policy health energy water"
 ).split()
-
 
 def build_inputs(ws: Workspace) -> None:
     rng = np.random.default_rng(0)

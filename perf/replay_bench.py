@@ -1,22 +1,19 @@
 """Replay speed: rebuild a synthetic 10,000-sample run from a SQLite log, and read speed.
 
-    .venv/bin/python perf/replay_bench.py [--samples 10000]
+    PYTHONPATH=. .venv/bin/python perf/replay_bench.py [--samples 10000]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "replay"))
-from synthetic_run import synthetic_run  # noqa: E402
-
-from benchagent.cli import main  # noqa: E402
-from store.sqlite_log import SQLiteEventLog  # noqa: E402
+from benchagent.cli import main
+from store.sqlite_log import SQLiteEventLog
+from tests.replay.synthetic_run import synthetic_run
 
 
 async def fill(path: Path, samples: int) -> int:

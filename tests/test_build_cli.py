@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "agents"))
-from build_helpers import REQUIREMENT, build, of_type, read_events, register_brains  # noqa: E402
-
-from benchagent.cli import main  # noqa: E402
-from replay.benchmark_files import directory_hash  # noqa: E402
+from benchagent.cli import main
+from replay.benchmark_files import directory_hash
+from tests.agents.build_helpers import REQUIREMENT, build, of_type, read_events, register_brains
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:

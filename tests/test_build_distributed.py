@@ -11,14 +11,12 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "agents"))
-from build_helpers import build  # noqa: E402
-from nats_server import NatsServer  # noqa: E402
-from scripted_brain import brain  # noqa: E402
-
-from agents.registry import ALL_ROLES  # noqa: E402
-from replay.benchmark_files import directory_hash  # noqa: E402
-from tools.llm.scripted_server import ScriptedServer  # noqa: E402
+from agents.registry import ALL_ROLES
+from replay.benchmark_files import directory_hash
+from tests.agents.build_helpers import build
+from tests.agents.scripted_brain import brain
+from tests.nats_server import NatsServer
+from tools.llm.scripted_server import ScriptedServer
 
 REPO = Path(__file__).resolve().parents[1]
 

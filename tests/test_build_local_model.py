@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "agents"))
-from build_helpers import build, of_type, read_events  # noqa: E402
-
-from replay.benchmark_files import content_hash, project_benchmark  # noqa: E402
+from replay.benchmark_files import content_hash, project_benchmark
+from tests.agents.build_helpers import build, of_type, read_events
 
 MODEL = "local:qwen2.5-coder-0.5b"
 
@@ -28,6 +25,7 @@ def _model_ready() -> str | None:
 
 
 @pytest.mark.slow
+@pytest.mark.local_model
 @pytest.mark.timeout(3600)
 def test_build_on_the_embedded_model(tmp_path: Path, general_bench: Path, capsys) -> None:
     reason = _model_ready()

@@ -3,16 +3,13 @@ server failing 20% of its calls does not stop a build."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "agents"))
-from build_helpers import build, of_type, read_events  # noqa: E402
-from nats_server import NatsServer  # noqa: E402
-from scripted_brain import brain  # noqa: E402
-
-from replay.benchmark_files import directory_hash  # noqa: E402
-from tools.llm.scripted_server import ScriptedServer  # noqa: E402
+from replay.benchmark_files import directory_hash
+from tests.agents.build_helpers import build, of_type, read_events
+from tests.agents.scripted_brain import brain
+from tests.nats_server import NatsServer
+from tools.llm.scripted_server import ScriptedServer
 
 
 def test_nats_mode_gives_the_same_bytes_as_in_process(tmp_path: Path, general_bench: Path,

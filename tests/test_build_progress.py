@@ -5,14 +5,11 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "agents"))
-from build_helpers import build  # noqa: E402
-
-from benchagent.progress import Progress  # noqa: E402
-from store.sqlite_log import SQLiteEventLog  # noqa: E402
+from benchagent.progress import Progress
+from store.sqlite_log import SQLiteEventLog
+from tests.agents.build_helpers import build
 
 
 async def show(home: Path, interactive: bool) -> str:

@@ -16,12 +16,10 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "agents"))
-from build_helpers import REQUIREMENT, of_type, read_events  # noqa: E402
-from scripted_brain import brain  # noqa: E402
-
-from replay.benchmark_files import directory_hash  # noqa: E402
-from tools.llm.scripted_server import ScriptedServer  # noqa: E402
+from replay.benchmark_files import directory_hash
+from tests.agents.build_helpers import REQUIREMENT, of_type, read_events
+from tests.agents.scripted_brain import brain
+from tools.llm.scripted_server import ScriptedServer
 
 REPO = Path(__file__).resolve().parents[1]
 RUN = "run-kill"

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import scripted_brain  # noqa: E402
-
-from benchagent.cli import main  # noqa: E402
-from store.events import Envelope  # noqa: E402
-from store.sqlite_log import SQLiteEventLog  # noqa: E402
-from tools.llm.scripted import register_responder  # noqa: E402
+import tests.agents.scripted_brain as scripted_brain
+from benchagent.cli import main
+from store.events import Envelope
+from store.sqlite_log import SQLiteEventLog
+from tools.llm.scripted import register_responder
 
 REQUIREMENT = ("I want to evaluate whether a model can reason about causes and effects in "
                "everyday events")

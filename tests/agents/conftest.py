@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from build_helpers import register_brains
+
+from tests.agents.build_helpers import register_brains
 
 
 @pytest.fixture(autouse=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from build_helpers import benchmark_lines, build, llm_calls, of_type, read_events
 
 from agents.realize import source_target
 from replay.audit import sample_fates
 from replay.benchmark_files import content_hash, directory_hash, project_benchmark
 from store.events import SampleRealized
+from tests.agents.build_helpers import benchmark_lines, build, llm_calls, of_type, read_events
 from tools.pool import Pool
 
 STAGES = ["RunRequested", "SubtasksProposed", "SubtaskReviewed", "DesignAccepted",

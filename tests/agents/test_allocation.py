@@ -6,13 +6,13 @@ import itertools
 from pathlib import Path
 
 import pytest
-from log_context import LogContext
 
 from agents.allocation import AllocationAgent
 from agents.allocation_solver import Candidate, Infeasible, allocate
 from store import events as ev
 from store.events import new_event
 from store.sqlite_log import SQLiteEventLog
+from tests.agents.log_context import LogContext
 
 
 def cands(*specs: tuple[str, str, int]) -> list[Candidate]:

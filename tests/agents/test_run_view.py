@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "replay"))
-from synthetic_run import synthetic_run  # noqa: E402
-
-from agents.run_view import RunView, ViewCache  # noqa: E402
+from agents.run_view import RunView, ViewCache
+from tests.replay.synthetic_run import synthetic_run
 
 
 def sequenced(run_id: str, n: int):

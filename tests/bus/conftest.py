@@ -7,12 +7,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from nats_server import NatsServer
 
 from store.sqlite_log import SQLiteEventLog
+from tests.nats_server import NatsServer
 
 REPO = Path(__file__).resolve().parents[2]
-BUS_TESTS = Path(__file__).resolve().parent
 
 
 @pytest.fixture
@@ -32,7 +31,7 @@ def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
 def script_env() -> dict[str, str]:
     """Environment for subprocesses that import the repo and tests/bus helpers."""
     env = dict(os.environ)
-    paths = [str(REPO), str(BUS_TESTS), str(REPO / "tests")]
+    paths = [str(REPO)]
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(paths)

@@ -12,9 +12,8 @@ import argparse
 import asyncio
 import sys
 
-from bus_pipeline import pipeline_agents, request
-
 from store.events import new_event
+from tests.bus.bus_pipeline import pipeline_agents, request
 
 
 async def inprocess(args: argparse.Namespace) -> None:

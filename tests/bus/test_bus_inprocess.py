@@ -12,17 +12,6 @@ from pathlib import Path
 
 import pytest
 import structlog
-from bus_pipeline import (
-    BUS_TESTS,
-    PYTHON,
-    TASK,
-    Checker,
-    Planner,
-    Worker,
-    count_types,
-    pipeline_agents,
-    request,
-)
 
 from bus.context import BusContext, RunHistory
 from bus.inprocess import InProcessBus
@@ -37,6 +26,17 @@ from store.events import (
 )
 from store.log import CorruptEvent, EventLog
 from store.sqlite_log import SQLiteEventLog
+from tests.bus.bus_pipeline import (
+    BUS_TESTS,
+    PYTHON,
+    TASK,
+    Checker,
+    Planner,
+    Worker,
+    count_types,
+    pipeline_agents,
+    request,
+)
 
 
 class DeliveryProbe:
@@ -208,6 +208,7 @@ async def test_wait_for_times_out(sqlite_log: SQLiteEventLog) -> None:
         await bus.stop()
 
 
+@pytest.mark.slow
 async def test_kill_9_mid_run_then_resume(tmp_path: Path, script_env: dict[str, str]) -> None:
     db = tmp_path / "events.db"
     size = 12

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from bus_pipeline import count_types
-
 from agents.run_llm import RunLLMFactory
 from bus.context import BusContext
 from bus.inprocess import InProcessBus
 from store.events import Envelope, LLMCallRecorded, RunCompleted, RunRequested, new_event
 from store.sqlite_log import SQLiteEventLog
+from tests.bus.bus_pipeline import count_types
 
 SCHEMA = {"type": "object", "properties": {"verdict": {"enum": ["yes", "no"]}},
           "required": ["verdict"]}

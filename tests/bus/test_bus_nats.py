@@ -12,7 +12,12 @@ import time
 import nats
 import nats.js.errors
 import pytest
-from bus_pipeline import (
+
+from bus.nats_bus import NatsBus, consumer_name
+from store.events import Envelope, SlotAssigned, new_event
+from store.jetstream_log import JetStreamEventLog
+from store.log import StoreUnavailable
+from tests.bus.bus_pipeline import (
     BUS_TESTS,
     PYTHON,
     Checker,
@@ -22,12 +27,7 @@ from bus_pipeline import (
     pipeline_agents,
     request,
 )
-from nats_server import NatsServer
-
-from bus.nats_bus import NatsBus, consumer_name
-from store.events import Envelope, SlotAssigned, new_event
-from store.jetstream_log import JetStreamEventLog
-from store.log import StoreUnavailable
+from tests.nats_server import NatsServer
 
 FULL_RUN = {"RunRequested": 1, "SlotAssigned": 0, "SampleRealized": 0, "SampleAccepted": 0,
             "RunCompleted": 1}
@@ -134,6 +134,7 @@ def start_worker(url: str, env: dict[str, str], *roles: str) -> subprocess.Popen
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
+@pytest.mark.slow
 async def test_kill_9_worker_mid_run_then_a_new_worker_finishes(
     nats_server: NatsServer, script_env: dict[str, str]
 ) -> None:

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from synthetic_run import synthetic_run  # noqa: E402
-
-from benchagent.cli import main  # noqa: E402
-from replay.benchmark_files import directory_hash, project_benchmark, write_output  # noqa: E402
-from store.events import BenchmarkPublished  # noqa: E402
-from store.sqlite_log import SQLiteEventLog  # noqa: E402
+from benchagent.cli import main
+from replay.benchmark_files import directory_hash, project_benchmark, write_output
+from store.events import BenchmarkPublished
+from store.sqlite_log import SQLiteEventLog
+from tests.replay.synthetic_run import synthetic_run
 
 RUN = "run-synthetic"
 

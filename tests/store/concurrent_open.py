@@ -14,9 +14,8 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
-from event_factory import make_events
-
 from store.sqlite_log import SQLiteEventLog
+from tests.store.event_factory import make_events
 
 
 async def _open_and_append(path: Path, worker: int) -> None:

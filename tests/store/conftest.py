@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-STORE_TESTS = Path(__file__).resolve().parent
-TESTS = STORE_TESTS.parent
-REPO = TESTS.parent
-for _path in (TESTS, STORE_TESTS):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+from store.jetstream_log import JetStreamEventLog
+from store.log import EventLog
+from store.sqlite_log import SQLiteEventLog
+from tests.nats_server import NatsServer
 
-from nats_server import NatsServer  # noqa: E402
-
-from store.jetstream_log import JetStreamEventLog  # noqa: E402
-from store.log import EventLog  # noqa: E402
-from store.sqlite_log import SQLiteEventLog  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 OpenLog = Callable[[], Awaitable[EventLog]]
 
@@ -64,10 +57,10 @@ async def log(open_log: OpenLog) -> EventLog:
 
 @pytest.fixture
 def subprocess_env() -> dict[str, str]:
-    """Environment for child Python processes that import the repo and tests/."""
+    """Environment for child Python processes that import the repo (and `tests`)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO), str(TESTS), str(STORE_TESTS), env.get("PYTHONPATH", "")) if p
+        p for p in (str(REPO), env.get("PYTHONPATH", "")) if p
     )
     env["PYTHONUNBUFFERED"] = "1"
     return env

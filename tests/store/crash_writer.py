@@ -14,11 +14,10 @@ import asyncio
 import sys
 import time
 
-from event_factory import make_events
-
 from store.jetstream_log import JetStreamEventLog
 from store.jetstream_wire import JetStreamWire
 from store.sqlite_log import SQLiteEventLog
+from tests.store.event_factory import make_events
 
 RUN = "run-crash"
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from event_factory import make_events
-from nats_server import NatsServer
 
 from store.events import GENESIS_HASH, Envelope, chain_hash, encode
 from store.jetstream_log import JetStreamEventLog
 from store.log import ConcurrencyConflict, EventLog, LogError, NotALog, StoreUnavailable
 from store.sqlite_log import SQLiteEventLog
+from tests.nats_server import NatsServer
+from tests.store.event_factory import make_events
 
 CRASH_WRITER = Path(__file__).with_name("crash_writer.py")
 RUN = "run-a"
@@ -198,6 +198,7 @@ def _kill_when(proc: subprocess.Popen[str], ready: str, condition=None, timeout:
     proc.wait()
 
 
+@pytest.mark.slow
 def test_sqlite_batch_killed_mid_transaction_leaves_nothing(
     tmp_path: Path, subprocess_env: dict[str, str]
 ) -> None:
@@ -242,6 +243,7 @@ async def test_sqlite_failure_mid_transaction_rolls_back_the_batch(tmp_path: Pat
     await log.close()
 
 
+@pytest.mark.slow
 def test_jetstream_publisher_killed_before_commit_leaves_nothing(
     nats_server: NatsServer, subprocess_env: dict[str, str]
 ) -> None:
@@ -320,7 +322,7 @@ async def test_jetstream_attach_shares_a_connection(nats_server: NatsServer) -> 
 # -- server restart -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stop", ["sigterm", "sigkill"])
+@pytest.mark.parametrize("stop", ["sigterm", pytest.param("sigkill", marks=pytest.mark.slow)])
 async def test_jetstream_restart_loses_no_acknowledged_event(
     nats_server: NatsServer, stop: str
 ) -> None:

@@ -9,14 +9,14 @@ from pathlib import Path
 import msgspec
 import pytest
 import yaml
-from event_factory import make_events
-from nats_server import NATS_CONFIG, NatsServer
-from test_conformance import assert_chain
 
 from store import events as ev
 from store.events import encode, new_event
 from store.jetstream_log import JetStreamEventLog
 from store.log import LogError
+from tests.nats_server import NATS_CONFIG, NatsServer
+from tests.store.event_factory import make_events
+from tests.store.test_conformance import assert_chain
 
 RUN = "run-a"
 REPO = Path(__file__).resolve().parents[2]

@@ -11,12 +11,12 @@ import asyncio
 import time
 
 import pytest
-from event_factory import make_events
-from nats_server import NatsServer
-from test_conformance import assert_chain
 
 from store.jetstream_log import JetStreamEventLog
 from store.jetstream_wire import JetStreamWire, RequestLost
+from tests.nats_server import NatsServer
+from tests.store.event_factory import make_events
+from tests.store.test_conformance import assert_chain
 
 RUN = "run-a"
 PROMPT_S = 3.0  # well under the old 5-10 s request timeouts

