@@ -12,7 +12,7 @@ run fails with that reason. Then `QuotasAllocated` and `SpecFinalized`.
 from __future__ import annotations
 
 from agents.allocation_solver import Candidate, Infeasible, allocate
-from agents.base import AgentContext
+from agents.base import Agent, AgentContext, on
 from agents.run_view import ViewCache
 from store.events import (
     AllocationDiagnosed,
@@ -26,17 +26,18 @@ from store.events import (
 )
 
 
-class AllocationAgent:
+class AllocationAgent(Agent):
     role = "allocation"
-    handles = ("SubtasksGrounded",)
 
     def __init__(self) -> None:
         self._views = ViewCache()
 
-    async def handle(self, event: Envelope, ctx: AgentContext) -> None:
+    @on(SubtasksGrounded)
+    async def allocate(self, event: Envelope[SubtasksGrounded], ctx: AgentContext) -> None:
+        """Quotas per grounding from the integer program, explained; then the spec."""
         view = await self._views.current(ctx)
         p = event.payload
-        if view.finished or view.spec is not None or not isinstance(p, SubtasksGrounded):
+        if view.finished or view.spec is not None:
             return
         req = view.request_payload()
         cands = [Candidate(g.subtask, g.dataset_id, g.plan_id, g.capacity) for g in p.groundings]

@@ -1,57 +1,101 @@
 """What an agent is, and the context it acts through.
 
-An agent role reacts to events of the types in `handles` and emits events
-through its `AgentContext`. It never imports NATS or SQLite: the bus builds the
-context. Emitting appends to the log first, then delivers to subscribers.
+An agent role is a subclass of `Agent` whose methods marked `@on(EventClass)` react
+to events of that class:
 
-Agents should derive their state from `ctx.history()` (the run's events so
-far), not from memory, so that any worker process can take any event and a
-restarted process resumes where the log says.
+    class VerifierAgent(Agent):
+        role = "verifier"
+
+        @on(SampleRealized)
+        async def verify(self, event: Envelope[SampleRealized], ctx: AgentContext) -> None:
+            ...
+
+The event classes an agent handles are those of its marked methods: both buses
+derive their subscriptions (AutoGen topics, NATS consumer filters) and what
+`resume` re-delivers from them. An agent emits events through its
+`AgentContext` and never imports NATS or SQLite: the bus builds the context.
+Emitting appends to the log first, then delivers to subscribers.
+
+Agents derive their state from the run's log, never from memory, so that any
+worker process can take any event and a restarted process resumes where the
+log says: `await ctx.state()` is the run's `RunState` (replay/projections), up to
+date with its history.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from store.events import Envelope, Payload
+from store.dispatch import handler_table, on
+from store.events import Envelope, Payload, Role
+
+if TYPE_CHECKING:
+    from replay.projections import RunState
+
+__all__ = ["LLM", "Agent", "AgentContext", "on"]
 
 
 class LLM(Protocol):
     """A recorded, retried, schema-constrained LLM for one role of one run."""
 
     async def complete_json(
-        self, purpose: str, messages: list[dict[str, Any]], schema: dict[str, Any], *, cause: Envelope
+        self, purpose: str, messages: list[dict[str, Any]], schema: dict[str, Any], *,
+        cause: Envelope[Payload],
     ) -> Any:
         """Answer parsed as JSON that satisfies `schema`; every attempt recorded as an event."""
         ...
 
     async def complete_text(
-        self, purpose: str, messages: list[dict[str, Any]], *, cause: Envelope
+        self, purpose: str, messages: list[dict[str, Any]], *, cause: Envelope[Payload]
     ) -> str: ...
 
 
 class AgentContext(Protocol):
     run_id: str
 
-    async def emit(self, payload: Payload, *, cause: Envelope | None, key: str = "") -> Envelope:
+    async def emit(
+        self, payload: Payload, *, cause: Envelope[Payload] | None, key: str = ""
+    ) -> Envelope[Any]:
         """Append the event (deterministic id from run, cause, type, key) and deliver it."""
         ...
 
     async def emit_many(
-        self, items: list[tuple[Payload, str]], *, cause: Envelope | None
-    ) -> list[Envelope]:
+        self, items: list[tuple[Payload, str]], *, cause: Envelope[Payload] | None
+    ) -> list[Envelope[Any]]:
         """Append several events as one all-or-nothing batch, then deliver them."""
         ...
 
-    async def history(self) -> list[Envelope]:
+    async def history(self) -> list[Envelope[Any]]:
         """Every event of this run so far, in seq order."""
         ...
 
-    def llm(self, role: str) -> LLM: ...
+    async def state(self) -> RunState:
+        """The run's projections, up to date with its history (shared within a process)."""
+        ...
+
+    def llm(self, role: str) -> LLM:
+        """The recorded LLM the run names for `role` (`eval:<spec>`: that model)."""
+        ...
 
 
-class Agent(Protocol):
-    role: str  # design | grounding | allocation | orchestrator | verifier | evaluator
-    handles: tuple[str, ...]  # event type names
+class Agent:
+    """Base of the agent roles: `role`, and handlers marked `@on(EventClass)`."""
 
-    async def handle(self, event: Envelope, ctx: AgentContext) -> None: ...
+    role: ClassVar[Role]
+    _handlers: ClassVar[dict[type[Payload], str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._handlers = handler_table(cls)
+
+    @classmethod
+    def handled_types(cls) -> tuple[type[Payload], ...]:
+        """The event classes this agent reacts to (those of its `@on` methods)."""
+        return tuple(cls._handlers)
+
+    async def handle(self, event: Envelope[Payload], ctx: AgentContext) -> None:
+        """Run the handler of the event's class."""
+        name = self._handlers.get(type(event.payload))
+        if name is None:  # the buses deliver only handled types: this is a wiring error
+            raise LookupError(f"{type(self).__name__} has no handler for {event.type}")
+        await getattr(self, name)(event, ctx)

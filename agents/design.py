@@ -20,11 +20,11 @@ from typing import Any
 import msgspec
 import structlog
 
-from agents.base import AgentContext
+from agents.base import Agent, AgentContext, on
 from agents.keys import slug
 from agents.prompts import design as prompts
 from agents.prompts.common import clip
-from agents.run_view import RunView, ViewCache
+from agents.run_view import ViewCache
 from agents.settings import settings_of
 from agents.sources import PoolCache
 from store.events import (
@@ -40,29 +40,22 @@ from store.events import (
 
 log = structlog.get_logger(__name__)
 
-class DesignAgent:
+class DesignAgent(Agent):
     role = "design"
-    handles = ("RunRequested", "SubtasksProposed", "GroundingFailed")
 
     def __init__(self, pools: PoolCache) -> None:
         self._pools = pools
         self._views = ViewCache()
 
-    async def handle(self, event: Envelope, ctx: AgentContext) -> None:
+    # ----------------------------------------------------------------- steps
+
+    @on(RunRequested)
+    async def propose(self, event: Envelope[RunRequested], ctx: AgentContext) -> None:
+        """The LLM proposes candidate subtasks for the requirement."""
         view = await self._views.current(ctx)
         if view.finished:
             return
-        p = event.payload
-        if isinstance(p, RunRequested):
-            await self._propose(event, p, ctx)
-        elif isinstance(p, SubtasksProposed):
-            await self._review(event, p, view, ctx)
-        elif isinstance(p, GroundingFailed):
-            await self._revise(event, p, view, ctx)
-
-    # ----------------------------------------------------------------- steps
-
-    async def _propose(self, event: Envelope, req: RunRequested, ctx: AgentContext) -> None:
+        req = event.payload
         if "design" in req.disabled:
             only = Subtask(
                 name=slug(req.requirement, 40),
@@ -92,9 +85,13 @@ class DesignAgent:
             key="r1",
         )
 
-    async def _review(
-        self, event: Envelope, p: SubtasksProposed, view: RunView, ctx: AgentContext
-    ) -> None:
+    @on(SubtasksProposed)
+    async def review(self, event: Envelope[SubtasksProposed], ctx: AgentContext) -> None:
+        """A second pass keeps, revises or discards each candidate; the survivors are accepted."""
+        view = await self._views.current(ctx)
+        if view.finished:
+            return
+        p = event.payload
         req = view.request_payload()
         answer = await ctx.llm(self.role).complete_json(
             prompts.REVIEW,
@@ -124,9 +121,13 @@ class DesignAgent:
         out.append((DesignAccepted(subtasks=accepted, round=p.round, reason=reason), f"r{p.round}"))
         await ctx.emit_many(out, cause=event)
 
-    async def _revise(
-        self, event: Envelope, p: GroundingFailed, view: RunView, ctx: AgentContext
-    ) -> None:
+    @on(GroundingFailed)
+    async def revise(self, event: Envelope[GroundingFailed], ctx: AgentContext) -> None:
+        """The round's ungroundable subtasks are revised or dropped; a new round is accepted."""
+        view = await self._views.current(ctx)
+        if view.finished:
+            return
+        p = event.payload
         failures = view.grounding_failed.get(p.round, [])
         # One revision per round: only the round's first failure triggers it.
         if not failures or failures[0].event_id != event.event_id:

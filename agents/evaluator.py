@@ -17,14 +17,13 @@ from collections import defaultdict
 
 import structlog
 
-from agents.base import AgentContext
+from agents.base import Agent, AgentContext, on
 from agents.prompts import evaluator as prompts
 from agents.recorded_llm import LLMCallFailed
 from agents.run_llm import RunLLMFactory, eval_role
-from agents.run_view import RunView, ViewCache
+from agents.run_view import ViewCache
 from agents.scoring import score_answer
 from store.events import (
-    BenchmarkItem,
     BenchmarkPublished,
     Envelope,
     EvaluationRequested,
@@ -33,51 +32,58 @@ from store.events import (
     ModelReleased,
     Payload,
     RunCompleted,
+    SampleRealized,
 )
 
 log = structlog.get_logger(__name__)
 
 
-class EvaluatorAgent:
+class EvaluatorAgent(Agent):
     role = "evaluator"
-    handles = ("BenchmarkPublished", "EvaluationRequested", "ModelReleased")
 
     def __init__(self, models: RunLLMFactory | None = None) -> None:
         self._views = ViewCache()
         self._models = models or RunLLMFactory()
 
-    async def handle(self, event: Envelope, ctx: AgentContext) -> None:
+    @on(BenchmarkPublished)
+    async def published(self, event: Envelope[BenchmarkPublished], ctx: AgentContext) -> None:
+        """Evaluate the run's `--eval-model`s, or complete the run when none was asked for."""
         view = await self._views.current(ctx)
-        p = event.payload
+        if view.failed is not None or view.completed is not None:
+            return
+        req = view.request_payload()
+        if req.eval_models:
+            await ctx.emit(EvaluationRequested(models=list(req.eval_models),
+                                               reason="--eval-model given at build"),
+                           cause=event, key="build")
+        else:
+            await ctx.emit(completion(event.payload), cause=event, key="completed")
+
+    @on(ModelReleased)
+    async def released(self, event: Envelope[ModelReleased], ctx: AgentContext) -> None:
+        """A released model is evaluated on the run's benchmark (daemons)."""
+        view = await self._views.current(ctx)
         if view.failed is not None:
             return
-        if isinstance(p, BenchmarkPublished):
-            if view.completed is not None:
-                return
-            req = view.request_payload()
-            if req.eval_models:
-                await ctx.emit(EvaluationRequested(models=list(req.eval_models),
-                                                   reason="--eval-model given at build"),
-                               cause=event, key="build")
-            else:
-                await ctx.emit(completion(p), cause=event, key="completed")
-        elif isinstance(p, ModelReleased):
-            await ctx.emit(EvaluationRequested(models=[p.model], reason="model released"),
-                           cause=event, key=p.model)
-        elif isinstance(p, EvaluationRequested):
-            await self._evaluate(event, p, view, ctx)
+        await ctx.emit(EvaluationRequested(models=[event.payload.model], reason="model released"),
+                       cause=event, key=event.payload.model)
 
-    async def _evaluate(self, event: Envelope, p: EvaluationRequested, view: RunView,
-                        ctx: AgentContext) -> None:
+    @on(EvaluationRequested)
+    async def evaluate(self, event: Envelope[EvaluationRequested], ctx: AgentContext) -> None:
+        """Every model answers every accepted item; answers scored, accuracy per model."""
+        view = await self._views.current(ctx)
+        if view.failed is not None:
+            return
+        p = event.payload
         if view.published is None or view.eval_scored.get(event.event_id):
             return
         pub: BenchmarkPublished = view.published.payload  # type: ignore[assignment]
-        items = [view.realized[sid].payload.item for sid in pub.sample_ids]
+        samples = [view.realized[sid].payload for sid in pub.sample_ids]
         batch: list[tuple[Payload, str]] = []
         for model in p.models:
-            answers = await asyncio.gather(*(self._answer(event, model, item, ctx) for item in items))
+            answers = await asyncio.gather(*(self._answer(event, model, s, ctx) for s in samples))
             per_subtask: dict[str, list[float]] = defaultdict(list)
-            for item, answered in zip(items, answers, strict=True):
+            for item, answered in zip((s.item for s in samples), answers, strict=True):
                 batch.append((answered, f"{model}:{item.id}"))
                 per_subtask[item.subtask].append(answered.score)
             scores = [a.score for a in answers]
@@ -90,8 +96,9 @@ class EvaluatorAgent:
             batch.append((completion(pub), "completed"))
         await ctx.emit_many(batch, cause=event)
 
-    async def _answer(self, event: Envelope, model: str, item: BenchmarkItem,
+    async def _answer(self, event: Envelope, model: str, sample: SampleRealized,
                       ctx: AgentContext) -> ModelAnswered:
+        item = sample.item
         messages = prompts.answer_messages(item.input, item.choices, item.media)
         try:
             llm = self._models(eval_role(model), ctx)
@@ -99,7 +106,7 @@ class EvaluatorAgent:
         except LLMCallFailed as exc:
             return ModelAnswered(model=model, sample_id=item.id, answer="", score=0.0,
                                  scorer="no_answer", detail={"error": str(exc)})
-        score, scorer, detail = score_answer(item, answer)
+        score, scorer, detail = score_answer(item, answer, sample.source)
         return ModelAnswered(model=model, sample_id=item.id, answer=answer, score=score,
                              scorer=scorer, detail=detail)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from agents.base import AgentContext
+from agents.base import Agent, AgentContext, on
 from agents.keys import slug
 from agents.plans import (
     card_summary,
@@ -59,18 +59,19 @@ log = structlog.get_logger(__name__)
 Batch = list[tuple[Payload, str]]
 
 
-class GroundingAgent:
+class GroundingAgent(Agent):
     role = "grounding"
-    handles = ("DesignAccepted",)
 
     def __init__(self, pools: PoolCache) -> None:
         self._pools = pools
         self._views = ViewCache()
 
-    async def handle(self, event: Envelope, ctx: AgentContext) -> None:
+    @on(DesignAccepted)
+    async def ground(self, event: Envelope[DesignAccepted], ctx: AgentContext) -> None:
+        """Every subtask of the accepted round: preferences, search, plans and their scores."""
         view = await self._views.current(ctx)
         p = event.payload
-        if view.finished or not isinstance(p, DesignAccepted):
+        if view.finished:
             return
         if view.grounded.get(p.round) or view.grounding_failed.get(p.round):
             return  # this round was grounded already (a re-delivery)

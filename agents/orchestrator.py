@@ -28,7 +28,7 @@ from typing import Any
 
 import structlog
 
-from agents.base import AgentContext
+from agents.base import Agent, AgentContext, on
 from agents.keys import derive_seed, sample_id, seeded_permutation
 from agents.plans import GENERATOR_TOOL, fill_placeholders
 from agents.prompts import orchestrator as prompts
@@ -39,6 +39,7 @@ from agents.sources import PoolCache, get_generator
 from store.events import (
     BenchmarkItem,
     Envelope,
+    GeneratedBy,
     MediaStored,
     Payload,
     QuotaShortfall,
@@ -47,6 +48,7 @@ from store.events import (
     SamplePlanned,
     SampleRealized,
     SlotAssigned,
+    SourceLabel,
     SpecFinalized,
     Subtask,
     ToolApplied,
@@ -63,9 +65,8 @@ class SourceExhausted(Exception):
     pass
 
 
-class OrchestratorAgent:
+class OrchestratorAgent(Agent):
     role = "orchestrator"
-    handles = ("SpecFinalized", "SlotAssigned", "ReplenishRequested", "RepairRequested")
 
     def __init__(self, pools: PoolCache) -> None:
         self._pools = pools
@@ -73,19 +74,29 @@ class OrchestratorAgent:
         self._items: dict[tuple[int, str], dict[str, Any]] = {}
         self._fences: dict[Path, Path] = {}
 
-    async def handle(self, event: Envelope, ctx: AgentContext) -> None:
+    @on(SpecFinalized)
+    async def assign_slots(self, event: Envelope[SpecFinalized], ctx: AgentContext) -> None:
         view = await self._views.current(ctx)
-        if view.finished:
-            return
-        p = event.payload
-        if isinstance(p, SpecFinalized):
-            await self._assign_slots(event, p, view, ctx)
-        elif isinstance(p, SlotAssigned):
-            await self._realize(event, p, view, ctx)
-        elif isinstance(p, ReplenishRequested):
-            await self._replenish(event, p, view, ctx)
-        elif isinstance(p, RepairRequested):
-            await self._repair(event, p, view, ctx)
+        if not view.finished:
+            await self._assign_slots(event, event.payload, view, ctx)
+
+    @on(SlotAssigned)
+    async def realize(self, event: Envelope[SlotAssigned], ctx: AgentContext) -> None:
+        view = await self._views.current(ctx)
+        if not view.finished:
+            await self._realize(event, event.payload, view, ctx)
+
+    @on(ReplenishRequested)
+    async def replenish(self, event: Envelope[ReplenishRequested], ctx: AgentContext) -> None:
+        view = await self._views.current(ctx)
+        if not view.finished:
+            await self._replenish(event, event.payload, view, ctx)
+
+    @on(RepairRequested)
+    async def repair(self, event: Envelope[RepairRequested], ctx: AgentContext) -> None:
+        view = await self._views.current(ctx)
+        if not view.finished:
+            await self._repair(event, event.payload, view, ctx)
 
     # ------------------------------------------------------------ slots
 
@@ -222,8 +233,9 @@ class OrchestratorAgent:
         item = BenchmarkItem(id=p.sample_id, subtask=p.subtask, input=rendered.input,
                              choices=rendered.choices, target=str(rendered.target),
                              media=media, metadata=metadata)
-        batch.append((SampleRealized(sample_id=p.sample_id, item=item,
-                                     target_from=f"generator:{generator}"), p.sample_id))
+        source = GeneratedBy(name=generator, version=gen.version, seed=seed, params=instance.params)
+        batch.append((SampleRealized(sample_id=p.sample_id, item=item, source=source),
+                      p.sample_id))
         return batch
 
     async def _realize_sourced(self, event: Envelope, p: SlotAssigned, plan: TransformationPlan,
@@ -303,8 +315,10 @@ class OrchestratorAgent:
         built = draft.build(p.sample_id, p.subtask, question=question, distractors=distractors,
                             media=media, run_seed=req.seed, extra_metadata=extra,
                             planned=planned.specialised)
-        batch.append((SampleRealized(sample_id=p.sample_id, item=built,
-                                     target_from=draft.target_from), p.sample_id))
+        source = SourceLabel(dataset_id=p.dataset_id, item_id=p.source_item_id,
+                             field_path=draft.target_path)
+        batch.append((SampleRealized(sample_id=p.sample_id, item=built, source=source),
+                      p.sample_id))
         return batch
 
     def _fence(self, source_file: Path | None) -> Path:
@@ -344,7 +358,7 @@ class OrchestratorAgent:
             question = ""  # a repair may not give the answer away: the item stays as it was
         repaired = with_question(item, question) if question else item
         await ctx.emit(SampleRealized(sample_id=p.sample_id, item=repaired,
-                                      target_from=realized.payload.target_from,
+                                      source=realized.payload.source,
                                       repair_of=p.sample_id),
                        cause=event, key=p.sample_id)
 

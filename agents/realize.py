@@ -97,7 +97,7 @@ class Draft:
         raw_target = item.fields.get(plan.target_field)
         self.target, self.acceptable = source_target(raw_target)
         paths = card.meta.fields[plan.target_field].paths if plan.target_field in card.meta.fields else []
-        self.target_from = f"source_label:{paths[0] if paths else plan.target_field}"
+        self.target_path = paths[0] if paths else plan.target_field  # where the label sits
         self.choices: list[str] | None = None
         if "options" in plan.input_fields:
             self.choices = choice_list(item.fields.get("options"))

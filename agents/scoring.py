@@ -1,5 +1,6 @@
 """Scoring a model's answer to a benchmark item: choice match, normalised exact match,
-or the generator's own scorer for generated items."""
+or the generator's own scorer for generated items (re-created from the version that made
+them; another version is refused with a recorded reason, never scored by guesswork)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import re
 import string
 from typing import Any
 
-from agents.sources import get_generator
-from store.events import BenchmarkItem
+from agents.sources import GeneratorVersionMismatch, recreate
+from store.events import BenchmarkItem, GeneratedBy, ItemSource
+
+REFUSED = "refused"  # the scorer's name when it cannot score an item at all
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _LEAD_LETTER = re.compile(r"^\s*(?:answer\s*[:is]*\s*)?\(?([A-Za-z])\)?(?=$|[.):,\s])", re.I)
@@ -36,14 +39,17 @@ def chosen_letter(answer: str, choices: list[str]) -> str | None:
     return None
 
 
-def score_answer(item: BenchmarkItem, answer: str) -> tuple[float, str, dict[str, Any]]:
+def score_answer(item: BenchmarkItem, answer: str,
+                 source: ItemSource) -> tuple[float, str, dict[str, Any]]:
     """(score in [0, 1], scorer name, detail)."""
     meta = item.metadata
-    if "generator" in meta and "seed" in meta:
-        gen = get_generator(str(meta["generator"]))
-        instance = gen.sample(int(meta["seed"]), dict(meta.get("params") or {}))
+    if isinstance(source, GeneratedBy):
+        try:
+            gen, instance = recreate(source)
+        except GeneratorVersionMismatch as exc:
+            return 0.0, REFUSED, {"error": str(exc)}
         result = gen.score(instance, answer)
-        return float(result.score), f"generator:{meta['generator']}", dict(result.detail)
+        return float(result.score), f"generator:{source.name}", dict(result.detail)
     if item.choices:
         picked = chosen_letter(answer, item.choices)
         return (1.0 if picked == item.target else 0.0), "choice_match", {"picked": picked}

@@ -25,7 +25,7 @@ from typing import Any
 
 import structlog
 
-from agents.base import AgentContext
+from agents.base import Agent, AgentContext, on
 from agents.checks import format_verdict
 from agents.prompts import verifier as prompts
 from agents.prompts.common import clip
@@ -33,13 +33,15 @@ from agents.prompts.evaluator import answer_messages, letter
 from agents.run_view import RunView, ViewCache
 from agents.scoring import score_answer
 from agents.settings import settings_of
-from agents.sources import get_generator
+from agents.sources import GeneratorVersionMismatch, recreate
 from replay.benchmark_files import content_hash, project_benchmark
 from store.events import (
     BenchmarkPublished,
     CheckVerdict,
     Envelope,
+    GeneratedBy,
     Payload,
+    QuotaShortfall,
     RepairRequested,
     ReplenishRequested,
     RunFailed,
@@ -47,30 +49,39 @@ from store.events import (
     SampleChecked,
     SampleRealized,
     SampleRejected,
+    SpecFinalized,
 )
 
 log = structlog.get_logger(__name__)
 
 
-class VerifierAgent:
+class VerifierAgent(Agent):
     role = "verifier"
-    handles = ("SampleRealized", "QuotaShortfall", "SpecFinalized")
 
     def __init__(self) -> None:
         self._views = ViewCache()
 
-    async def handle(self, event: Envelope, ctx: AgentContext) -> None:
+    @on(SpecFinalized)
+    async def spec_finalized(self, event: Envelope[SpecFinalized], ctx: AgentContext) -> None:
+        """Publication is the reaction to the spec: resume re-delivers it until published."""
+        view = await self._views.current(ctx)
+        if not view.finished:
+            await self._maybe_publish(view, ctx)
+
+    @on(QuotaShortfall)
+    async def shortfall(self, event: Envelope[QuotaShortfall], ctx: AgentContext) -> None:
+        """A slot reported short may be the last one the benchmark waited for."""
+        view = await self._views.current(ctx)
+        if not view.finished:
+            await self._maybe_publish(view, ctx)
+
+    @on(SampleRealized)
+    async def verify(self, event: Envelope[SampleRealized], ctx: AgentContext) -> None:
+        """Check one realized item: accept it, ask for its repair, or reject and replenish."""
         view = await self._views.current(ctx)
         if view.finished:
             return
         p = event.payload
-        if isinstance(p, SampleRealized):
-            await self._verify(event, p, view, ctx)
-        else:
-            await self._maybe_publish(view, ctx)
-
-    async def _verify(self, event: Envelope, p: SampleRealized, view: RunView,
-                      ctx: AgentContext) -> None:
         sid = p.sample_id
         latest = view.realized.get(sid)
         if sid in view.accepted or sid in view.rejected:
@@ -89,8 +100,8 @@ class VerifierAgent:
         verdicts = [format_verdict(p.item, sid, view.media)]
         repairable, hint = False, ""
         if verdicts[0].passed:
-            if p.target_from.startswith("generator:"):
-                verdicts.append(generator_verdict(p))
+            if p.generated_by is not None:
+                verdicts.append(generator_verdict(p.generated_by))
             else:
                 semantic, repairable, hint = await self._semantic(event, p, view, ctx)
                 verdicts += semantic
@@ -126,7 +137,7 @@ class VerifierAgent:
         # 1. Solve it blind, as an evaluated model would (the Evaluator's own prompt).
         solved = await llm.complete_text(
             prompts.SOLVE, answer_messages(p.item.input, p.item.choices, p.item.media), cause=event)
-        agrees = score_answer(p.item, solved)[0] == 1.0
+        agrees = score_answer(p.item, solved, p.source)[0] == 1.0
         # 2. Judge the checks, knowing the label and the blind answer.
         item_doc: dict[str, Any] = {
             "input": clip(p.item.input, settings.prompt_chars * 2),
@@ -191,13 +202,14 @@ def check_verdict(check: str, named: bool, agrees: bool, solved: str,
     return True, f"not named as failing: {why}"
 
 
-def generator_verdict(p: SampleRealized) -> CheckVerdict:
-    """Re-create the instance from its recorded seed and parameters and run its verifier."""
-    meta = p.item.metadata
+def generator_verdict(source: GeneratedBy) -> CheckVerdict:
+    """Re-create the instance from its recorded generator version, seed and parameters and
+    run its verifier."""
     try:
-        gen = get_generator(str(meta["generator"]))
-        instance = gen.sample(int(meta["seed"]), dict(meta.get("params") or {}))
+        gen, instance = recreate(source)
         results = gen.verify(instance)
+    except GeneratorVersionMismatch as exc:
+        return CheckVerdict(check="generator", passed=False, reason=str(exc))
     except Exception as exc:  # the generator cannot even re-create its instance
         return CheckVerdict(check="generator", passed=False, reason=f"cannot re-create: {exc}")
     failed = [r for r in results if not r.passed]

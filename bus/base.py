@@ -8,14 +8,14 @@ exactly-once *effects*.
 - `submit(envelope)`: append the first event of a run, then deliver it. An
   envelope already in the log is not delivered again (`resume` covers it).
 - Emitting (through `bus.context.BusContext`): append to the log FIRST, then
-  deliver to every agent whose `handles` holds the event's type, in any run.
-  Only newly appended events are delivered.
+  deliver to every agent with an `@on` handler of the event's class, in any run
+  (`bus.wiring.RoleTable`). Only newly appended events are delivered.
 - A handler that raises makes the run fail visibly: the bus logs the error and
   emits `RunFailed(stage=<role>, reason=...)` caused by the event it was handling.
 - Several events (of one run or of many) may be handled at the same time, also
   by one agent object: agents derive state from `ctx.history()`.
-- `wait_for(run_id, types, timeout)`: the first event of `run_id` whose type is
-  in `types` (default: `RunCompleted`, `RunFailed`), from the log; raises
+- `wait_for(run_id, types, timeout)`: the first event of `run_id` whose payload is
+  of a class in `types` (default: `RunCompleted`, `RunFailed`), from the log; raises
   `TimeoutError` after `timeout` seconds (None = wait forever).
 - `resume(run_id=None)`: for each unfinished run (no `RunCompleted`/`RunFailed`;
   every run when `run_id` is None), re-deliver every event that a role of this
@@ -33,10 +33,10 @@ import contextlib
 from collections.abc import Iterable
 from typing import Protocol
 
-from store.events import Envelope
+from store.events import Envelope, Payload, RunCompleted, RunFailed, type_name
 from store.log import EventLog
 
-TERMINAL_TYPES = frozenset({"RunCompleted", "RunFailed"})
+TERMINAL: tuple[type[Payload], ...] = (RunCompleted, RunFailed)
 
 
 class BusError(Exception):
@@ -46,14 +46,14 @@ class BusError(Exception):
 class Bus(Protocol):
     async def start(self) -> None: ...
 
-    async def submit(self, envelope: Envelope) -> Envelope: ...
+    async def submit(self, envelope: Envelope[Payload]) -> Envelope[Payload]: ...
 
     async def wait_for(
         self,
         run_id: str,
-        types: Iterable[str] = TERMINAL_TYPES,
+        types: Iterable[type[Payload]] = TERMINAL,
         timeout: float | None = None,
-    ) -> Envelope: ...
+    ) -> Envelope[Payload]: ...
 
     async def resume(self, run_id: str | None = None) -> int: ...
 
@@ -61,20 +61,20 @@ class Bus(Protocol):
 
 
 async def wait_for_event(
-    log: EventLog, run_id: str, types: Iterable[str], timeout: float | None
-) -> Envelope:
-    """First event of `run_id` (already stored or still to come) whose type is in `types`."""
-    wanted = frozenset(types)
+    log: EventLog, run_id: str, types: Iterable[type[Payload]], timeout: float | None
+) -> Envelope[Payload]:
+    """First event of `run_id` (already stored or still to come) of a class in `types`."""
+    wanted = tuple(types)
 
-    async def first_match() -> Envelope:
+    async def first_match() -> Envelope[Payload]:
         async with contextlib.aclosing(log.subscribe(run_id, 1)) as events:
             async for env in events:
-                if env.type in wanted:
+                if isinstance(env.payload, wanted):
                     return env
         raise BusError(f"run {run_id}: event stream ended")  # subscribe never ends normally
 
     try:
         return await asyncio.wait_for(first_match(), timeout)
     except TimeoutError:
-        names = ", ".join(sorted(wanted))
+        names = ", ".join(sorted(type_name(t) for t in wanted))
         raise TimeoutError(f"run {run_id}: no {names} within {timeout:g} s") from None

@@ -13,8 +13,9 @@ because agents call it on every event they handle.
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+
+from cachetools import LRUCache
 
 from agents.base import LLM, AgentContext
 from bus.base import BusError
@@ -56,17 +57,12 @@ class HistoryCache:
 
     def __init__(self, log: EventLog, max_runs: int = 64) -> None:
         self._log = log
-        self._max_runs = max_runs
-        self._runs: OrderedDict[str, RunHistory] = OrderedDict()
+        self._runs: LRUCache[str, RunHistory] = LRUCache(maxsize=max_runs)
 
     def get(self, run_id: str) -> RunHistory:
         history = self._runs.get(run_id)
         if history is None:
             history = self._runs[run_id] = RunHistory(self._log, run_id)
-            while len(self._runs) > self._max_runs:
-                self._runs.popitem(last=False)
-        else:
-            self._runs.move_to_end(run_id)
         return history
 
 

@@ -1,9 +1,9 @@
 """The in-process bus: agents as AutoGen actors on a `SingleThreadedAgentRuntime`.
 
 Each `Agent` is wrapped in a `RoleActor` (a RoutedAgent) registered under its
-role, with one `TypeSubscription` per event type it handles; AutoGen topic =
-(EventType, run_id), so one actor instance serves one run of one role and the
-same `Agent` object serves them all. Emitting appends to the log, then
+role, with one `TypeSubscription` per event class it has an `@on` handler for
+(`bus.wiring.RoleTable`); AutoGen topic = (EventType, run_id), so one actor
+instance serves one run of one role and the same `Agent` object serves them all. Emitting appends to the log, then
 publishes (see bus/base.py for the full contract).
 
 AutoGen runs every published message in its own task, so several events are
@@ -16,8 +16,7 @@ runtime, which would swallow them.
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import structlog
 from autogen_core import (
@@ -30,12 +29,12 @@ from autogen_core import (
 )
 
 from agents.base import Agent
-from bus.base import TERMINAL_TYPES, BusError, wait_for_event
-from bus.context import BusContext, HistoryCache, LlmFactory
+from bus.base import TERMINAL, BusError, wait_for_event
+from bus.context import LlmFactory
 from bus.dispatch import handle_event
-from bus.messages import EventMessage, topic_of
-from bus.pending import unfinished_runs, unreacted
-from store.events import Envelope
+from bus.messages import EventMessage, topic_of, topic_type
+from bus.wiring import ContextCache, RoleTable, pending_deliveries
+from store.events import Envelope, Payload
 from store.log import EventLog
 
 log = structlog.get_logger("bus")
@@ -67,18 +66,9 @@ class InProcessBus:
         stop_grace_s: float = 30.0,
     ) -> None:
         self.log = log
-        self._agents: dict[str, Agent] = {}
-        for agent in agents:
-            if agent.role in self._agents:
-                raise ValueError(f"two agents with role {agent.role!r}")
-            self._agents[agent.role] = agent
-        self._roles_by_type: dict[str, list[str]] = {}
-        for agent in agents:
-            for type_ in agent.handles:
-                self._roles_by_type.setdefault(type_, []).append(agent.role)
-        self._llm_factory = llm_factory
-        self._histories = HistoryCache(log)
-        self._contexts: OrderedDict[tuple[str, str], BusContext] = OrderedDict()
+        self._table = RoleTable(agents)
+        self._contexts = ContextCache(log, self._deliver, llm_factory,
+                                      roles=len(self._table.roles), skip_known=True)
         self._runtime: SingleThreadedAgentRuntime | None = None
         self._stop_grace_s = stop_grace_s
         self._in_flight = 0  # deliveries queued or running
@@ -96,12 +86,16 @@ class InProcessBus:
         if self._runtime is not None:
             raise RuntimeError("bus already started")
         runtime = SingleThreadedAgentRuntime()
-        for role, agent in self._agents.items():
-            await runtime.register_factory(role, lambda role=role: RoleActor(self, role))
-            for type_ in agent.handles:
-                await runtime.add_subscription(TypeSubscription(topic_type=type_, agent_type=role))
+        for role in self._table.roles:
+            await runtime.register_factory(role, self._actor_factory(role))
+            for event_type in self._table.handled(role):
+                await runtime.add_subscription(
+                    TypeSubscription(topic_type=topic_type(event_type), agent_type=role))
         runtime.start()
         self._runtime = runtime
+
+    def _actor_factory(self, role: str) -> Callable[[], RoleActor]:
+        return lambda: RoleActor(self, role)
 
     async def idle(self) -> None:
         """Return once no delivery is queued or being handled."""
@@ -124,8 +118,8 @@ class InProcessBus:
 
     # -- the Bus contract ----------------------------------------------------
 
-    async def submit(self, envelope: Envelope) -> Envelope:
-        history = self._histories.get(envelope.run_id)
+    async def submit(self, envelope: Envelope[Payload]) -> Envelope[Payload]:
+        history = self._contexts.histories.get(envelope.run_id)
         await history.refresh()
         known = history.get(envelope.event_id)
         if known is not None:
@@ -137,9 +131,9 @@ class InProcessBus:
     async def wait_for(
         self,
         run_id: str,
-        types: Iterable[str] = TERMINAL_TYPES,
+        types: Iterable[type[Payload]] = TERMINAL,
         timeout: float | None = None,
-    ) -> Envelope:
+    ) -> Envelope[Payload]:
         waiting = asyncio.ensure_future(wait_for_event(self.log, run_id, types, timeout))
         failed = asyncio.ensure_future(self._failed_event(run_id).wait())
         try:
@@ -153,39 +147,35 @@ class InProcessBus:
 
     async def resume(self, run_id: str | None = None) -> int:
         runtime = self._require_runtime()
-        runs = await unfinished_runs(self.log, self._histories, run_id)
-        count = 0
-        for events in runs:
-            for role, env in unreacted(events, self._roles_by_type):
-                self._begin(1)
-                task = asyncio.ensure_future(
-                    runtime.send_message(EventMessage.of(env), AgentId(role, env.run_id))
-                )
-                self._resume_tasks.add(task)
-                task.add_done_callback(self._resume_tasks.discard)
-                count += 1
-        if count:
-            log.info("resumed", runs=len(runs), deliveries=count)
-        return count
+        deliveries = await pending_deliveries(self.log, self._contexts.histories, self._table,
+                                              run_id)
+        for role, env in deliveries:
+            self._begin(1)
+            task = asyncio.ensure_future(
+                runtime.send_message(EventMessage.of(env), AgentId(role, env.run_id))
+            )
+            self._resume_tasks.add(task)
+            task.add_done_callback(self._resume_tasks.discard)
+        return len(deliveries)
 
     # -- delivery ------------------------------------------------------------
 
-    async def _deliver(self, envs: Sequence[Envelope]) -> None:
+    async def _deliver(self, envs: Sequence[Envelope[Payload]]) -> None:
         runtime = self._require_runtime()
         for env in envs:
-            recipients = len(self._roles_by_type.get(env.type, ()))
+            recipients = len(self._table.recipients(env))
             if recipients:
                 self._begin(recipients)
                 await runtime.publish_message(EventMessage.of(env), topic_of(env))
 
-    async def _handle(self, role: str, env: Envelope) -> None:
+    async def _handle(self, role: str, env: Envelope[Payload]) -> None:
         task = asyncio.current_task()
         if task is not None:
             self._handler_tasks.add(task)
         try:
             if self._closing:
                 return  # left in the log: resume delivers it again
-            await handle_event(self._agents[role], env, self._context(env.run_id, role))
+            await handle_event(self._table.agents[role], env, self._contexts.get(env.run_id, role))
         except Exception as exc:  # never let AutoGen swallow it: wait_for raises it
             failure = exc if isinstance(exc, BusError) else BusError(f"{role}: {exc!r}")
             log.error("bus_failure", run_id=env.run_id, role=role, error=str(failure))
@@ -195,20 +185,6 @@ class InProcessBus:
             if task is not None:
                 self._handler_tasks.discard(task)
             self._end()
-
-    def _context(self, run_id: str, role: str) -> BusContext:
-        key = (run_id, role)
-        ctx = self._contexts.get(key)
-        if ctx is None:
-            history = self._histories.get(run_id)
-            ctx = self._contexts[key] = BusContext(
-                run_id, role, self.log, history, self._deliver, self._llm_factory
-            )
-            while len(self._contexts) > 64 * max(1, len(self._agents)):
-                self._contexts.popitem(last=False)
-        else:
-            self._contexts.move_to_end(key)
-        return ctx
 
     def _failed_event(self, run_id: str) -> asyncio.Event:
         return self._failed.setdefault(run_id, asyncio.Event())

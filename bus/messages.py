@@ -7,6 +7,8 @@
 - AutoGen topic = (EventType, run_id): `TopicId(type=EventType, source=run_id)`;
   agents subscribe by type for any run.
 - NATS subject = `bench.<run_id>.<EventType>`; a role filters on `bench.*.<EventType>`.
+
+EventType is always `store.events.type_name` of the payload class.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 
 from autogen_core import TopicId
 
-from store.events import Envelope, decode, encode
+from store.events import Envelope, Event, Payload, decode, encode, type_name
 
 SUBJECT_PREFIX = "bench"  # the JetStream log (store/jetstream_log.py) stores on the same names
 
@@ -27,23 +29,23 @@ class EventMessage:
     data: str
 
     @classmethod
-    def of(cls, env: Envelope) -> EventMessage:
+    def of(cls, env: Envelope[Payload]) -> EventMessage:
         return cls(encode(env).decode())
 
-    def envelope(self) -> Envelope:
+    def envelope(self) -> Envelope[Event]:
         return decode(self.data.encode())
 
 
-def topic_of(env: Envelope) -> TopicId:
+def topic_type(event_type: type[Payload]) -> str:
+    """The AutoGen topic type of an event class (a role subscribes to it for every run)."""
+    return type_name(event_type)
+
+
+def topic_of(env: Envelope[Payload]) -> TopicId:
     """The AutoGen topic an event is published on."""
-    return TopicId(type=env.type, source=env.run_id)
+    return TopicId(type=topic_type(type(env.payload)), source=env.run_id)
 
 
-def subject_of(run_id: str, event_type: str) -> str:
-    """The NATS subject an event is stored and delivered on."""
-    return f"{SUBJECT_PREFIX}.{run_id}.{event_type}"
-
-
-def type_filter(event_type: str) -> str:
-    """The NATS filter matching one event type in every run."""
-    return f"{SUBJECT_PREFIX}.*.{event_type}"
+def type_filter(event_type: type[Payload]) -> str:
+    """The NATS filter matching one event class in every run."""
+    return f"{SUBJECT_PREFIX}.*.{type_name(event_type)}"

@@ -4,8 +4,8 @@ The log is the JetStream log (`store.jetstream_log`): appending an event
 publishes it on `bench.<run_id>.<EventType>`, so emitting = appending and the
 stream does the delivering. For each role this process serves, the bus binds to
 the durable pull consumer `role-<role>`, filtered on `bench.*.<Type>` for every
-type the role handles (deliver policy "all": events submitted before any worker
-started are not lost). A durable pull consumer is JetStream's queue group:
+event class the role has an `@on` handler for (`bus.wiring.RoleTable`; deliver
+policy "all": events submitted before any worker started are not lost). A durable pull consumer is JetStream's queue group:
 every worker of the role, in any process, fetches from the same consumer and
 each message goes to one of them.
 
@@ -28,7 +28,6 @@ paid twice. `benchagent agent` resumes once, at start.
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 import msgspec
@@ -41,13 +40,13 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from agents.base import Agent
-from bus.base import TERMINAL_TYPES, wait_for_event
-from bus.context import BusContext, HistoryCache, LlmFactory
+from bus.base import TERMINAL, wait_for_event
+from bus.context import LlmFactory
 from bus.dispatch import handle_event
 from bus.messages import type_filter
 from bus.nats_connect import connect_nats
-from bus.pending import unfinished_runs, unreacted
-from store.events import Envelope, decode
+from bus.wiring import ContextCache, RoleTable, pending_deliveries
+from store.events import Envelope, Payload, decode
 from store.log import EventLog, StoreUnavailable
 
 log = structlog.get_logger("bus.nats")
@@ -85,15 +84,8 @@ class NatsBus:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.url = url
-        self._agents = {a.role: a for a in agents}
-        self.roles = tuple(roles) if roles is not None else tuple(self._agents)
-        unknown = [r for r in self.roles if r not in self._agents]
-        if unknown:
-            raise ValueError(f"no agent for role(s): {', '.join(unknown)}")
-        self._roles_by_type: dict[str, list[str]] = {}
-        for role in self.roles:
-            for type_ in self._agents[role].handles:
-                self._roles_by_type.setdefault(type_, []).append(role)
+        self._table = RoleTable(agents, roles)
+        self.roles = self._table.roles
         self._llm_factory = llm_factory
         self.workers = workers
         self.ack_wait_s = ack_wait_s
@@ -103,8 +95,7 @@ class NatsBus:
         self._given_log = log
         self.log: EventLog | None = None
         self._nc: NATS | None = None
-        self._histories: HistoryCache | None = None
-        self._contexts: OrderedDict[tuple[str, str], BusContext] = OrderedDict()
+        self._contexts: ContextCache | None = None
         self._pullers: list[asyncio.Task[None]] = []
         self._handlers: set[asyncio.Task[None]] = set()
         self._closing = False
@@ -123,10 +114,12 @@ class NatsBus:
                 from store.jetstream_log import JetStreamEventLog
 
                 self.log = await JetStreamEventLog.attach(self._nc, self.stream)
-            self._histories = HistoryCache(self.log)
+            # Appending to the JetStream log publishes: the stream delivers, the log dedups.
+            self._contexts = ContextCache(self.log, _stream_delivers, self._llm_factory,
+                                          roles=len(self.roles), skip_known=False)
             js = self._nc.jetstream()
             for role in self.roles:
-                subjects = sorted(type_filter(t) for t in self._agents[role].handles)
+                subjects = sorted(type_filter(t) for t in self._table.handled(role))
                 if not subjects:  # no filter would mean every subject
                     continue
                 await self._ensure_consumer(js, role, subjects)
@@ -183,30 +176,26 @@ class NatsBus:
 
     # -- the Bus contract ----------------------------------------------------
 
-    async def submit(self, envelope: Envelope) -> Envelope:
+    async def submit(self, envelope: Envelope[Payload]) -> Envelope[Payload]:
         (stored,) = await self._require_log().append([envelope])
         return stored
 
     async def wait_for(
         self,
         run_id: str,
-        types: Iterable[str] = TERMINAL_TYPES,
+        types: Iterable[type[Payload]] = TERMINAL,
         timeout: float | None = None,
-    ) -> Envelope:
+    ) -> Envelope[Payload]:
         return await wait_for_event(self._require_log(), run_id, types, timeout)
 
     async def resume(self, run_id: str | None = None) -> int:
-        assert self._histories is not None
-        runs = await unfinished_runs(self._require_log(), self._histories, run_id)
+        contexts = self._require_contexts()
+        deliveries = await pending_deliveries(self._require_log(), contexts.histories,
+                                              self._table, run_id)
         limits = {role: asyncio.Semaphore(self.workers) for role in self.roles}
-        count = 0
-        for events in runs:
-            for role, env in unreacted(events, self._roles_by_type):
-                self._track(asyncio.create_task(self._redeliver(role, env, limits[role])))
-                count += 1
-        if count:
-            log.info("resumed", runs=len(runs), deliveries=count, roles=list(self.roles))
-        return count
+        for role, env in deliveries:
+            self._track(asyncio.create_task(self._redeliver(role, env, limits[role])))
+        return len(deliveries)
 
     # -- delivery ------------------------------------------------------------
 
@@ -257,9 +246,9 @@ class NatsBus:
             return
         await _quietly(msg.ack())
 
-    async def _handle_keeping_alive(self, role: str, env: Envelope, msg: Msg) -> None:
-        ctx = self._context(env.run_id, role)
-        handling = asyncio.ensure_future(handle_event(self._agents[role], env, ctx))
+    async def _handle_keeping_alive(self, role: str, env: Envelope[Payload], msg: Msg) -> None:
+        ctx = self._require_contexts().get(env.run_id, role)
+        handling = asyncio.ensure_future(handle_event(self._table.agents[role], env, ctx))
         try:
             while True:
                 done, _ = await asyncio.wait({handling}, timeout=self.ack_wait_s / 3)
@@ -271,31 +260,22 @@ class NatsBus:
             raise
         handling.result()
 
-    async def _redeliver(self, role: str, env: Envelope, limit: asyncio.Semaphore) -> None:
+    async def _redeliver(self, role: str, env: Envelope[Payload],
+                         limit: asyncio.Semaphore) -> None:
         async with limit:
             if self._closing:
                 return
             try:
-                await handle_event(self._agents[role], env, self._context(env.run_id, role))
+                ctx = self._require_contexts().get(env.run_id, role)
+                await handle_event(self._table.agents[role], env, ctx)
             except Exception as exc:
                 log.error("resume_delivery_failed", run_id=env.run_id, role=role,
                           event_type=env.type, error=str(exc))
 
-    def _context(self, run_id: str, role: str) -> BusContext:
-        key = (run_id, role)
-        ctx = self._contexts.get(key)
-        if ctx is None:
-            assert self._histories is not None
-            history = self._histories.get(run_id)
-            ctx = self._contexts[key] = BusContext(
-                run_id, role, self._require_log(), history, _stream_delivers, self._llm_factory,
-                skip_known=False,
-            )
-            while len(self._contexts) > 64 * max(1, len(self.roles)):
-                self._contexts.popitem(last=False)
-        else:
-            self._contexts.move_to_end(key)
-        return ctx
+    def _require_contexts(self) -> ContextCache:
+        if self._contexts is None:
+            raise RuntimeError("bus not started: call start() first")
+        return self._contexts
 
     def _track(self, task: asyncio.Task[None]) -> None:
         self._handlers.add(task)
@@ -307,7 +287,7 @@ class NatsBus:
         return self.log
 
 
-async def _stream_delivers(envs: Sequence[Envelope]) -> None:
+async def _stream_delivers(envs: Sequence[Envelope[Payload]]) -> None:
     """Appending to the JetStream log already published the events on their subjects."""
 
 

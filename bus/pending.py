@@ -14,35 +14,35 @@ from collections.abc import Mapping, Sequence
 
 import structlog
 
-from bus.base import TERMINAL_TYPES
+from bus.base import TERMINAL
 from bus.context import HistoryCache
-from store.events import Envelope, is_reaction
+from store.events import Envelope, Payload, is_reaction
 from store.log import EventLog, LogError
 
 log = structlog.get_logger("bus")
 
 
-def is_finished(events: Sequence[Envelope]) -> bool:
+def is_finished(events: Sequence[Envelope[Payload]]) -> bool:
     """A run is finished once it holds a `RunCompleted` or `RunFailed`."""
-    return any(e.type in TERMINAL_TYPES for e in events)
+    return any(isinstance(e.payload, TERMINAL) for e in events)
 
 
 def unreacted(
-    events: Sequence[Envelope], roles_by_type: Mapping[str, Sequence[str]]
-) -> list[tuple[str, Envelope]]:
+    events: Sequence[Envelope[Payload]], roles_by_type: Mapping[type[Payload], Sequence[str]]
+) -> list[tuple[str, Envelope[Payload]]]:
     """(role, event) pairs, in log order, where `role` handles the event but never reacted."""
     reacted = {(e.causation_id, e.agent) for e in events if is_reaction(e)}
     return [
         (role, e)
         for e in events
-        for role in roles_by_type.get(e.type, ())
+        for role in roles_by_type.get(type(e.payload), ())
         if (e.event_id, role) not in reacted
     ]
 
 
 async def unfinished_runs(
     event_log: EventLog, histories: HistoryCache, run_id: str | None
-) -> list[list[Envelope]]:
+) -> list[list[Envelope[Payload]]]:
     """The events of each unfinished run: `run_id`'s alone, or every run in the log.
 
     A named run that cannot be read raises; when scanning every run, one that

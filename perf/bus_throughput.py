@@ -19,12 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from agents.base import Agent, on
 from bus.context import BusContext
 from bus.inprocess import InProcessBus
 from bus.nats_bus import NatsBus
 from store.events import (
     BenchmarkItem,
     Envelope,
+    GeneratedBy,
     RunRequested,
     SampleAccepted,
     SampleRealized,
@@ -37,11 +39,11 @@ from tests.nats_server import NatsServer
 BATCH = 100
 
 
-class Fan:
-    role = "fan"
-    handles = ("RunRequested",)
+class Fan(Agent):
+    role = "allocation"
 
-    async def handle(self, event: Envelope, ctx: BusContext) -> None:
+    @on(RunRequested)
+    async def fan_out(self, event: Envelope[RunRequested], ctx: BusContext) -> None:
         n = event.payload.size
         for start in range(0, n, BATCH):
             await ctx.emit_many(
@@ -52,27 +54,28 @@ class Fan:
             )
 
 
-class Relay:
-    role = "relay"
-    handles = ("SlotAssigned",)
+class Relay(Agent):
+    role = "orchestrator"
 
-    async def handle(self, event: Envelope, ctx: BusContext) -> None:
+    @on(SlotAssigned)
+    async def relay(self, event: Envelope[SlotAssigned], ctx: BusContext) -> None:
         sid = event.payload.sample_id
         item = BenchmarkItem(id=sid, subtask="t", input="q", target="a")
-        await ctx.emit(SampleRealized(sample_id=sid, item=item, target_from="generator:x"),
+        source = GeneratedBy(name="x", version="1", seed=0)
+        await ctx.emit(SampleRealized(sample_id=sid, item=item, source=source),
                        cause=event, key=sid)
 
 
-class Accept:
-    role = "accept"
-    handles = ("SampleRealized",)
+class Accept(Agent):
+    role = "verifier"
 
     def __init__(self, expected: int) -> None:
         self.expected = expected
         self.count = 0
         self.done = asyncio.Event()
 
-    async def handle(self, event: Envelope, ctx: BusContext) -> None:
+    @on(SampleRealized)
+    async def accept(self, event: Envelope[SampleRealized], ctx: BusContext) -> None:
         await ctx.emit(SampleAccepted(sample_id=event.payload.sample_id, subtask="t"),
                        cause=event, key=event.payload.sample_id)
         self.count += 1

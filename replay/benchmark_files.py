@@ -29,6 +29,7 @@ from store.events import (
     SampleAccepted,
     SampleRealized,
     SpecFinalized,
+    target_from,
 )
 
 BenchmarkFiles = dict[str, bytes]
@@ -76,7 +77,7 @@ def project_benchmark(events: Iterable[Envelope], sample_ids: Iterable[str]) -> 
                 raise ProjectionError(f"sample {sample_id}: media {name} is not in the log")
             files[name] = media[name]
         metadata = dict(item.metadata)
-        metadata["target_from"] = env.payload.target_from
+        metadata["target_from"] = target_from(env.payload.source)
         metadata["events"] = {
             "realized": env.event_id,
             "accepted": accepted[sample_id].event_id if sample_id in accepted else None,

@@ -65,7 +65,8 @@ def summarize(env: Envelope) -> str:
         case ev.MediaStored():
             return f"{p.name} ({len(p.data)} bytes)"
         case ev.SampleRealized():
-            return f"{p.sample_id}: target from {p.target_from}: {_short(p.item.input, 40)}"
+            return (f"{p.sample_id}: target from {ev.target_from(p.source)}: "
+                    f"{_short(p.item.input, 40)}")
         case ev.SampleChecked():
             failed = [v.check for v in p.verdicts if not v.passed]
             return f"{p.sample_id}: " + (f"failed {', '.join(failed)}" if failed else "all checks passed")

@@ -2,7 +2,13 @@
 
 Every decision is one of the payload Structs below, carried in an `Envelope`.
 Payloads form a msgspec tagged union (tag = class name), so an envelope
-decodes to the right payload type without a registry lookup.
+decodes to the right payload type without a registry lookup. An event type's
+name is `type_name(cls)`, that tag: `Envelope.type`, NATS subjects and AutoGen
+topics all come from it, never from a string written by hand.
+
+Closed vocabularies (roles, check names, review decisions, answer formats) are
+`Literal`s: a value outside them is refused when the event is decoded. Where a
+benchmark item came from is one tagged union, `ItemSource`.
 
 Identity and integrity:
 - `event_id` is deterministic (`make_event_id`): the same decision re-emitted
@@ -15,16 +21,33 @@ Identity and integrity:
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Generic, Literal, TypeVar, get_args
 
 import msgspec
 
-SCHEMA_VERSION = 1
+# 2: SampleRealized.target_from (a string) became SampleRealized.source (ItemSource).
+SCHEMA_VERSION = 2
 GENESIS_HASH = "0" * 64
+
+Role = Literal["design", "grounding", "allocation", "orchestrator", "verifier", "evaluator"]
+ROLES: tuple[Role, ...] = get_args(Role)
+CheckName = Literal["format", "answerable", "answer_matches", "depends_on_signal", "generator"]
+ReviewDecision = Literal["keep", "revise", "discard"]
+# What the LLM may choose (agents/prompts), plus "any" (design disabled) and "generator".
+AnswerFormat = Literal["multiple_choice", "short_answer", "free_text", "any", "generator"]
+TargetSource = Literal["source_label", "generator"]
 
 
 class Payload(msgspec.Struct, frozen=True, kw_only=True, tag=True, omit_defaults=False):
     """Base of every event payload; the tag is the class name."""
+
+
+def type_name(cls: type[Payload]) -> str:
+    """The name of an event type: its msgspec tag (the class name)."""
+    tag = cls.__struct_config__.tag
+    if not isinstance(tag, str):
+        raise TypeError(f"{cls.__name__} is not a tagged event payload")
+    return tag
 
 
 # --------------------------------------------------------------------------- run
@@ -46,7 +69,7 @@ class RunRequested(Payload, frozen=True, kw_only=True):
 
 
 class RunFailed(Payload, frozen=True, kw_only=True):
-    stage: str
+    stage: Role
     reason: str
 
 
@@ -86,12 +109,12 @@ class LLMCallRecorded(Payload, frozen=True, kw_only=True):
 # Records of work in progress: a handler writes them while it works (before its decisions),
 # so they never count as its reaction to the event it handles; resume re-delivers an event
 # whose handler was killed after recording an LLM call but before deciding.
-WORK_IN_PROGRESS_TYPES = frozenset({"LLMCallRecorded"})
+WORK_IN_PROGRESS: tuple[type[Payload], ...] = (LLMCallRecorded,)
 
 
-def is_reaction(env: Envelope) -> bool:
+def is_reaction(env: Envelope[Payload]) -> bool:
     """Whether `env` is a decision taken in reaction to its cause (not a work record)."""
-    return env.causation_id is not None and env.type not in WORK_IN_PROGRESS_TYPES
+    return env.causation_id is not None and not isinstance(env.payload, WORK_IN_PROGRESS)
 
 
 class ToolApplied(Payload, frozen=True, kw_only=True):
@@ -120,7 +143,7 @@ class Subtask(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     description: str
     capability: str
-    answer_format: str  # multiple_choice | short_answer | free_text | ...
+    answer_format: AnswerFormat
 
 
 class SubtasksProposed(Payload, frozen=True, kw_only=True):
@@ -131,7 +154,7 @@ class SubtasksProposed(Payload, frozen=True, kw_only=True):
 
 class SubtaskReviewed(Payload, frozen=True, kw_only=True):
     name: str
-    decision: str  # keep | revise | discard
+    decision: ReviewDecision
     reason: str
     revised: Subtask | None = None
     round: int = 1
@@ -175,9 +198,9 @@ class TransformationPlan(msgspec.Struct, frozen=True, kw_only=True):
     question_template: str = ""  # the instruction shown to the evaluated model with each item
     input_fields: list[str] = []
     target_field: str = ""
-    answer_format: str = "short_answer"
+    answer_format: AnswerFormat = "short_answer"
     tools: list[dict[str, Any]] = []  # planned pure-tool calls (name + arguments)
-    target_source: str = "source_label"  # source_label | generator
+    target_source: TargetSource = "source_label"
 
 
 class PlanProposed(Payload, frozen=True, kw_only=True):
@@ -289,18 +312,51 @@ class BenchmarkItem(msgspec.Struct, frozen=True, kw_only=True):
     metadata: dict[str, Any] = {}
 
 
+class SourceLabel(msgspec.Struct, frozen=True, kw_only=True, tag="source_label"):
+    """The item's target is the label of a real dataset item, at `field_path` of its record."""
+
+    dataset_id: str
+    item_id: str
+    field_path: str
+
+
+class GeneratedBy(msgspec.Struct, frozen=True, kw_only=True, tag="generator"):
+    """The item is an instance of a procedural generator: re-created from these alone."""
+
+    name: str
+    version: str
+    seed: int
+    params: dict[str, Any] = {}
+
+
+ItemSource = SourceLabel | GeneratedBy
+
+
+def target_from(source: ItemSource) -> str:
+    """Where the target came from, as the benchmark files say it: `source_label:<field path>`
+    or `generator:<name>`."""
+    if isinstance(source, GeneratedBy):
+        return f"generator:{source.name}"
+    return f"source_label:{source.field_path}"
+
+
 class SampleRealized(Payload, frozen=True, kw_only=True):
     sample_id: str
     item: BenchmarkItem
-    target_from: str  # "source_label:<field path>" or "generator:<name>"
+    source: ItemSource
     repair_of: str | None = None
+
+    @property
+    def generated_by(self) -> GeneratedBy | None:
+        """The generator that made the item; None for an item of a real dataset."""
+        return self.source if isinstance(self.source, GeneratedBy) else None
 
 
 # ----------------------------------------------------------------- verifier
 
 
 class CheckVerdict(msgspec.Struct, frozen=True, kw_only=True):
-    check: str  # format | answerable | answer_matches | depends_on_signal | generator
+    check: CheckName
     passed: bool
     reason: str
     repairable: bool = False
@@ -325,7 +381,7 @@ class SampleAccepted(Payload, frozen=True, kw_only=True):
 class SampleRejected(Payload, frozen=True, kw_only=True):
     sample_id: str
     subtask: str
-    check: str
+    check: CheckName
     reason: str
 
 
@@ -420,35 +476,49 @@ Event = (
     | EvaluationScored
 )
 
-EVENT_TYPES: dict[str, type[Payload]] = {t.__name__: t for t in Event.__args__}  # type: ignore[attr-defined]
+EVENT_TYPES: dict[str, type[Payload]] = {type_name(t): t for t in get_args(Event)}
+
+P = TypeVar("P", bound=Payload, covariant=True)
 
 
-class Envelope(msgspec.Struct, frozen=True, kw_only=True):
-    """One stored event. `seq`, `time`, `prev_hash` and `hash` are set by the log."""
+class Envelope(msgspec.Struct, Generic[P], frozen=True, kw_only=True):
+    """One stored event. `seq`, `time`, `prev_hash` and `hash` are set by the log.
+
+    `type` is stored (readers of the raw log and old logs rely on it) but never chosen:
+    it is `type_name` of the payload's class, filled in when left empty, and an envelope
+    whose `type` disagrees with its payload is refused (also when decoded).
+    """
 
     event_id: str
     run_id: str
-    type: str
+    type: str = ""
     agent: str
     causation_id: str | None
-    payload: Event
+    payload: P
     schema_version: int = SCHEMA_VERSION
     seq: int = 0
     time: float = 0.0
     prev_hash: str = ""
     hash: str = ""
 
+    def __post_init__(self) -> None:
+        name = type_name(type(self.payload))
+        if not self.type:
+            msgspec.structs.force_setattr(self, "type", name)
+        elif self.type != name:
+            raise ValueError(f"envelope type {self.type!r} is not its payload's type {name!r}")
+
 
 _encoder = msgspec.json.Encoder(order="deterministic")
-_decoder = msgspec.json.Decoder(Envelope)
+_decoder = msgspec.json.Decoder(Envelope[Event])
 
 
-def encode(env: Envelope) -> bytes:
+def encode(env: Envelope[Payload]) -> bytes:
     """Canonical JSON bytes of an envelope (deterministic key order)."""
     return _encoder.encode(env)
 
 
-def decode(data: bytes) -> Envelope:
+def decode(data: bytes) -> Envelope[Event]:
     """Decode stored bytes; raises `msgspec.DecodeError`/`ValidationError` if corrupt."""
     return _decoder.decode(data)
 
@@ -464,26 +534,27 @@ def make_event_id(run_id: str, causation_id: str | None, type_: str, key: str = 
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
+PayloadT = TypeVar("PayloadT", bound=Payload)
+
+
 def new_event(
     run_id: str,
     agent: str,
-    payload: Payload,
+    payload: PayloadT,
     causation_id: str | None = None,
     key: str = "",
-) -> Envelope:
-    """Build an unsequenced envelope with its deterministic id."""
-    type_ = type(payload).__name__
+) -> Envelope[PayloadT]:
+    """Build an unsequenced envelope with its deterministic id (its `type` from the payload)."""
     return Envelope(
-        event_id=make_event_id(run_id, causation_id, type_, key),
+        event_id=make_event_id(run_id, causation_id, type_name(type(payload)), key),
         run_id=run_id,
-        type=type_,
         agent=agent,
         causation_id=causation_id,
         payload=payload,
     )
 
 
-def chain_hash(env: Envelope, prev_hash: str) -> str:
+def chain_hash(env: Envelope[Payload], prev_hash: str) -> str:
     """Hash of an event: its canonical bytes (without `hash`) chained to the previous hash."""
     body = msgspec.structs.replace(env, prev_hash=prev_hash, hash="")
     return hashlib.sha256(prev_hash.encode() + encode(body)).hexdigest()

@@ -10,7 +10,7 @@ from agents.checks import format_problems
 from agents.plans import default_plan
 from agents.realize import Draft, source_target, target_as_letter, with_question
 from agents.scoring import chosen_letter, normalize_answer, score_answer
-from store.events import BenchmarkItem, Subtask
+from store.events import BenchmarkItem, SourceLabel, Subtask
 from tools.pool import Pool
 
 SUB = Subtask(name="s", description="d", capability="c", answer_format="multiple_choice")
@@ -109,14 +109,17 @@ def test_choice_match_reads_letters_and_option_text(answer: str, letter: str | N
     assert chosen_letter(answer, ["Lonely", "Happy", "Upset"]) == letter
 
 
+LABEL = SourceLabel(dataset_id="d", item_id="1", field_path="output.answer")
+
+
 def test_scores() -> None:
     mc = BenchmarkItem(id="a", subtask="s", input="q", choices=["x", "y"], target="B")
-    assert score_answer(mc, "B")[:2] == (1.0, "choice_match")
-    assert score_answer(mc, "A")[0] == 0.0
+    assert score_answer(mc, "B", LABEL)[:2] == (1.0, "choice_match")
+    assert score_answer(mc, "A", LABEL)[0] == 0.0
     short = BenchmarkItem(id="b", subtask="s", input="q", target="two days",
                           metadata={"acceptable_answers": ["two days", "48 hours"]})
-    assert score_answer(short, "48 Hours.")[:2] == (1.0, "exact_match")
-    assert score_answer(short, "three days")[0] == 0.0
+    assert score_answer(short, "48 Hours.", LABEL)[:2] == (1.0, "exact_match")
+    assert score_answer(short, "three days", LABEL)[0] == 0.0
     assert normalize_answer("The  Cat!") == "cat"
 
 

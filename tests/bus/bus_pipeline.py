@@ -3,6 +3,9 @@
     RunRequested --planner--> SlotAssigned x size --worker--> SampleRealized
                  --checker--> SampleAccepted, and RunCompleted once all are accepted.
 
+The planner, worker and checker play the roles "allocation", "orchestrator" and
+"verifier" (a role is one of the real six: `RunFailed.stage` names it).
+
 Knobs come from `RunRequested.config` (so every process agrees on them):
 `work_delay_s` (worker sleeps `work_delay_s * (slot + 1)`: work finishes slot
 by slot, so a kill lands mid-run), `fail_slot` (the worker raises on that slot).
@@ -17,10 +20,11 @@ import os
 import sys
 from pathlib import Path
 
-from agents.base import AgentContext
+from agents.base import Agent, AgentContext, on
 from store.events import (
     BenchmarkItem,
     Envelope,
+    GeneratedBy,
     RunCompleted,
     RunRequested,
     SampleAccepted,
@@ -29,6 +33,7 @@ from store.events import (
 )
 
 TASK = "bus-test"
+DOUBLE = GeneratedBy(name="double", version="1", seed=0)  # "the target is twice the slot"
 BUS_TESTS = Path(__file__).resolve().parent
 PYTHON = sys.executable
 
@@ -43,13 +48,12 @@ async def run_request(ctx: AgentContext) -> RunRequested:
     return first.payload
 
 
-class Planner:
-    role = "planner"
-    handles = ("RunRequested",)
+class Planner(Agent):
+    role = "allocation"
 
-    async def handle(self, event: Envelope, ctx: AgentContext) -> None:
+    @on(RunRequested)
+    async def plan(self, event: Envelope[RunRequested], ctx: AgentContext) -> None:
         req = event.payload
-        assert isinstance(req, RunRequested)
         slots = [
             (
                 SlotAssigned(sample_id=f"s{i:03d}", slot=i, subtask=TASK, dataset_id="d",
@@ -61,9 +65,8 @@ class Planner:
         await ctx.emit_many(slots, cause=event)
 
 
-class Worker:
-    role = "worker"
-    handles = ("SlotAssigned",)
+class Worker(Agent):
+    role = "orchestrator"
 
     def __init__(self) -> None:
         self.running = 0
@@ -71,9 +74,9 @@ class Worker:
         self.handled: list[str] = []  # sample ids, in handling order
         self.pid = os.getpid()
 
-    async def handle(self, event: Envelope, ctx: AgentContext) -> None:
+    @on(SlotAssigned)
+    async def work(self, event: Envelope[SlotAssigned], ctx: AgentContext) -> None:
         slot = event.payload
-        assert isinstance(slot, SlotAssigned)
         config = (await run_request(ctx)).config
         self.running += 1
         self.max_running = max(self.max_running, self.running)
@@ -84,20 +87,19 @@ class Worker:
             item = BenchmarkItem(id=slot.sample_id, subtask=TASK, input=f"q{slot.slot}",
                                  target=str(slot.slot * 2), metadata={"pid": self.pid})
             await ctx.emit(SampleRealized(sample_id=slot.sample_id, item=item,
-                                          target_from="generator:double"),
+                                          source=DOUBLE),
                            cause=event, key=slot.sample_id)
             self.handled.append(slot.sample_id)
         finally:
             self.running -= 1
 
 
-class Checker:
-    role = "checker"
-    handles = ("SampleRealized",)
+class Checker(Agent):
+    role = "verifier"
 
-    async def handle(self, event: Envelope, ctx: AgentContext) -> None:
+    @on(SampleRealized)
+    async def check(self, event: Envelope[SampleRealized], ctx: AgentContext) -> None:
         sample = event.payload
-        assert isinstance(sample, SampleRealized)
         await ctx.emit(SampleAccepted(sample_id=sample.sample_id, subtask=TASK), cause=event,
                        key=sample.sample_id)
         # Emit first, then read: of two concurrent last checks, the later read sees both.
@@ -112,7 +114,7 @@ class Checker:
                            cause=req)
 
 
-def pipeline_agents() -> list:
+def pipeline_agents() -> list[Agent]:
     return [Planner(), Worker(), Checker()]
 
 

@@ -13,12 +13,15 @@ from pathlib import Path
 import pytest
 import structlog
 
+from agents.base import Agent, AgentContext, on
 from bus.context import BusContext, RunHistory
 from bus.inprocess import InProcessBus
 from store.events import (
     BenchmarkItem,
     Envelope,
+    Payload,
     RunFailed,
+    RunRequested,
     SampleAccepted,
     SampleRealized,
     SlotAssigned,
@@ -28,6 +31,7 @@ from store.log import CorruptEvent, EventLog
 from store.sqlite_log import SQLiteEventLog
 from tests.bus.bus_pipeline import (
     BUS_TESTS,
+    DOUBLE,
     PYTHON,
     TASK,
     Checker,
@@ -39,28 +43,36 @@ from tests.bus.bus_pipeline import (
 )
 
 
-class DeliveryProbe:
+class DeliveryProbe(Agent):
     """Reads the log itself when an event arrives: was it stored before delivery?"""
 
-    role = "probe"
-    handles = ("SlotAssigned", "SampleRealized")
+    role = "evaluator"
 
     def __init__(self, log: EventLog) -> None:
         self.log = log
         self.seen: list[tuple[str, bool]] = []
 
-    async def handle(self, event: Envelope, ctx: BusContext) -> None:
+    async def _probe(self, event: Envelope[Payload]) -> None:
         stored = {e.event_id for e in await self.log.read(event.run_id)}
         self.seen.append((event.type, event.event_id in stored))
+
+    @on(SlotAssigned)
+    async def slot(self, event: Envelope[SlotAssigned], ctx: BusContext) -> None:
+        await self._probe(event)
+
+    @on(SampleRealized)
+    async def sample(self, event: Envelope[SampleRealized], ctx: BusContext) -> None:
+        await self._probe(event)
 
 
 class CountingPlanner(Planner):
     def __init__(self) -> None:
         self.calls = 0
 
-    async def handle(self, event: Envelope, ctx: BusContext) -> None:
+    @on(RunRequested)
+    async def plan(self, event: Envelope[RunRequested], ctx: AgentContext) -> None:
         self.calls += 1
-        await super().handle(event, ctx)
+        await super().plan(event, ctx)
 
 
 async def test_pipeline_runs_to_completion(sqlite_log: SQLiteEventLog) -> None:
@@ -98,9 +110,9 @@ async def test_events_are_appended_before_delivery(sqlite_log: SQLiteEventLog) -
     by_id = {e.event_id: e for e in events}
     for e in events:  # each reaction names its role and points at a stored cause
         if e.type == "SampleRealized":
-            assert e.agent == "worker" and by_id[e.causation_id].type == "SlotAssigned"
+            assert e.agent == "orchestrator" and by_id[e.causation_id].type == "SlotAssigned"
         if e.type == "SampleAccepted":
-            assert e.agent == "checker" and by_id[e.causation_id].type == "SampleRealized"
+            assert e.agent == "verifier" and by_id[e.causation_id].type == "SampleRealized"
 
 
 async def test_handler_error_fails_the_run_visibly(sqlite_log: SQLiteEventLog) -> None:
@@ -114,12 +126,13 @@ async def test_handler_error_fails_the_run_visibly(sqlite_log: SQLiteEventLog) -
     finally:
         await bus.stop()
     assert isinstance(failed.payload, RunFailed)
-    assert failed.payload.stage == "worker"
-    assert "SlotAssigned" in failed.payload.reason
+    assert failed.payload.stage == "orchestrator"
+    assert "orchestrator failed on SlotAssigned" in failed.payload.reason
     assert "ValueError: cannot realize slot 2" in failed.payload.reason
     cause = next(e for e in await sqlite_log.read("run3") if e.event_id == failed.causation_id)
     assert cause.payload.slot == 2
-    assert any(entry["event"] == "handler_failed" and entry["role"] == "worker" for entry in logs)
+    assert any(entry["event"] == "handler_failed" and entry["role"] == "orchestrator"
+               for entry in logs)
 
 
 async def test_resubmitting_a_stored_event_is_not_delivered_again(
@@ -151,38 +164,38 @@ async def test_context_emit_dedups_and_appends_before_delivering(
         delivered.extend((e.event_id, e.event_id in stored) for e in envs)
 
     root = (await sqlite_log.append([new_event("run5", "user", request(1))]))[0]
-    ctx = BusContext("run5", "checker", sqlite_log, RunHistory(sqlite_log, "run5"), deliver)
+    ctx = BusContext("run5", "verifier", sqlite_log, RunHistory(sqlite_log, "run5"), deliver)
     items = [(SampleAccepted(sample_id=f"x{i}", subtask="t"), f"x{i}") for i in range(3)]
     first = await ctx.emit_many(items, cause=root)
     second = await ctx.emit_many(items, cause=root)
     assert [e.seq for e in first] == [2, 3, 4]
     assert [e.seq for e in second] == [2, 3, 4]
     assert [stored for _, stored in delivered] == [True, True, True]  # only the first time
-    assert [e.agent for e in first] == ["checker"] * 3
+    assert [e.agent for e in first] == ["verifier"] * 3
     assert len(await ctx.history()) == 4
     with pytest.raises(RuntimeError, match="no LLM"):
-        ctx.llm("checker")
+        ctx.llm("verifier")
 
 
 async def test_resume_delivers_only_events_without_reaction(sqlite_log: SQLiteEventLog) -> None:
     # A crash left: the request, the planner's three slots, and slot 0 realized.
     req = (await sqlite_log.append([new_event("run6", "user", request(3))]))[0]
     slots = await sqlite_log.append([
-        new_event("run6", "planner", SlotAssigned(sample_id=f"s{i:03d}", slot=i, subtask=TASK,
+        new_event("run6", "allocation", SlotAssigned(sample_id=f"s{i:03d}", slot=i, subtask=TASK,
                   dataset_id="d", plan_id="p", source_item_id=f"item-{i}"), req.event_id,
                   f"slot-{i}")
         for i in range(3)
     ])
     item = BenchmarkItem(id="s000", subtask=TASK, input="q0", target="0")
     await sqlite_log.append([
-        new_event("run6", "worker", SampleRealized(sample_id="s000", item=item,
-                  target_from="generator:double"), slots[0].event_id, "s000")
+        new_event("run6", "orchestrator", SampleRealized(sample_id="s000", item=item,
+                  source=DOUBLE), slots[0].event_id, "s000")
     ])
 
     bus = InProcessBus(sqlite_log, pipeline_agents())
     await bus.start()
     try:
-        # planner reacted to the request, the worker to slot 0, the checker to nothing:
+        # The planner reacted to the request, the worker to slot 0, the checker to nothing:
         # slots 1 and 2 go to the worker, s000's SampleRealized to the checker.
         assert await bus.resume() == 3
         completed = await bus.wait_for("run6", timeout=10)

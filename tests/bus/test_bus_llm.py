@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from agents.base import Agent, on
 from agents.run_llm import RunLLMFactory
 from bus.context import BusContext
 from bus.inprocess import InProcessBus
@@ -14,11 +15,11 @@ SCHEMA = {"type": "object", "properties": {"verdict": {"enum": ["yes", "no"]}},
           "required": ["verdict"]}
 
 
-class Asker:
-    role = "asker"
-    handles = ("RunRequested",)
+class Asker(Agent):
+    role = "design"
 
-    async def handle(self, event: Envelope, ctx: BusContext) -> None:
+    @on(RunRequested)
+    async def ask(self, event: Envelope[RunRequested], ctx: BusContext) -> None:
         answer = await ctx.llm(self.role).complete_json(
             "probe", [{"role": "user", "content": "yes or no?"}], SCHEMA, cause=event
         )
@@ -43,7 +44,7 @@ async def test_each_run_gets_the_llm_its_request_names(sqlite_log: SQLiteEventLo
     assert done1.payload.content_hash == done2.payload.content_hash == "yes"
     call = next(e.payload for e in await sqlite_log.read("llm1")
                 if isinstance(e.payload, LLMCallRecorded))
-    assert call.role == "asker" and call.purpose == "probe" and "schema" in call.model
+    assert call.role == "design" and call.purpose == "probe" and "schema" in call.model
     assert count_types(await sqlite_log.read("llm2"))["LLMCallRecorded"] == 1
     # An unusable model spec is a handler error: the run fails and says why.
-    assert done3.type == "RunFailed" and "asker failed on RunRequested" in done3.payload.reason
+    assert done3.type == "RunFailed" and "design failed on RunRequested" in done3.payload.reason

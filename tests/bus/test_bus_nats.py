@@ -13,8 +13,10 @@ import nats
 import nats.js.errors
 import pytest
 
+from agents.base import Agent, AgentContext, on
+from bus.messages import type_filter
 from bus.nats_bus import NatsBus, consumer_name
-from store.events import Envelope, SlotAssigned, new_event
+from store.events import Envelope, RunRequested, SlotAssigned, new_event
 from store.jetstream_log import JetStreamEventLog
 from store.log import StoreUnavailable
 from tests.bus.bus_pipeline import (
@@ -52,7 +54,7 @@ async def test_pipeline_completes_over_nats(nats_server: NatsServer) -> None:
 async def test_two_workers_of_one_role_share_the_work(nats_server: NatsServer) -> None:
     mine, theirs = Worker(), Worker()
     main = NatsBus(nats_server.url, [Planner(), mine, Checker()], workers=1)
-    other = NatsBus(nats_server.url, [theirs], roles=["worker"], workers=1)
+    other = NatsBus(nats_server.url, [theirs], roles=["orchestrator"], workers=1)
     await main.start()
     await other.start()
     try:
@@ -68,17 +70,17 @@ async def test_two_workers_of_one_role_share_the_work(nats_server: NatsServer) -
     assert sorted(mine.handled + theirs.handled) == [f"s{i:03d}" for i in range(12)]
 
 
-class Gate:
+class Gate(Agent):
     """Emits one slot for a request, then holds its handler open until released."""
 
-    role = "gate"
-    handles = ("RunRequested",)
+    role = "allocation"
 
     def __init__(self) -> None:
         self.emitted = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def handle(self, event: Envelope, ctx) -> None:  # type: ignore[no-untyped-def]
+    @on(RunRequested)
+    async def hold(self, event: Envelope[RunRequested], ctx: AgentContext) -> None:
         await ctx.emit(SlotAssigned(sample_id="g", slot=0, subtask="t", dataset_id="d",
                                     plan_id="p", source_item_id="i"), cause=event)
         self.emitted.set()
@@ -98,12 +100,12 @@ async def test_ack_only_after_handler_returned_and_events_appended(
         await asyncio.wait_for(gate.emitted.wait(), 10)
         assert [e.type for e in await bus.log.read("nrun3")] == ["RunRequested", "SlotAssigned"]
         await asyncio.sleep(2.5)  # longer than ack_wait: kept alive, not redelivered, not acked
-        info = await js.consumer_info("BENCH", consumer_name("gate"))
+        info = await js.consumer_info("BENCH", consumer_name("allocation"))
         assert info.num_ack_pending == 1 and info.ack_floor.stream_seq == 0
         assert info.num_redelivered == 0
         gate.release.set()
         for _ in range(100):
-            info = await js.consumer_info("BENCH", consumer_name("gate"))
+            info = await js.consumer_info("BENCH", consumer_name("allocation"))
             if info.num_ack_pending == 0:
                 break
             await asyncio.sleep(0.05)
@@ -123,7 +125,7 @@ async def test_handler_error_fails_the_run_over_nats(nats_server: NatsServer) ->
     finally:
         await bus.stop()
     assert failed.type == "RunFailed"
-    assert "worker failed on SlotAssigned" in failed.payload.reason
+    assert "orchestrator failed on SlotAssigned" in failed.payload.reason
 
 
 def start_worker(url: str, env: dict[str, str], *roles: str) -> subprocess.Popen[bytes]:
@@ -141,7 +143,7 @@ async def test_kill_9_worker_mid_run_then_a_new_worker_finishes(
     size = 10
     bus = NatsBus(nats_server.url, [Planner(), Checker()], workers=4)
     await bus.start()
-    first = start_worker(nats_server.url, script_env, "worker")
+    first = start_worker(nats_server.url, script_env, "orchestrator")
     second = None
     try:
         await bus.submit(new_event("nkill", "user", request(size, work_delay_s=0.12)))
@@ -152,7 +154,7 @@ async def test_kill_9_worker_mid_run_then_a_new_worker_finishes(
         counts = count_types(await bus.log.read("nkill"))
         assert before <= counts["SampleRealized"] < size and "RunCompleted" not in counts
 
-        second = start_worker(nats_server.url, script_env, "worker")
+        second = start_worker(nats_server.url, script_env, "orchestrator")
         done = await bus.wait_for("nkill", timeout=40)
         assert done.type == "RunCompleted"
         await asyncio.sleep(3.5)  # let the killed worker's unacked messages be redelivered too
@@ -257,7 +259,10 @@ async def test_agent_command_serves_its_role_until_sigterm(
                 await asyncio.sleep(0.05)
         assert info is not None
         (verifier,) = make_agents(["verifier"])
-        assert info.config.filter_subjects == sorted(f"bench.*.{t}" for t in verifier.handles)
+        assert info.config.filter_subjects == sorted(
+            type_filter(t) for t in verifier.handled_types())
+        assert info.config.filter_subjects == [
+            "bench.*.QuotaShortfall", "bench.*.SampleRealized", "bench.*.SpecFinalized"]
         await asyncio.sleep(0.5)
         proc.send_signal(signal.SIGTERM)
         out = (await asyncio.to_thread(proc.communicate, timeout=20))[0].decode()

@@ -42,7 +42,8 @@ def synthetic_run(run_id: str, samples: int, reject_every: int = 5, with_media: 
         item = ev.BenchmarkItem(id=sid, subtask="cause", input=f"Why did event {i} happen?",
                                 choices=["A", "B", "C", "D"], target="B", media=media,
                                 metadata={"source_dataset": "d1", "source_item": str(i), "plan_id": "p1"})
-        real = emit("orchestrator", ev.SampleRealized(sample_id=sid, item=item, target_from="source_label:output.answer"), slot, sid)
+        real = emit("orchestrator", ev.SampleRealized(sample_id=sid, item=item, source=ev.SourceLabel(
+            dataset_id="d1", item_id=str(i), field_path="output.answer")), slot, sid)
         bad = reject_every and i % reject_every == reject_every - 1
         verdict = ev.CheckVerdict(check="answerable", passed=not bad, reason="context lacks the cause" if bad else "ok")
         emit("verifier", ev.SampleChecked(sample_id=sid, verdicts=[verdict]), real, sid)
