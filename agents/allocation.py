@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from agents.allocation_solver import Candidate, Infeasible, allocate
 from agents.base import Agent, AgentContext, on
-from agents.run_view import ViewCache
 from store.events import (
     AllocationDiagnosed,
     Envelope,
@@ -29,17 +28,14 @@ from store.events import (
 class AllocationAgent(Agent):
     role = "allocation"
 
-    def __init__(self) -> None:
-        self._views = ViewCache()
-
     @on(SubtasksGrounded)
     async def allocate(self, event: Envelope[SubtasksGrounded], ctx: AgentContext) -> None:
         """Quotas per grounding from the integer program, explained; then the spec."""
-        view = await self._views.current(ctx)
+        state = await ctx.state()
         p = event.payload
-        if view.finished or view.spec is not None:
+        if state.status.finished or state.slots.spec is not None:
             return
-        req = view.request_payload()
+        req = state.request.payload
         cands = [Candidate(g.subtask, g.dataset_id, g.plan_id, g.capacity) for g in p.groundings]
         batch: list[tuple[Payload, str]] = []
         try:
@@ -96,10 +92,10 @@ class AllocationAgent(Agent):
             reason=f"exact integer program: sum = {req.size}, capacities respected, "
                    f"most even split ({split})" + (f"; {adjustment}" if adjustment else "")),
             "quotas"))
-        design = view.designs.get(p.round)
+        design = state.design.accepted.get(p.round)
         subtasks = [s for s in design.payload.subtasks if s.name in per_subtask] if design else []
         used_plans = {q.plan_id for q in quotas}
-        plans = [view.plans[pid] for pid in sorted(used_plans) if pid in view.plans]
+        plans = [state.grounding.plans[pid] for pid in sorted(used_plans) if pid in state.grounding.plans]
         batch.append((SpecFinalized(subtasks=subtasks, plans=plans, quotas=quotas), "spec"))
         await ctx.emit_many(batch, cause=event)
 

@@ -32,7 +32,10 @@ from store.events import Envelope, Payload, Role
 if TYPE_CHECKING:
     from replay.projections import RunState
 
-__all__ = ["LLM", "Agent", "AgentContext", "on"]
+__all__ = ["LLM", "Agent", "AgentContext", "Batch", "on"]
+
+# Events to emit together (`emit_many`), each with the key of its deterministic id.
+Batch = list[tuple[Payload, str]]
 
 
 class LLM(Protocol):

@@ -24,7 +24,6 @@ from agents.base import Agent, AgentContext, on
 from agents.keys import slug
 from agents.prompts import design as prompts
 from agents.prompts.common import clip
-from agents.run_view import ViewCache
 from agents.settings import settings_of
 from agents.sources import PoolCache
 from store.events import (
@@ -45,15 +44,14 @@ class DesignAgent(Agent):
 
     def __init__(self, pools: PoolCache) -> None:
         self._pools = pools
-        self._views = ViewCache()
 
     # ----------------------------------------------------------------- steps
 
     @on(RunRequested)
     async def propose(self, event: Envelope[RunRequested], ctx: AgentContext) -> None:
         """The LLM proposes candidate subtasks for the requirement."""
-        view = await self._views.current(ctx)
-        if view.finished:
+        state = await ctx.state()
+        if state.status.finished:
             return
         req = event.payload
         if "design" in req.disabled:
@@ -88,11 +86,11 @@ class DesignAgent(Agent):
     @on(SubtasksProposed)
     async def review(self, event: Envelope[SubtasksProposed], ctx: AgentContext) -> None:
         """A second pass keeps, revises or discards each candidate; the survivors are accepted."""
-        view = await self._views.current(ctx)
-        if view.finished:
+        state = await ctx.state()
+        if state.status.finished:
             return
         p = event.payload
-        req = view.request_payload()
+        req = state.request.payload
         answer = await ctx.llm(self.role).complete_json(
             prompts.REVIEW,
             prompts.review_messages(req.requirement, [subtask_dict(c) for c in p.candidates]),
@@ -124,18 +122,18 @@ class DesignAgent(Agent):
     @on(GroundingFailed)
     async def revise(self, event: Envelope[GroundingFailed], ctx: AgentContext) -> None:
         """The round's ungroundable subtasks are revised or dropped; a new round is accepted."""
-        view = await self._views.current(ctx)
-        if view.finished:
+        state = await ctx.state()
+        if state.status.finished:
             return
         p = event.payload
-        failures = view.grounding_failed.get(p.round, [])
+        failures = state.grounding.failed.get(p.round, [])
         # One revision per round: only the round's first failure triggers it.
         if not failures or failures[0].event_id != event.event_id:
             return
-        design = view.designs.get(p.round)
-        if design is None or (p.round + 1) in view.designs:
+        design = state.design.accepted.get(p.round)
+        if design is None or (p.round + 1) in state.design.accepted:
             return
-        req = view.request_payload()
+        req = state.request.payload
         settings = settings_of(req)
         failed = {f.payload.subtask: f.payload.reason for f in failures}
         current: list[Subtask] = list(design.payload.subtasks)

@@ -21,7 +21,6 @@ from agents.base import Agent, AgentContext, on
 from agents.prompts import evaluator as prompts
 from agents.recorded_llm import LLMCallFailed
 from agents.run_llm import RunLLMFactory, eval_role
-from agents.run_view import ViewCache
 from agents.scoring import score_answer
 from store.events import (
     BenchmarkPublished,
@@ -42,16 +41,15 @@ class EvaluatorAgent(Agent):
     role = "evaluator"
 
     def __init__(self, models: RunLLMFactory | None = None) -> None:
-        self._views = ViewCache()
         self._models = models or RunLLMFactory()
 
     @on(BenchmarkPublished)
     async def published(self, event: Envelope[BenchmarkPublished], ctx: AgentContext) -> None:
         """Evaluate the run's `--eval-model`s, or complete the run when none was asked for."""
-        view = await self._views.current(ctx)
-        if view.failed is not None or view.completed is not None:
+        state = await ctx.state()
+        if state.status.finished:
             return
-        req = view.request_payload()
+        req = state.request.payload
         if req.eval_models:
             await ctx.emit(EvaluationRequested(models=list(req.eval_models),
                                                reason="--eval-model given at build"),
@@ -62,8 +60,8 @@ class EvaluatorAgent(Agent):
     @on(ModelReleased)
     async def released(self, event: Envelope[ModelReleased], ctx: AgentContext) -> None:
         """A released model is evaluated on the run's benchmark (daemons)."""
-        view = await self._views.current(ctx)
-        if view.failed is not None:
+        state = await ctx.state()
+        if state.status.failed is not None:
             return
         await ctx.emit(EvaluationRequested(models=[event.payload.model], reason="model released"),
                        cause=event, key=event.payload.model)
@@ -71,14 +69,14 @@ class EvaluatorAgent(Agent):
     @on(EvaluationRequested)
     async def evaluate(self, event: Envelope[EvaluationRequested], ctx: AgentContext) -> None:
         """Every model answers every accepted item; answers scored, accuracy per model."""
-        view = await self._views.current(ctx)
-        if view.failed is not None:
+        state = await ctx.state()
+        if state.status.failed is not None:
             return
         p = event.payload
-        if view.published is None or view.eval_scored.get(event.event_id):
+        pub = state.publication.payload
+        if pub is None or state.evaluations.scored.get(event.event_id):
             return
-        pub: BenchmarkPublished = view.published.payload  # type: ignore[assignment]
-        samples = [view.realized[sid].payload for sid in pub.sample_ids]
+        samples = [state.samples.realized[sid].payload for sid in pub.sample_ids]
         batch: list[tuple[Payload, str]] = []
         for model in p.models:
             answers = await asyncio.gather(*(self._answer(event, model, s, ctx) for s in samples))
@@ -92,7 +90,7 @@ class EvaluatorAgent(Agent):
                 accuracy=round(sum(scores) / len(scores), 6) if scores else 0.0,
                 per_subtask={s: round(sum(v) / len(v), 6) for s, v in sorted(per_subtask.items())},
                 n=len(scores)), model))
-        if view.completed is None:
+        if state.status.completed is None:
             batch.append((completion(pub), "completed"))
         await ctx.emit_many(batch, cause=event)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from agents.base import Agent, AgentContext, on
+from agents.base import Agent, AgentContext, Batch, on
 from agents.keys import slug
 from agents.plans import (
     card_summary,
@@ -31,7 +31,6 @@ from agents.plans import (
     tools_for,
 )
 from agents.prompts import grounding as prompts
-from agents.run_view import ViewCache
 from agents.settings import RunSettings, settings_of
 from agents.sources import PoolCache
 from store.events import (
@@ -41,7 +40,6 @@ from store.events import (
     Envelope,
     Grounding,
     GroundingFailed,
-    Payload,
     PlanProposed,
     PlanScored,
     RunRequested,
@@ -56,26 +54,23 @@ from tools.pool import SEARCH_METHOD, Pool
 
 log = structlog.get_logger(__name__)
 
-Batch = list[tuple[Payload, str]]
-
 
 class GroundingAgent(Agent):
     role = "grounding"
 
     def __init__(self, pools: PoolCache) -> None:
         self._pools = pools
-        self._views = ViewCache()
 
     @on(DesignAccepted)
     async def ground(self, event: Envelope[DesignAccepted], ctx: AgentContext) -> None:
         """Every subtask of the accepted round: preferences, search, plans and their scores."""
-        view = await self._views.current(ctx)
+        state = await ctx.state()
         p = event.payload
-        if view.finished:
+        if state.status.finished:
             return
-        if view.grounded.get(p.round) or view.grounding_failed.get(p.round):
+        if state.grounding.grounded.get(p.round) or state.grounding.failed.get(p.round):
             return  # this round was grounded already (a re-delivery)
-        req = view.request_payload()
+        req = state.request.payload
         pool = self._pools.for_request(req)
         results = await asyncio.gather(
             *(self._ground(event, sub, p.round, req, pool, ctx) for sub in p.subtasks)

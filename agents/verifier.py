@@ -21,6 +21,7 @@ Ablation `verifier`: every realized sample is accepted unchecked.
 
 from __future__ import annotations
 
+from hashlib import sha256
 from typing import Any
 
 import structlog
@@ -30,11 +31,11 @@ from agents.checks import format_verdict
 from agents.prompts import verifier as prompts
 from agents.prompts.common import clip
 from agents.prompts.evaluator import answer_messages, letter
-from agents.run_view import RunView, ViewCache
 from agents.scoring import score_answer
 from agents.settings import settings_of
 from agents.sources import GeneratorVersionMismatch, recreate
-from replay.benchmark_files import content_hash, project_benchmark
+from replay.benchmark_files import benchmark_files, content_hash
+from replay.projections import RunState
 from store.events import (
     BenchmarkPublished,
     CheckVerdict,
@@ -58,52 +59,49 @@ log = structlog.get_logger(__name__)
 class VerifierAgent(Agent):
     role = "verifier"
 
-    def __init__(self) -> None:
-        self._views = ViewCache()
-
     @on(SpecFinalized)
     async def spec_finalized(self, event: Envelope[SpecFinalized], ctx: AgentContext) -> None:
         """Publication is the reaction to the spec: resume re-delivers it until published."""
-        view = await self._views.current(ctx)
-        if not view.finished:
-            await self._maybe_publish(view, ctx)
+        state = await ctx.state()
+        if not state.status.finished:
+            await self._maybe_publish(state, ctx)
 
     @on(QuotaShortfall)
     async def shortfall(self, event: Envelope[QuotaShortfall], ctx: AgentContext) -> None:
         """A slot reported short may be the last one the benchmark waited for."""
-        view = await self._views.current(ctx)
-        if not view.finished:
-            await self._maybe_publish(view, ctx)
+        state = await ctx.state()
+        if not state.status.finished:
+            await self._maybe_publish(state, ctx)
 
     @on(SampleRealized)
     async def verify(self, event: Envelope[SampleRealized], ctx: AgentContext) -> None:
         """Check one realized item: accept it, ask for its repair, or reject and replenish."""
-        view = await self._views.current(ctx)
-        if view.finished:
+        state = await ctx.state()
+        if state.status.finished:
             return
         p = event.payload
         sid = p.sample_id
-        latest = view.realized.get(sid)
-        if sid in view.accepted or sid in view.rejected:
+        latest = state.samples.realized.get(sid)
+        if state.samples.decided(sid):
             return
         if latest is not None and latest.event_id != event.event_id:
             return  # superseded by a repair
-        req = view.request_payload()
-        slot = view.slots.get(sid)
+        req = state.request.payload
+        slot = state.slots.slots.get(sid)
         batch: list[tuple[Payload, str]] = []
         if "verifier" in req.disabled:
             batch.append((SampleAccepted(sample_id=sid, subtask=p.item.subtask,
                                          reason="verifier disabled: accepted without checks"), sid))
             await ctx.emit_many(batch, cause=event)
-            await self._maybe_publish(await self._views.current(ctx), ctx)
+            await self._maybe_publish(await ctx.state(), ctx)
             return
-        verdicts = [format_verdict(p.item, sid, view.media)]
+        verdicts = [format_verdict(p.item, sid, state.media.stored)]
         repairable, hint = False, ""
         if verdicts[0].passed:
             if p.generated_by is not None:
                 verdicts.append(generator_verdict(p.generated_by))
             else:
-                semantic, repairable, hint = await self._semantic(event, p, view, ctx)
+                semantic, repairable, hint = await self._semantic(event, state, ctx)
                 verdicts += semantic
         batch.append((SampleChecked(sample_id=sid, verdicts=verdicts), sid))
         failed = [v for v in verdicts if not v.passed]
@@ -124,12 +122,14 @@ class VerifierAgent(Agent):
                                                  plan_id=slot.plan_id, slot=slot.slot,
                                                  replaces=sid), sid))
         await ctx.emit_many(batch, cause=event)
-        await self._maybe_publish(await self._views.current(ctx), ctx)
+        await self._maybe_publish(await ctx.state(), ctx)
 
-    async def _semantic(self, event: Envelope, p: SampleRealized, view: RunView,
+    async def _semantic(self, event: Envelope[SampleRealized], state: RunState,
                         ctx: AgentContext) -> tuple[list[CheckVerdict], bool, str]:
-        settings = settings_of(view.request_payload())
-        spec = view.spec_payload()
+        """The blind solve, then the judgement of the semantic checks."""
+        p = event.payload
+        settings = settings_of(state.request.payload)
+        spec = state.slots.spec_payload
         sub = next((s for s in spec.subtasks if s.name == p.item.subtask), None) if spec else None
         sub_doc = ({"name": sub.name, "description": sub.description, "capability": sub.capability}
                    if sub else {"name": p.item.subtask})
@@ -162,25 +162,26 @@ class VerifierAgent(Agent):
                                          repairable=repairable and not passed))
         return verdicts, repairable, str(answer.get("repair_hint", ""))
 
-    async def _maybe_publish(self, view: RunView, ctx: AgentContext) -> None:
-        if view.published is not None or view.spec is None or not view.all_slots_resolved():
+    async def _maybe_publish(self, state: RunState, ctx: AgentContext) -> None:
+        spec = state.slots.spec
+        if state.publication.event is not None or spec is None:
             return
-        sample_ids = view.accepted_in_slots()
+        if not state.slots.all_slots_resolved():
+            return
+        sample_ids = state.slots.accepted_in_slots()
+        rejected = len(state.samples.rejected)
         if not sample_ids:
             await ctx.emit(RunFailed(stage="verifier",
-                                     reason=f"no sample passed verification ({len(view.rejected)} "
+                                     reason=f"no sample passed verification ({rejected} "
                                             f"rejected; every slot reported short)"),
-                           cause=view.spec, key="nothing-accepted")
+                           cause=spec, key="nothing-accepted")
             return
-        events = await ctx.history()
-        files = project_benchmark(events, sample_ids)
-        from hashlib import sha256
-
+        files = benchmark_files(state, sample_ids)
         await ctx.emit(BenchmarkPublished(
-            sample_ids=sample_ids, accepted=len(sample_ids), rejected=len(view.rejected),
+            sample_ids=sample_ids, accepted=len(sample_ids), rejected=rejected,
             content_hash=content_hash(files),
             files={path: sha256(data).hexdigest() for path, data in files.items()},
-        ), cause=view.spec, key="publish")
+        ), cause=spec, key="publish")
 
 
 # What a blind solve that reaches the label shows: the input suffices, and the label is right.

@@ -4,8 +4,8 @@ On a terminal: one status line redrawn in place (stage, samples accepted /
 quota, rejected, LLM calls, tokens). Otherwise: structured JSON log lines
 (structlog) when the stage changes and as samples are accepted. They are the
 command's progress output, so they are written whatever the diagnostic log
-level is. Both read the log, so the display works the same whether the agents
-run here or in other processes.
+level is. Both fold the log into the run's projections (`RunState`), so the
+display works the same whether the agents run here or in other processes.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TextIO
 
 import structlog
 
-from agents.run_view import ViewCache
+from replay.projections import RunState
 from store.log import EventLog
 
 
@@ -39,8 +39,7 @@ class Progress:
         self._stream = stream or sys.stderr
         self.interactive = self._stream.isatty() if interactive is None else interactive
         self._interval = interval_s
-        self._views = ViewCache()
-        self._events: list = []
+        self._state = RunState(run_id)
         self._stage = ""
         self._reported_accepted = -1
         self._line_width = 0
@@ -59,18 +58,19 @@ class Progress:
                 self._stream.flush()
 
     async def update(self) -> None:
-        after = self._events[-1].seq if self._events else 0
-        self._events += await self._log.read(self.run_id, after)
-        view = self._views.fold(self.run_id, self._events)
-        spec = view.spec_payload()
-        quota = sum(q.count for q in spec.quotas) if spec else 0
-        accepted = len(view.accepted_in_slots()) if spec else 0
-        stage = view.stage()
+        state = self._state
+        for env in await self._log.read(self.run_id, state.last_seq):
+            state.fold(env)
+        quota = state.slots.quota()
+        accepted = len(state.slots.accepted_in_slots()) if state.slots.spec else 0
+        rejected = len(state.samples.rejected)
+        llm = state.llm
+        stage = state.stage()
         if self.interactive:
             line = (f"{self.run_id}  {stage:<12} accepted {accepted}/{quota or '?'}  "
-                    f"rejected {len(view.rejected)}  LLM calls {view.llm_calls}"
-                    f"{f' ({view.llm_errors} failed)' if view.llm_errors else ''}  "
-                    f"tokens {view.llm_tokens}")
+                    f"rejected {rejected}  LLM calls {llm.calls}"
+                    f"{f' ({llm.errors} failed)' if llm.errors else ''}  "
+                    f"tokens {llm.tokens}")
             pad = max(0, self._line_width - len(line))
             self._stream.write("\r" + line + " " * pad)
             self._stream.flush()
@@ -78,11 +78,11 @@ class Progress:
             return
         if stage != self._stage:
             self._stage = stage
-            self._lines.info("stage", run_id=self.run_id, stage=stage, llm_calls=view.llm_calls,
-                     tokens=view.llm_tokens)
+            self._lines.info("stage", run_id=self.run_id, stage=stage, llm_calls=llm.calls,
+                             tokens=llm.tokens)
         step = max(1, quota // 10)
         if quota and accepted != self._reported_accepted and (
                 accepted - max(self._reported_accepted, 0) >= step or accepted == quota):
             self._reported_accepted = accepted
             self._lines.info("samples", run_id=self.run_id, accepted=accepted, quota=quota,
-                     rejected=len(view.rejected), llm_calls=view.llm_calls, tokens=view.llm_tokens)
+                             rejected=rejected, llm_calls=llm.calls, tokens=llm.tokens)

@@ -13,7 +13,6 @@ import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
-import msgspec
 import structlog
 
 from agents.base import Agent
@@ -21,23 +20,14 @@ from agents.run_llm import RunLLMFactory
 from benchagent.errors import UserError
 from benchagent.progress import Progress
 from bus.base import Bus
-from replay.benchmark_files import content_hash, project_benchmark, write_output
-from store.events import BenchmarkPublished, Envelope, QuotaShortfall, RunCompleted, RunFailed
+from replay.benchmark_files import benchmark_files, content_hash, write_output
+from replay.projections import RunOutcome, RunState
+from store.events import Envelope
 from store.log import EventLog
 
 log = structlog.get_logger("benchagent.run")
 
-
-class RunOutcome(msgspec.Struct, kw_only=True):
-    run_id: str
-    status: str  # completed | failed
-    out_dir: str | None = None
-    accepted: int = 0
-    rejected: int = 0
-    shortfall: int = 0
-    content_hash: str | None = None
-    stage: str | None = None
-    reason: str | None = None
+__all__ = ["RunOutcome", "drive_run", "make_bus", "outcome_of", "write_benchmark"]
 
 
 def make_bus(event_log: EventLog, store_url: str | None, agents: Sequence[Agent],
@@ -74,26 +64,17 @@ async def drive_run(bus: Bus, event_log: EventLog, run_id: str, first: Envelope 
         await bus.stop()
 
 
-def outcome_of(events: list[Envelope], run_id: str) -> RunOutcome:
-    failed = next((e.payload for e in events if isinstance(e.payload, RunFailed)), None)
-    shortfall = sum(e.payload.missing for e in events if isinstance(e.payload, QuotaShortfall))
-    if failed is not None:
-        return RunOutcome(run_id=run_id, status="failed", stage=failed.stage, reason=failed.reason,
-                          shortfall=shortfall)
-    done = next((e.payload for e in events if isinstance(e.payload, RunCompleted)), None)
-    if done is None:
-        return RunOutcome(run_id=run_id, status="running", shortfall=shortfall)
-    return RunOutcome(run_id=run_id, status="completed", accepted=done.accepted,
-                      rejected=done.rejected, content_hash=done.content_hash, shortfall=shortfall)
+def outcome_of(state: RunState) -> RunOutcome:
+    """How the run ended (or that it is still running)."""
+    return state.status.outcome(state.run_id)
 
 
-def write_benchmark(events: list[Envelope], out_dir: Path) -> str:
-    """Write the published benchmark of `events` to `out_dir`; its content hash."""
-    published = [e.payload for e in events if isinstance(e.payload, BenchmarkPublished)]
-    if not published:
+def write_benchmark(state: RunState, out_dir: Path) -> str:
+    """Write the run's published benchmark to `out_dir`; its content hash."""
+    pub = state.publication.payload
+    if pub is None:
         raise UserError("the run has not published a benchmark")
-    pub = published[0]
-    files = project_benchmark(events, pub.sample_ids)
+    files = benchmark_files(state, pub.sample_ids)
     digest = content_hash(files)
     if digest != pub.content_hash:
         raise UserError(f"the files rebuilt from the log hash to {digest}, not the published "

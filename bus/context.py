@@ -7,7 +7,9 @@ appending already published them on the stream, so `deliver` does nothing and
 the skipping is left to the log's dedup, which never re-publishes).
 
 `history()` is served from a per-run cache read incrementally (`after_seq`),
-because agents call it on every event they handle.
+because agents call it on every event they handle; `state()` is the run's
+`RunState` (replay/projections), folded as that cache grows: one per run per
+process, shared by every agent of the process.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from cachetools import LRUCache
 
 from agents.base import LLM, AgentContext
 from bus.base import BusError
+from replay.projections import RunState
 from store.events import Envelope, Payload, new_event
 from store.log import EventLog
 
@@ -27,13 +30,15 @@ Deliver = Callable[[Sequence[Envelope]], Awaitable[None]]
 
 
 class RunHistory:
-    """The stored events of one run, in seq order, topped up from the log on demand."""
+    """The stored events of one run, in seq order, topped up from the log on demand, and
+    their projections (`state`), folded as they arrive."""
 
     def __init__(self, log: EventLog, run_id: str) -> None:
         self.run_id = run_id
         self._log = log
         self._events: list[Envelope] = []
         self._by_id: dict[str, Envelope] = {}
+        self.state = RunState(run_id)
         self._lock = asyncio.Lock()  # concurrent handlers must not append the same tail twice
 
     @property
@@ -46,6 +51,7 @@ class RunHistory:
             for env in await self._log.read(self.run_id, self.last_seq):
                 self._events.append(env)
                 self._by_id[env.event_id] = env
+                self.state.fold(env)  # synchronous: no handler sees a half-folded state
         return self._events
 
     def get(self, event_id: str) -> Envelope | None:
@@ -117,6 +123,10 @@ class BusContext:
 
     async def history(self) -> list[Envelope]:
         return list(await self._history.refresh())
+
+    async def state(self) -> RunState:
+        await self._history.refresh()
+        return self._history.state
 
     def llm(self, role: str) -> LLM:
         if self._llm_factory is None:

@@ -1,4 +1,5 @@
-"""Why each sample ended as it did: fates and causal chains, from the log alone.
+"""Why each sample ended as it did: fates (`replay.projections.SampleFates`) and causal
+chains, from the log alone.
 
 A sample's chain joins three threads of the log, ordered by seq:
 - the causal ancestors (following `causation_id`) of every event about the sample,
@@ -14,19 +15,12 @@ from collections import Counter
 
 import msgspec
 
+from replay.projections import SampleFate, SampleFates
 from replay.timeline import summarize, timestamp
 from store import events as ev
-from store.events import Envelope
+from store.events import Envelope, Payload
 
-
-class SampleFate(msgspec.Struct, frozen=True, kw_only=True):
-    sample_id: str
-    subtask: str
-    dataset_id: str
-    source_item_id: str
-    fate: str  # accepted | rejected | repaired | pending | superseded
-    check: str = ""
-    reason: str = ""
+__all__ = ["AuditStep", "SampleFate", "rejection_counts", "sample_chain", "sample_fates"]
 
 
 class AuditStep(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,39 +34,9 @@ class AuditStep(msgspec.Struct, frozen=True, kw_only=True):
     reason: str = ""
 
 
-def sample_fates(events: list[Envelope]) -> list[SampleFate]:
+def sample_fates(events: list[Envelope[Payload]]) -> list[SampleFate]:
     """Every sample slot attempt with its fate, sorted by sample id."""
-    slots: dict[str, ev.SlotAssigned] = {}
-    fate: dict[str, tuple[str, str, str]] = {}
-    for env in events:
-        p = env.payload
-        if isinstance(p, ev.SlotAssigned):
-            slots.setdefault(p.sample_id, p)
-            fate.setdefault(p.sample_id, ("pending", "", ""))
-        elif isinstance(p, ev.SampleRealized):
-            fate.setdefault(p.sample_id, ("pending", "", ""))
-        elif isinstance(p, ev.RepairRequested):
-            fate[p.sample_id] = ("repaired", "", p.reason)
-        elif isinstance(p, ev.SampleAccepted):
-            fate[p.sample_id] = ("accepted", "", p.reason)
-        elif isinstance(p, ev.SampleRejected):
-            fate[p.sample_id] = ("rejected", p.check, p.reason)
-    out = []
-    for sample_id in sorted(fate):
-        slot = slots.get(sample_id)
-        state, check, reason = fate[sample_id]
-        out.append(
-            SampleFate(
-                sample_id=sample_id,
-                subtask=slot.subtask if slot else "",
-                dataset_id=slot.dataset_id if slot else "",
-                source_item_id=slot.source_item_id if slot else "",
-                fate=state,
-                check=check,
-                reason=reason,
-            )
-        )
-    return out
+    return SampleFates.of(events).fates()
 
 
 def rejection_counts(fates: list[SampleFate]) -> dict[str, int]:

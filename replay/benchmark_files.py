@@ -1,10 +1,12 @@
 """The published benchmark as a pure projection of the log.
 
-`project_benchmark(events, sample_ids)` is the only code that turns events into
-the files of `runs/<run_id>/`: the publishing agent hashes its result, `build`
-writes it, and `replay` rebuilds it later from the log alone, so the three agree
-byte for byte by construction. It reads recorded events only; no model, tool or
-source dataset is touched (media bytes live in `MediaStored` events).
+`benchmark_files(state, sample_ids)` is the only code that turns a run's
+projections (`replay.projections.RunState`) into the files of `runs/<run_id>/`:
+the publishing agent hashes its result, `build` writes it, and `replay` rebuilds
+it later from the log alone (`project_benchmark(events, sample_ids)`), so the
+three agree byte for byte by construction. It reads recorded events only; no
+model, tool or source dataset is touched (media bytes live in `MediaStored`
+events).
 
 Files: `benchmark.jsonl` (one item per line, sorted by id), `media/` (content
 addressed), `spec.json` (requirement, subtasks, plans, quotas) and `README.md`
@@ -17,20 +19,13 @@ import hashlib
 import os
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import msgspec
 
-from store.events import (
-    Envelope,
-    MediaStored,
-    RunRequested,
-    SampleAccepted,
-    SampleRealized,
-    SpecFinalized,
-    target_from,
-)
+from replay.projections import RunState
+from store.events import BenchmarkItem, Envelope, Payload, RunRequested, SpecFinalized, target_from
 
 BenchmarkFiles = dict[str, bytes]
 
@@ -41,28 +36,24 @@ class ProjectionError(Exception):
     """The log does not hold what the benchmark needs (e.g. a missing media file)."""
 
 
-def project_benchmark(events: Iterable[Envelope], sample_ids: Iterable[str]) -> BenchmarkFiles:
+def project_benchmark(events: Sequence[Envelope[Payload]],
+                      sample_ids: Iterable[str]) -> BenchmarkFiles:
     """The output directory's files for the accepted `sample_ids`, from the events alone."""
+    return benchmark_files(RunState.of(events), sample_ids)
+
+
+def benchmark_files(state: RunState, sample_ids: Iterable[str]) -> BenchmarkFiles:
+    """The output directory's files for the accepted `sample_ids`, from a run's projections:
+    its request and spec, the latest realization of each sample (a repair re-realizes it),
+    its acceptance, and the media the log stores."""
     wanted = set(sample_ids)
-    request: RunRequested | None = None
-    spec: SpecFinalized | None = None
-    realized: dict[str, Envelope] = {}
-    accepted: dict[str, Envelope] = {}
-    media: dict[str, bytes] = {}
-    for env in events:
-        p = env.payload
-        if isinstance(p, RunRequested) and request is None:
-            request = p
-        elif isinstance(p, SpecFinalized):
-            spec = p
-        elif isinstance(p, SampleRealized) and p.sample_id in wanted:
-            realized[p.sample_id] = env  # a repair re-realizes: the last one counts
-        elif isinstance(p, SampleAccepted) and p.sample_id in wanted:
-            accepted[p.sample_id] = env
-        elif isinstance(p, MediaStored):
-            media[p.name] = p.data
-    if request is None:
+    if state.request.event is None:
         raise ProjectionError("the log has no RunRequested event")
+    request = state.request.event.payload
+    spec = state.slots.spec_payload
+    realized = {sid: env for sid, env in state.samples.realized.items() if sid in wanted}
+    accepted = state.samples.accepted
+    media = state.media.stored
     missing = sorted(wanted - realized.keys())
     if missing:
         raise ProjectionError(f"accepted samples with no realized item: {', '.join(missing[:5])}")
@@ -149,7 +140,8 @@ def _spec_json(request: RunRequested, spec: SpecFinalized | None) -> bytes:
     return msgspec.json.format(_json.encode(doc), indent=2) + b"\n"
 
 
-def _readme(request: RunRequested, spec: SpecFinalized | None, items: list) -> str:
+def _readme(request: RunRequested, spec: SpecFinalized | None,
+            items: list[BenchmarkItem]) -> str:
     per_subtask = Counter(item.subtask for item in items)
     sources = Counter(str(item.metadata.get("source_dataset", "?")) for item in items)
     lines = [

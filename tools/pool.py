@@ -149,6 +149,7 @@ class _Entry(msgspec.Struct, kw_only=True):
     source: Path | None = None
     items: list[SourceItem] | None = None
     unusable: list[UnusableItem] | None = None
+    by_id: dict[str, SourceItem] | None = None
 
 
 class Pool:
@@ -229,6 +230,16 @@ class Pool:
     def items(self, dataset_id: str) -> list[SourceItem]:
         """Usable items of a real dataset, in file order (read once, then cached)."""
         return self._load_items(dataset_id).items or []
+
+    def item(self, dataset_id: str, item_id: str) -> SourceItem:
+        """One usable item by id (the index is built once per dataset); `PoolError` if none."""
+        entry = self._load_items(dataset_id)
+        if entry.by_id is None:
+            entry.by_id = {it.id: it for it in entry.items or []}
+        try:
+            return entry.by_id[item_id]
+        except KeyError:
+            raise PoolError(f"dataset {dataset_id} has no usable item {item_id!r}") from None
 
     def unusable(self, dataset_id: str) -> list[UnusableItem]:
         """Records left out of `items`, each with why."""

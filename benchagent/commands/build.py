@@ -36,7 +36,8 @@ from benchagent.home import add_store_options, open_log, run_dir
 from benchagent.progress import Progress
 from benchagent.run import RunOutcome, drive_run, make_bus, outcome_of, write_benchmark
 from bus.base import BusError
-from store.events import Envelope, EvaluationScored, RunRequested, new_event
+from replay.projections import RunState
+from store.events import Envelope, RunRequested, new_event
 
 MAX_REQUIREMENT_CHARS = 20_000
 DEFAULT_SIZE = 20
@@ -224,7 +225,7 @@ async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
             events = await event_log.read(run_id)
             if not events:
                 raise UserError(f"cannot resume {run_id}: no such run in this store")
-            finished = outcome_of(events, run_id)
+            finished = outcome_of(RunState.of(events, run_id))
             if finished.status != "running":
                 raise UserError(f"cannot resume {run_id}: it has already {finished.status}")
         elif await event_log.last_seq(run_id):
@@ -239,14 +240,13 @@ async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
         except BusError as exc:
             raise UserError(f"run {run_id} stopped: {exc}; resume it with --resume {run_id}") \
                 from None
-        events = await event_log.read(run_id)
-        outcome = outcome_of(events, run_id)
+        state = RunState.of(await event_log.read(run_id), run_id)
+        outcome = outcome_of(state)
         if outcome.status == "completed":
             out = run_dir(args, run_id)
-            write_benchmark(events, out)
+            write_benchmark(state, out)
             outcome.out_dir = str(out)
-        evaluations = [msgspec.to_builtins(e.payload) for e in events
-                       if isinstance(e.payload, EvaluationScored)]
+        evaluations = [msgspec.to_builtins(s) for s in state.evaluations.scores]
         return outcome, evaluations
     finally:
         await llm_factory.close()

@@ -23,14 +23,8 @@ from benchagent.errors import UserError
 from benchagent.home import add_store_options, open_log
 from benchagent.run import make_bus
 from bus.base import Bus
-from store.events import (
-    BenchmarkPublished,
-    Envelope,
-    EvaluationRequested,
-    EvaluationScored,
-    RunFailed,
-    new_event,
-)
+from replay.projections import RunState
+from store.events import BenchmarkPublished, Envelope, EvaluationRequested, new_event
 from store.log import EventLog, UnknownRun
 
 POLL_S = 0.1
@@ -76,11 +70,12 @@ async def _evaluate(args: argparse.Namespace, models: list[str]) -> tuple[list[d
         events = await event_log.read(args.run_id)
         if not events:
             raise UnknownRun(args.run_id)
-        published = next((e for e in events if isinstance(e.payload, BenchmarkPublished)), None)
+        state = RunState.of(events, args.run_id)
+        published = state.publication.event
         if published is None:
             raise UserError(f"run {args.run_id} has not published a benchmark yet")
-        request = _request_for(events, published, models)
-        done = _scores_for(events, request.event_id)
+        request = _request_for(state, published, models)
+        done = _scores_for(state, request.event_id)
         if len(done) < len(models):
             store_url = args.store or os.environ.get("BENCHAGENT_STORE")
             bus = make_bus(event_log, store_url, make_agents(["evaluator"], AgentOptions(models=factory)), factory)
@@ -94,43 +89,42 @@ async def _evaluate(args: argparse.Namespace, models: list[str]) -> tuple[list[d
         await event_log.close()
 
 
-def _request_for(events: list[Envelope], published: Envelope, models: list[str]) -> Envelope:
+def _request_for(state: RunState, published: Envelope[BenchmarkPublished],
+                 models: list[str]) -> Envelope[EvaluationRequested]:
     """This evaluation's event: reuse a finished identical request, else a fresh one."""
     attempt = 1
     while True:
         env = new_event(published.run_id, "cli", EvaluationRequested(
             models=models, reason="benchagent eval"), published.event_id,
             key=f"eval:{','.join(models)}:{attempt}")
-        known = next((e for e in events if e.event_id == env.event_id), None)
+        known = state.evaluations.requests.get(env.event_id)
         if known is None:
             return env
-        if len(_scores_for(events, known.event_id)) == len(models):
+        if len(_scores_for(state, known.event_id)) == len(models):
             return known
         attempt += 1  # an earlier attempt never finished: ask again (answers are reused)
 
 
-def _scores_for(events: list[Envelope], request_id: str) -> list[dict[str, Any]]:
-    return [{k: v for k, v in msgspec.to_builtins(e.payload).items() if k != "type"}
-            for e in events
-            if isinstance(e.payload, EvaluationScored) and e.causation_id == request_id]
+def _scores_for(state: RunState, request_id: str) -> list[dict[str, Any]]:
+    return [{k: v for k, v in msgspec.to_builtins(s).items() if k != "type"}
+            for s in state.evaluations.scores_for(request_id)]
 
 
-async def _run_evaluation(bus: Bus, event_log: EventLog,
-                          request: Envelope) -> tuple[list[dict[str, Any]], str | None]:
+async def _run_evaluation(bus: Bus, event_log: EventLog, request: Envelope[EvaluationRequested]
+                          ) -> tuple[list[dict[str, Any]], str | None]:
     await bus.start()
     try:
         stored = await bus.submit(request)
         after = stored.seq - 1
-        models = request.payload.models  # type: ignore[union-attr]
-        seen: list[Envelope] = []
+        since = RunState(request.run_id)  # the run from this request on
         while True:
-            seen += await event_log.read(request.run_id, after)
-            after = seen[-1].seq if seen else after
-            failed = next((e for e in seen if isinstance(e.payload, RunFailed)), None)
-            if failed is not None:
-                return [], failed.payload.reason  # type: ignore[union-attr]
-            scores = _scores_for(seen, request.event_id)
-            if len(scores) >= len(models):
+            for env in await event_log.read(request.run_id, after):
+                since.fold(env)
+            after = since.last_seq or after
+            if since.status.failed is not None:
+                return [], since.status.failed.payload.reason
+            scores = _scores_for(since, request.event_id)
+            if len(scores) >= len(request.payload.models):
                 return scores, None
             await asyncio.sleep(POLL_S)
     finally:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from benchagent.errors import UserError
 from benchagent.home import add_store_options, read_run
-from replay.benchmark_files import ProjectionError, content_hash, project_benchmark, write_output
-from store.events import BenchmarkPublished
+from replay.benchmark_files import ProjectionError, benchmark_files, content_hash, write_output
+from replay.projections import RunState
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,13 +23,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    events = asyncio.run(read_run(args, args.run_id))
-    published = [e.payload for e in events if isinstance(e.payload, BenchmarkPublished)]
-    if not published:
+    state = RunState.of(asyncio.run(read_run(args, args.run_id)), args.run_id)
+    pub = state.publication.payload
+    if pub is None:
         raise UserError(f"run {args.run_id} has not published a benchmark yet")
-    pub = published[-1]
     try:
-        files = project_benchmark(events, pub.sample_ids)
+        files = benchmark_files(state, pub.sample_ids)
     except ProjectionError as exc:
         raise UserError(f"run {args.run_id}: {exc}") from None
     digest = content_hash(files)

@@ -8,7 +8,7 @@ import json
 
 from benchagent.home import add_store_options, open_log
 from benchagent.table import format_table
-from store.events import BenchmarkPublished, RunCompleted, RunFailed, RunRequested
+from replay.projections import RunState
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,19 +24,11 @@ async def _collect(args: argparse.Namespace) -> list[dict]:
         rows = []
         for run_id in await log.runs():
             events = await log.read(run_id)
-            status, requirement = "running", ""
-            for e in events:
-                p = e.payload
-                if isinstance(p, RunRequested):
-                    requirement = p.requirement
-                elif isinstance(p, BenchmarkPublished):
-                    status = "published"
-                elif isinstance(p, RunCompleted):
-                    status = "completed"
-                elif isinstance(p, RunFailed):
-                    status = "failed"
-            rows.append({"run_id": run_id, "status": status, "events": len(events),
-                         "requirement": requirement})
+            state = RunState.of(events, run_id)
+            request = state.request.event
+            rows.append({"run_id": run_id, "status": state.status.milestone,
+                         "events": len(events),
+                         "requirement": request.payload.requirement if request else ""})
         return rows
     finally:
         await log.close()

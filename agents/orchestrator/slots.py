@@ -1,0 +1,91 @@
+"""Which source item each sample slot attempt takes; slots assigned, replenished, or short.
+
+Source choice is order-independent: every dataset has a seeded permutation of its
+items; the k-th slot drawn on it (over all quotas on that dataset, in spec order)
+takes position k at attempt 1 and k + (a-1)·Q at attempt a (Q = all slots on the
+dataset), so concurrent rejections can never race for an item. A generator has no
+items: position k is its instance `<generator>#k`.
+"""
+
+from __future__ import annotations
+
+from agents.base import Batch
+from agents.keys import sample_id, seeded_permutation
+from agents.settings import settings_of
+from replay.projections import RunState
+from store.events import Payload, QuotaShortfall, ReplenishRequested, SlotAssigned, SpecFinalized
+from tools.pool import Pool
+
+
+class SourceExhausted(Exception):
+    """The slot's share of its dataset (or generator) is used up; the message says why."""
+
+
+def source_for(state: RunState, pool: Pool, dataset_id: str, plan_id: str, subtask: str,
+               slot: int, attempt: int) -> tuple[str, int]:
+    """(source item id, index in the dataset's seeded order) for a slot attempt."""
+    spec = state.slots.spec_payload
+    assert spec is not None
+    offset, total = 0, 0
+    for q in spec.quotas:
+        if q.dataset_id != dataset_id:
+            continue
+        if (q.subtask, q.plan_id) == (subtask, plan_id):
+            offset = total
+        total += q.count
+    position = offset + slot + (attempt - 1) * total
+    card = pool.card(dataset_id)
+    if card.generator:
+        if position >= pool.capacity(dataset_id):
+            raise SourceExhausted(f"{card.generator} gives {pool.capacity(dataset_id)} instances")
+        return f"{card.generator}#{position}", position
+    items = pool.items(dataset_id)
+    if position >= len(items):
+        raise SourceExhausted(f"{card.name} has {len(items)} usable items, "
+                              f"{total} slots draw on it")
+    order = seeded_permutation(len(items), state.request.payload.seed, "source", dataset_id)
+    return items[order[position]].id, position
+
+
+def first_assignments(spec: SpecFinalized, state: RunState, pool: Pool) -> Batch:
+    """Attempt 1 of every slot of the spec (or its shortfall, if the pool changed since the
+    allocation counted its capacity)."""
+    batch: Batch = []
+    for q in spec.quotas:
+        for slot in range(q.count):
+            sid = sample_id(q.subtask, q.dataset_id, slot, 1)
+            try:
+                item_id, _ = source_for(state, pool, q.dataset_id, q.plan_id, q.subtask, slot, 1)
+            except SourceExhausted as exc:
+                batch.append((QuotaShortfall(subtask=q.subtask, dataset_id=q.dataset_id,
+                                             plan_id=q.plan_id, missing=1, slot=slot,
+                                             reason=f"slot {slot}: {exc}"), sid))
+                continue
+            batch.append((SlotAssigned(sample_id=sid, slot=slot, subtask=q.subtask,
+                                       dataset_id=q.dataset_id, plan_id=q.plan_id,
+                                       source_item_id=item_id, attempt=1), sid))
+    return batch
+
+
+def next_attempt(p: ReplenishRequested, state: RunState, pool: Pool) -> tuple[Payload, str]:
+    """The slot's next attempt (`SlotAssigned`), or `QuotaShortfall` once attempts or the
+    source are used up; with its event key."""
+    replaced = state.slots.slots.get(p.replaces)
+    attempt = (replaced.attempt if replaced else 1) + 1
+    settings = settings_of(state.request.payload)
+    sid = sample_id(p.subtask, p.dataset_id, p.slot, attempt)
+    if attempt > settings.max_attempts:
+        reason = (f"slot {p.slot}: {settings.max_attempts} attempts rejected "
+                  f"(max_attempts); last was {p.replaces}")
+    else:
+        try:
+            item_id, _ = source_for(state, pool, p.dataset_id, p.plan_id, p.subtask, p.slot,
+                                    attempt)
+        except SourceExhausted as exc:
+            reason = f"slot {p.slot}: source exhausted after {attempt - 1} attempts ({exc})"
+        else:
+            return SlotAssigned(sample_id=sid, slot=p.slot, subtask=p.subtask,
+                                dataset_id=p.dataset_id, plan_id=p.plan_id,
+                                source_item_id=item_id, attempt=attempt), sid
+    return QuotaShortfall(subtask=p.subtask, dataset_id=p.dataset_id, plan_id=p.plan_id,
+                          missing=1, slot=p.slot, reason=reason), f"shortfall:{p.slot}"

@@ -1,0 +1,67 @@
+"""Running an item's planned pure-tool calls, and media bytes as `MediaStored` events.
+
+Tools run in a scratch workspace where the dataset's folder is mounted read-only as
+`src` (`media_fence`): a planned call can read the item's media, never write there.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from agents.base import Batch
+from agents.keys import derive_seed
+from store.events import MediaStored, ToolApplied
+
+
+def media_event_from_bytes(data: bytes, ext: str) -> MediaStored:
+    digest = hashlib.sha256(data).hexdigest()
+    return MediaStored(sha256=digest, name=f"media/{digest}{ext}", data=data)
+
+
+def media_event(path: Path) -> MediaStored:
+    return media_event_from_bytes(path.read_bytes(), path.suffix.lower() or ".bin")
+
+
+@functools.cache
+def media_fence(source_file: Path | None) -> Path:
+    """The folder a dataset's media may come from: its file's parent's parent, resolved."""
+    if source_file is None:
+        return Path("/")
+    return source_file.parent.parent.resolve()
+
+
+def run_tools(calls: list[dict[str, Any]], sid: str, fence: Path,
+              run_seed: int) -> tuple[list[tuple[str, bytes]], Batch]:
+    """Run planned pure-tool calls in a scratch workspace (sources mounted read-only as `src`).
+
+    Returns the files produced (extension, bytes) and one `ToolApplied` per call;
+    a call that is wrong or fails is recorded with its error and skipped.
+    """
+    if not calls:
+        return [], []
+    from tools.registry import ToolArgumentError, ToolExecutionError, default_registry
+    from tools.workspace import Workspace
+
+    produced: list[tuple[str, bytes]] = []
+    events: Batch = []
+    with tempfile.TemporaryDirectory(prefix="benchagent-tools-") as tmp:
+        ws = Workspace(tmp, sources={"src": fence})
+        for n, call in enumerate(calls):
+            name, args = call["name"], call["arguments"]
+            seed = derive_seed(run_seed, "tool", sid, n)
+            key = f"{sid}:tool:{n}"
+            try:
+                result = default_registry.run(name, args, ws, seed=seed)
+            except (ToolArgumentError, ToolExecutionError) as exc:
+                events.append((ToolApplied(sample_id=sid, tool=name, version="?", arguments=args,
+                                           error=str(exc)), key))
+                continue
+            events.append((ToolApplied(sample_id=sid, tool=result.tool, version=result.version,
+                                       arguments=result.arguments, outputs=result.outputs()), key))
+            for f in result.files.values():
+                produced.append((Path(f.path).suffix.lower() or ".bin", ws.read_bytes(f.path)))
+    return produced, events

@@ -1,0 +1,38 @@
+"""Projections of a run's log: one small module per question, folded by event class.
+
+    request      RunRequest       what the run was asked for (`RunRequested`)
+    design       DesignRounds     subtasks proposed and accepted, by round
+    grounding    GroundingRounds  subtasks that failed grounding, rounds grounded, plans
+    slots        SpecSlots        the spec, its sample slots, their attempts and resolution
+    samples      Samples          realized items, checks, repairs, verdicts
+    fates        SampleFates      what became of each sample, and why (`audit`)
+    media        Media            media bytes by content-addressed name
+    publication  Publication      the published benchmark
+    evaluation   Evaluations      evaluation requests and their scores
+    llm_usage    LlmUsage         LLM attempts, failures, tokens
+    status       RunStatus        completed / failed, shortfall, the run's outcome
+
+`RunState` (run_state.py) holds all of them for one run and folds each event once
+into every projection that reads its class. They are pure folds over store
+types: agents, the CLI and `replay.benchmark_files` depend on them alike.
+"""
+
+from replay.projections.base import Projection
+from replay.projections.design import DesignRounds
+from replay.projections.evaluation import Evaluations
+from replay.projections.fates import SampleFate, SampleFates
+from replay.projections.grounding import GroundingRounds
+from replay.projections.llm_usage import LlmUsage
+from replay.projections.media import Media
+from replay.projections.publication import Publication
+from replay.projections.request import RunRequest
+from replay.projections.run_state import RunState, Stage
+from replay.projections.samples import Samples
+from replay.projections.slots import SlotKey, SpecSlots, slot_key
+from replay.projections.status import RunOutcome, RunStatus
+
+__all__ = [
+    "DesignRounds", "Evaluations", "GroundingRounds", "LlmUsage", "Media", "Projection",
+    "Publication", "RunOutcome", "RunRequest", "RunState", "RunStatus", "SampleFate",
+    "SampleFates", "Samples", "SlotKey", "SpecSlots", "Stage", "slot_key",
+]

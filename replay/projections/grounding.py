@@ -1,0 +1,34 @@
+"""Grounding, by design round: the subtasks that failed, the rounds grounded, the plans."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from replay.projections.base import Projection
+from store.dispatch import on
+from store.events import (
+    Envelope,
+    GroundingFailed,
+    PlanProposed,
+    SubtasksGrounded,
+    TransformationPlan,
+)
+
+
+class GroundingRounds(Projection):
+    def __init__(self) -> None:
+        self.failed: defaultdict[int, list[Envelope[GroundingFailed]]] = defaultdict(list)
+        self.grounded: dict[int, Envelope[SubtasksGrounded]] = {}  # the first of each round
+        self.plans: dict[str, TransformationPlan] = {}  # every plan proposed, by id
+
+    @on(GroundingFailed)
+    def _failed(self, env: Envelope[GroundingFailed]) -> None:
+        self.failed[env.payload.round].append(env)
+
+    @on(SubtasksGrounded)
+    def _grounded(self, env: Envelope[SubtasksGrounded]) -> None:
+        self.grounded.setdefault(env.payload.round, env)
+
+    @on(PlanProposed)
+    def _plan(self, env: Envelope[PlanProposed]) -> None:
+        self.plans.setdefault(env.payload.plan.plan_id, env.payload.plan)
