@@ -18,9 +18,9 @@ from collections import defaultdict
 import structlog
 
 from agents.base import Agent, AgentContext, on
+from agents.models import eval_role
 from agents.prompts import evaluator as prompts
 from agents.recorded_llm import LLMCallFailed
-from agents.run_llm import RunLLMFactory, eval_role
 from agents.scoring import score_answer
 from store.events import (
     BenchmarkPublished,
@@ -39,9 +39,6 @@ log = structlog.get_logger(__name__)
 
 class EvaluatorAgent(Agent):
     role = "evaluator"
-
-    def __init__(self, models: RunLLMFactory | None = None) -> None:
-        self._models = models or RunLLMFactory()
 
     @on(BenchmarkPublished)
     async def published(self, event: Envelope[BenchmarkPublished], ctx: AgentContext) -> None:
@@ -99,8 +96,8 @@ class EvaluatorAgent(Agent):
         item = sample.item
         messages = prompts.answer_messages(item.input, item.choices, item.media)
         try:
-            llm = self._models(eval_role(model), ctx)
-            answer = await llm.complete_text(prompts.ANSWER, messages, cause=event)
+            answer = await ctx.llm(eval_role(model)).complete_text(prompts.ANSWER, messages,
+                                                                   cause=event)
         except LLMCallFailed as exc:
             return ModelAnswered(model=model, sample_id=item.id, answer="", score=0.0,
                                  scorer="no_answer", detail={"error": str(exc)})

@@ -16,7 +16,8 @@
 The model's identity in the key leaves out the base URL (`openai:MODEL`), so
 serving the same model from another port does not invalidate a run's answers.
 API keys never reach an event: clients read them from the environment, and
-error texts are scrubbed of them.
+error texts are scrubbed of them. Which model a role of a run gets is the
+router's business (`agents.models.ModelRouter`, behind `ctx.llm(role)`).
 """
 
 from __future__ import annotations
@@ -25,11 +26,9 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import os
 import re
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,14 +51,12 @@ from tools.llm.clients import (
     ModelSpec,
     describe_error,
     is_transient,
-    make_client,
     parse_model_spec,
 )
 
 log = structlog.get_logger(__name__)
 
 DEFAULT_PARAMS: dict[str, Any] = {"temperature": 0.0}
-_MAX_MEMOS = 64  # runs whose LLM answers a factory keeps in memory
 
 
 class LLMCallFailed(Exception):
@@ -125,7 +122,7 @@ class AnswerMemo:
         self._scanned = len(history)
 
 
-class _ConcurrencyLimit:
+class ConcurrencyLimit:
     """An `asyncio.Semaphore` per event loop (a semaphore is bound to the loop that uses it)."""
 
     def __init__(self, limit: int | None) -> None:
@@ -155,7 +152,7 @@ class RecordedLLM(LLM):
         *,
         retry: RetryPolicy = DEFAULT_RETRY,
         memo: AnswerMemo | None = None,
-        limit: _ConcurrencyLimit | None = None,
+        limit: ConcurrencyLimit | None = None,
         secrets: Sequence[str] = (),
     ) -> None:
         self.client = client
@@ -165,7 +162,7 @@ class RecordedLLM(LLM):
         self.params = dict(DEFAULT_PARAMS if params is None else params)
         self.retry = retry
         self.memo = memo or AnswerMemo()
-        self._limit = limit or _ConcurrencyLimit(None)
+        self._limit = limit or ConcurrencyLimit(None)
         self._secrets = [s for s in secrets if s]
 
     # -- the LLM protocol ----------------------------------------------------------
@@ -355,82 +352,3 @@ def _part(i: int, part: Any) -> str | Image:
     if kind == "image_url":
         return Image.from_uri(part["image_url"]["url"])
     raise ValueError(f"message {i}: unsupported content part {part!r:.80}")
-
-
-# ------------------------------------------------------------------ factory
-
-
-class LLMFactory:
-    """`ctx.llm(role)` for a bus: one client per model spec per process, one memo per run."""
-
-    def __init__(
-        self,
-        default_spec: str,
-        role_models: Mapping[str, str] | None = None,
-        key_env: str = "OPENAI_API_KEY",
-        *,
-        retry: RetryPolicy = DEFAULT_RETRY,
-        params: Mapping[str, Any] | None = None,
-        max_concurrency: int | None = None,
-        client_maker: Callable[[ModelSpec, str, float], ChatCompletionClient] | None = None,
-    ) -> None:
-        self.default = parse_model_spec(default_spec)
-        self.role_models = {role: parse_model_spec(s) for role, s in (role_models or {}).items()}
-        self.key_env = key_env
-        self.retry = retry
-        self.params = dict(DEFAULT_PARAMS if params is None else params)
-        self._make = client_maker or (lambda spec, env, timeout: make_client(
-            spec, env, timeout_s=timeout))
-        self._clients: dict[ModelSpec, ChatCompletionClient] = {}
-        self._memos: OrderedDict[str, AnswerMemo] = OrderedDict()
-        self._limit = _ConcurrencyLimit(max_concurrency)
-
-    def spec_for(self, role: str) -> ModelSpec:
-        return self.role_models.get(role, self.default)
-
-    def client(self, spec: ModelSpec) -> ChatCompletionClient:
-        client = self._clients.get(spec)
-        if client is None:
-            client = self._clients[spec] = self._make(spec, self.key_env, self.retry.timeout_s)
-        return client
-
-    def __call__(self, role: str, ctx: AgentContext) -> RecordedLLM:
-        return self.for_spec(self.spec_for(role), role, ctx)
-
-    def for_spec(self, spec: str | ModelSpec, role: str, ctx: AgentContext) -> RecordedLLM:
-        """A recorded LLM on any model (e.g. an `--eval-model`) sharing clients and memos."""
-        ms = spec if isinstance(spec, ModelSpec) else parse_model_spec(spec)
-        memo = self._memo(ctx.run_id)
-        return RecordedLLM(self.client(ms), ctx, role, ms, self.params, retry=self.retry,
-                           memo=memo, limit=self._limit,
-                           secrets=[os.environ.get(self.key_env, "")])
-
-    def _memo(self, run_id: str) -> AnswerMemo:
-        """The run's memo; a long-lived daemon keeps only the most recent runs'."""
-        memo = self._memos.get(run_id)
-        if memo is None:
-            memo = self._memos[run_id] = AnswerMemo()
-            while len(self._memos) > _MAX_MEMOS:
-                self._memos.popitem(last=False)
-        else:
-            self._memos.move_to_end(run_id)
-        return memo
-
-    async def close(self) -> None:
-        for client in self._clients.values():
-            await client.close()
-        self._clients.clear()
-
-
-def make_llm_factory(
-    default_spec: str,
-    role_models: Mapping[str, str] | None = None,
-    key_env: str = "OPENAI_API_KEY",
-    *,
-    retry: RetryPolicy = DEFAULT_RETRY,
-    params: Mapping[str, Any] | None = None,
-    max_concurrency: int | None = None,
-) -> LLMFactory:
-    """Specs are checked now (`ValueError` for a bad one); clients are made on first use."""
-    return LLMFactory(default_spec, role_models, key_env, retry=retry, params=params,
-                      max_concurrency=max_concurrency)

@@ -19,7 +19,6 @@ from agents.design import DesignAgent
 from agents.evaluator import EvaluatorAgent
 from agents.grounding import GroundingAgent
 from agents.orchestrator import OrchestratorAgent
-from agents.run_llm import RunLLMFactory
 from agents.settings import ABLATIONS
 from agents.sources import PoolCache
 from agents.verifier import VerifierAgent
@@ -29,15 +28,10 @@ __all__ = ["ABLATIONS", "ALL_ROLES", "AgentOptions", "make_agents", "parse_disab
 
 
 class AgentOptions(msgspec.Struct, kw_only=True):
-    """Process-level resources shared by the agents of one process.
-
-    `models` answers for the models under evaluation (`eval:<spec>` roles): the Evaluator
-    asks it directly, whatever LLM factory the bus was given, so an evaluated model is
-    always the one the run names.
-    """
+    """Process-level resources shared by the agents of one process (models are the bus's:
+    `agents.models.ModelRouter` behind `ctx.llm`)."""
 
     pools: PoolCache = msgspec.field(default_factory=PoolCache)
-    models: RunLLMFactory = msgspec.field(default_factory=RunLLMFactory)
 
 
 def make_agents(roles: Iterable[str] = ALL_ROLES, options: AgentOptions | None = None) -> list[Agent]:
@@ -53,7 +47,7 @@ def make_agents(roles: Iterable[str] = ALL_ROLES, options: AgentOptions | None =
         "allocation": AllocationAgent,
         "orchestrator": lambda: OrchestratorAgent(options.pools),
         "verifier": VerifierAgent,
-        "evaluator": lambda: EvaluatorAgent(options.models),
+        "evaluator": EvaluatorAgent,
     }
     return [builders[r]() for r in wanted]
 

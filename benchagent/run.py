@@ -1,4 +1,4 @@
-"""Wiring one run together: event log, bus, agents, LLM factory, progress, output files.
+"""Wiring one run together: event log, bus, agents, model router, progress, output files.
 
 `benchagent build` and `benchagent eval` call `drive_run` with a bus of their
 choice: the in-process bus over SQLite by default, or the NATS bus when the
@@ -16,7 +16,7 @@ from pathlib import Path
 import structlog
 
 from agents.base import Agent
-from agents.run_llm import RunLLMFactory
+from agents.models import ModelRouter
 from benchagent.errors import UserError
 from benchagent.progress import Progress
 from bus.base import Bus
@@ -31,15 +31,15 @@ __all__ = ["RunOutcome", "drive_run", "make_bus", "outcome_of", "write_benchmark
 
 
 def make_bus(event_log: EventLog, store_url: str | None, agents: Sequence[Agent],
-             llm_factory: RunLLMFactory, *, workers: int = 16) -> Bus:
+             router: ModelRouter, *, workers: int = 16) -> Bus:
     """The in-process bus, or the NATS bus when the store is JetStream."""
     if store_url:
         from bus.nats_bus import NatsBus
 
-        return NatsBus(store_url, agents, llm_factory, workers=workers, log=event_log)
+        return NatsBus(store_url, agents, router, workers=workers, log=event_log)
     from bus.inprocess import InProcessBus
 
-    return InProcessBus(event_log, agents, llm_factory)
+    return InProcessBus(event_log, agents, router)
 
 
 async def drive_run(bus: Bus, event_log: EventLog, run_id: str, first: Envelope | None, *,

@@ -19,13 +19,13 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from cachetools import LRUCache
 
-from agents.base import LLM, AgentContext
+from agents.base import LLM
+from agents.models import ModelRouter
 from bus.base import BusError
 from replay.projections import RunState
 from store.events import Envelope, Payload, new_event
 from store.log import EventLog
 
-LlmFactory = Callable[[str, AgentContext], LLM]
 Deliver = Callable[[Sequence[Envelope]], Awaitable[None]]
 
 
@@ -82,7 +82,7 @@ class BusContext:
         log: EventLog,
         history: RunHistory,
         deliver: Deliver,
-        llm_factory: LlmFactory | None = None,
+        router: ModelRouter | None = None,
         *,
         skip_known: bool = True,
     ) -> None:
@@ -94,7 +94,7 @@ class BusContext:
         self._log = log
         self._history = history
         self._deliver = deliver
-        self._llm_factory = llm_factory
+        self._router = router
         self._llms: dict[str, LLM] = {}
 
     async def emit(self, payload: Payload, *, cause: Envelope | None, key: str = "") -> Envelope:
@@ -129,9 +129,9 @@ class BusContext:
         return self._history.state
 
     def llm(self, role: str) -> LLM:
-        if self._llm_factory is None:
+        if self._router is None:
             raise RuntimeError(f"no LLM is configured on this bus (asked by {self.role} for {role})")
         llm = self._llms.get(role)
         if llm is None:
-            llm = self._llms[role] = self._llm_factory(role, self)
+            llm = self._llms[role] = self._router.llm(role, self)
         return llm

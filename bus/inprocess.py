@@ -29,8 +29,8 @@ from autogen_core import (
 )
 
 from agents.base import Agent
+from agents.models import ModelRouter
 from bus.base import TERMINAL, BusError, wait_for_event
-from bus.context import LlmFactory
 from bus.dispatch import handle_event
 from bus.messages import EventMessage, topic_of, topic_type
 from bus.wiring import ContextCache, RoleTable, pending_deliveries
@@ -55,19 +55,19 @@ class RoleActor(RoutedAgent):
 
 
 class InProcessBus:
-    """`Bus` for one process: `InProcessBus(log, agents, llm_factory)`."""
+    """`Bus` for one process: `InProcessBus(log, agents, router)`."""
 
     def __init__(
         self,
         log: EventLog,
         agents: Sequence[Agent],
-        llm_factory: LlmFactory | None = None,
+        router: ModelRouter | None = None,
         *,
         stop_grace_s: float = 30.0,
     ) -> None:
         self.log = log
         self._table = RoleTable(agents)
-        self._contexts = ContextCache(log, self._deliver, llm_factory,
+        self._contexts = ContextCache(log, self._deliver, router,
                                       roles=len(self._table.roles), skip_known=True)
         self._runtime: SingleThreadedAgentRuntime | None = None
         self._stop_grace_s = stop_grace_s

@@ -40,8 +40,8 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from agents.base import Agent
+from agents.models import ModelRouter
 from bus.base import TERMINAL, wait_for_event
-from bus.context import LlmFactory
 from bus.dispatch import handle_event
 from bus.messages import type_filter
 from bus.nats_connect import connect_nats
@@ -61,7 +61,7 @@ def consumer_name(role: str) -> str:
 
 
 class NatsBus:
-    """`Bus` over NATS JetStream: `NatsBus(url, agents, llm_factory, roles=...)`.
+    """`Bus` over NATS JetStream: `NatsBus(url, agents, router, roles=...)`.
 
     `roles` selects which of `agents` this process serves (default: all of them);
     `workers` is how many events each role handles at once in this process.
@@ -71,7 +71,7 @@ class NatsBus:
         self,
         url: str,
         agents: Sequence[Agent],
-        llm_factory: LlmFactory | None = None,
+        router: ModelRouter | None = None,
         *,
         roles: Iterable[str] | None = None,
         workers: int = 1,
@@ -86,7 +86,7 @@ class NatsBus:
         self.url = url
         self._table = RoleTable(agents, roles)
         self.roles = self._table.roles
-        self._llm_factory = llm_factory
+        self._router = router
         self.workers = workers
         self.ack_wait_s = ack_wait_s
         self.stream = stream
@@ -115,7 +115,7 @@ class NatsBus:
 
                 self.log = await JetStreamEventLog.attach(self._nc, self.stream)
             # Appending to the JetStream log publishes: the stream delivers, the log dedups.
-            self._contexts = ContextCache(self.log, _stream_delivers, self._llm_factory,
+            self._contexts = ContextCache(self.log, _stream_delivers, self._router,
                                           roles=len(self.roles), skip_known=False)
             js = self._nc.jetstream()
             for role in self.roles:

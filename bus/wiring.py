@@ -18,7 +18,8 @@ import structlog
 from cachetools import LRUCache
 
 from agents.base import Agent
-from bus.context import BusContext, Deliver, HistoryCache, LlmFactory
+from agents.models import ModelRouter
+from bus.context import BusContext, Deliver, HistoryCache
 from bus.pending import unfinished_runs, unreacted
 from store.events import Envelope, Payload
 from store.log import EventLog
@@ -58,7 +59,7 @@ class RoleTable:
 class ContextCache:
     """One `BusContext` per (run, role) and one history per run, most recently used kept."""
 
-    def __init__(self, event_log: EventLog, deliver: Deliver, router: LlmFactory | None, *,
+    def __init__(self, event_log: EventLog, deliver: Deliver, router: ModelRouter | None, *,
                  roles: int, skip_known: bool, max_runs: int = MAX_RUNS) -> None:
         self.histories = HistoryCache(event_log, max_runs)
         self._log = event_log

@@ -1,6 +1,6 @@
 """The recorded-LLM layer alone: overhead per call, and concurrency over HTTP.
 
-    .venv/bin/python perf/llm_layer_bench.py [--calls 500] [--http-calls 64] [--latency 0.2]
+    PYTHONPATH=. .venv/bin/python perf/llm_layer_bench.py [--calls 500] [--http-calls 64] [--latency 0.2]
 
 1. Overhead: `RecordedLLM.complete_json` on a zero-latency scripted client with
    a real SQLite log (record the attempt, validate the schema), per new call
@@ -19,36 +19,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agents.recorded_llm import RecordedLLM, RetryPolicy, make_llm_factory
-from store.events import Envelope, Payload, RunRequested, new_event
+from agents.models import ModelRouter
+from agents.recorded_llm import RecordedLLM, RetryPolicy
+from store.events import RunRequested, new_event
 from store.sqlite_log import SQLiteEventLog
+from tests.agents.log_context import LogContext
 from tools.llm.scripted import ScriptedChatCompletionClient
 from tools.llm.scripted_server import ScriptedServer
 
 RUN = "perf-llm"
 SCHEMA = {"type": "object", "required": ["label"], "properties": {"label": {"type": "string"}}}
-
-
-class Ctx:
-    """An AgentContext whose history is read incrementally, as the bus's context does."""
-
-    def __init__(self, log: SQLiteEventLog) -> None:
-        self.run_id, self.log, self._events = RUN, log, []
-
-    async def emit(self, payload: Payload, *, cause: Envelope | None, key: str = "") -> Envelope:
-        env = new_event(RUN, "perf", payload, cause.event_id if cause else None, key)
-        return (await self.log.append([env]))[0]
-
-    async def emit_many(self, items: list, *, cause: Envelope | None) -> list[Envelope]:
-        return [await self.emit(p, cause=cause, key=k) for p, k in items]
-
-    async def history(self) -> list[Envelope]:
-        last = self._events[-1].seq if self._events else 0
-        self._events.extend(await self.log.read(RUN, last))
-        return self._events
-
-    def llm(self, role: str) -> Any:
-        raise NotImplementedError
 
 
 def responder(messages: list[dict[str, Any]], schema: dict[str, Any] | None) -> str:
@@ -62,12 +42,12 @@ def ask(i: int) -> list[dict[str, Any]]:
 async def overhead(db: Path, calls: int) -> tuple[float, float]:
     log = SQLiteEventLog(db)
     (cause,) = await log.append([new_event(RUN, "cli", RunRequested(requirement="r", size=1, seed=0))])
-    llm = RecordedLLM(ScriptedChatCompletionClient(responder), Ctx(log), "design", "scripted:p")
+    llm = RecordedLLM(ScriptedChatCompletionClient(responder), LogContext(log, RUN, "perf"), "design", "scripted:p")
     start = time.perf_counter()
     for i in range(calls):
         await llm.complete_json("label", ask(i), SCHEMA, cause=cause)
     new = (time.perf_counter() - start) / calls
-    reuse_llm = RecordedLLM(ScriptedChatCompletionClient(responder), Ctx(log), "design",
+    reuse_llm = RecordedLLM(ScriptedChatCompletionClient(responder), LogContext(log, RUN, "perf"), "design",
                             "scripted:p")
     start = time.perf_counter()
     for i in range(calls):
@@ -79,17 +59,16 @@ async def overhead(db: Path, calls: int) -> tuple[float, float]:
 
 async def over_http(db: Path, calls: int, latency: float, concurrency: int) -> float:
     log = SQLiteEventLog(db)
-    (cause,) = await log.append([new_event(RUN, "cli", RunRequested(requirement="r", size=1, seed=0))])
     with ScriptedServer(responder, latency_s=latency) as server:
-        factory = make_llm_factory(f"openai:perf@{server.base_url}", {},
-                                   retry=RetryPolicy(base_delay_s=0.01),
-                                   max_concurrency=concurrency)
-        llm = factory("orchestrator", Ctx(log))
+        (cause,) = await log.append([new_event(RUN, "cli", RunRequested(
+            requirement="r", size=1, seed=0, llm=f"openai:perf@{server.base_url}"))])
+        router = ModelRouter(retry=RetryPolicy(base_delay_s=0.01), max_concurrency=concurrency)
+        llm = router.llm("orchestrator", LogContext(log, RUN, "perf"))
         start = time.perf_counter()
         await asyncio.gather(*[llm.complete_json("label", ask(i), SCHEMA, cause=cause)
                                for i in range(calls)])
         wall = time.perf_counter() - start
-        await factory.close()
+        await router.close()
     await log.close()
     return wall
 

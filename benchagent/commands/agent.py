@@ -6,7 +6,7 @@ SIGTERM or SIGINT, then stops cleanly: no new fetches, handlers in flight
 finish and ack. Run several processes of one role to share its work.
 
 Which model a handler calls is the run's own choice (its `RunRequested`: `llm`,
-`role_models`, `llm_key_env`): `agents.run_llm.RunLLMFactory` reads it per run.
+`role_models`, `llm_key_env`): `agents.models.ModelRouter` reads it per run.
 """
 
 from __future__ import annotations
@@ -47,16 +47,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve_role(args: argparse.Namespace) -> None:
-    from agents.run_llm import RunLLMFactory
+    from agents.models import ModelRouter
     from bus.nats_bus import NatsBus
 
-    llm_factory = RunLLMFactory()
-    bus = NatsBus(args.nats, _make_agents([args.role]), llm_factory, roles=[args.role],
+    router = ModelRouter()
+    bus = NatsBus(args.nats, _make_agents([args.role]), router, roles=[args.role],
                   workers=args.workers, ack_wait_s=args.ack_wait)
     try:
         await serve(bus)
     finally:
-        await llm_factory.close()
+        await router.close()
 
 
 async def serve(bus: Bus) -> None:

@@ -25,9 +25,9 @@ from typing import Any
 
 import msgspec
 
+from agents.models import ModelRouter
 from agents.recorded_llm import RetryPolicy
 from agents.registry import ALL_ROLES, AgentOptions, make_agents, parse_disabled
-from agents.run_llm import RunLLMFactory
 from agents.settings import SETTING_NAMES, RunSettings, settings_from_config
 from agents.sources import PoolCache
 from benchagent.config import BuildConfig, load_config
@@ -219,7 +219,7 @@ async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
                  first: Envelope | None, concurrency: int, retry: RetryPolicy,
                  pools: PoolCache) -> tuple[RunOutcome, list[dict[str, Any]]]:
     event_log = await open_log(args)
-    llm_factory = RunLLMFactory(retry=retry, max_concurrency=concurrency)
+    router = ModelRouter(retry=retry, max_concurrency=concurrency)
     try:
         if first is None:
             events = await event_log.read(run_id)
@@ -232,8 +232,8 @@ async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
             raise UserError(f"run {run_id} already exists; choose another --run-id or --resume it")
         print(f"run {run_id}", file=sys.stderr)
         roles = [] if args.remote_agents else list(ALL_ROLES)
-        agents = make_agents(roles, AgentOptions(pools=pools, models=llm_factory))
-        bus = make_bus(event_log, store_url, agents, llm_factory, workers=concurrency * 2)
+        agents = make_agents(roles, AgentOptions(pools=pools))
+        bus = make_bus(event_log, store_url, agents, router, workers=concurrency * 2)
         progress = Progress(event_log, run_id)
         try:
             await drive_run(bus, event_log, run_id, first, progress=progress)
@@ -249,7 +249,7 @@ async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
         evaluations = [msgspec.to_builtins(s) for s in state.evaluations.scores]
         return outcome, evaluations
     finally:
-        await llm_factory.close()
+        await router.close()
         await event_log.close()
 
 

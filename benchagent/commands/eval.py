@@ -17,8 +17,8 @@ from typing import Any
 
 import msgspec
 
-from agents.registry import AgentOptions, make_agents
-from agents.run_llm import RunLLMFactory
+from agents.models import ModelRouter
+from agents.registry import make_agents
 from benchagent.errors import UserError
 from benchagent.home import add_store_options, open_log
 from benchagent.run import make_bus
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _evaluate(args: argparse.Namespace, models: list[str]) -> tuple[list[dict[str, Any]], str | None]:
     event_log = await open_log(args)
-    factory = RunLLMFactory(max_concurrency=args.llm_concurrency)
+    router = ModelRouter(max_concurrency=args.llm_concurrency)
     try:
         events = await event_log.read(args.run_id)
         if not events:
@@ -78,14 +78,14 @@ async def _evaluate(args: argparse.Namespace, models: list[str]) -> tuple[list[d
         done = _scores_for(state, request.event_id)
         if len(done) < len(models):
             store_url = args.store or os.environ.get("BENCHAGENT_STORE")
-            bus = make_bus(event_log, store_url, make_agents(["evaluator"], AgentOptions(models=factory)), factory)
+            bus = make_bus(event_log, store_url, make_agents(["evaluator"]), router)
             done, failure = await _run_evaluation(bus, event_log, request)
             if failure is not None:
                 return [], failure
         by_model = {s["model"]: s for s in done}
         return [by_model[m] for m in models], None
     finally:
-        await factory.close()
+        await router.close()
         await event_log.close()
 
 

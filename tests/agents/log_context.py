@@ -1,4 +1,5 @@
-"""A minimal `AgentContext` over a real SQLite log, for driving one agent by hand in tests."""
+"""A minimal `AgentContext` over a real event log, for driving one agent (or one recorded
+LLM) by hand in tests: emit appends, history reads the log back, state folds it."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from store.log import EventLog
 
 
 class LogContext:
-    def __init__(self, log: EventLog, run_id: str, role: str, llm: Any = None) -> None:
+    def __init__(self, log: EventLog, run_id: str, role: str = "test", llm: Any = None, *,
+                 fail_emit: bool = False) -> None:
         self.log, self.run_id, self.role, self._llm = log, run_id, role, llm
+        self.fail_emit = fail_emit  # every emit raises, as a full disk would
+        self.emits = 0
         self._state = RunState(run_id)
 
     async def emit(self, payload: Payload, *, cause: Envelope | None, key: str = "") -> Envelope:
@@ -19,6 +23,9 @@ class LogContext:
 
     async def emit_many(self, items: list[tuple[Payload, str]], *,
                         cause: Envelope | None) -> list[Envelope]:
+        self.emits += len(items)
+        if self.fail_emit:
+            raise OSError("disk full")
         envs = [new_event(self.run_id, self.role, p, cause.event_id if cause else None, k)
                 for p, k in items]
         return await self.log.append(envs)

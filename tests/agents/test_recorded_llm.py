@@ -1,4 +1,5 @@
-"""RecordedLLM over a real SQLite event log: record before use, reuse, retries, faults."""
+"""RecordedLLM over a real SQLite event log: record before use, reuse, retries, faults; and
+the ModelRouter that hands each role of each run the model its request names."""
 
 from __future__ import annotations
 
@@ -10,15 +11,12 @@ from typing import Any
 
 import pytest
 
-from agents.recorded_llm import (
-    LLMCallFailed,
-    RecordedLLM,
-    RetryPolicy,
-    make_llm_factory,
-    request_key,
-)
-from store.events import Envelope, LLMCallRecorded, Payload, RunRequested, new_event
+from agents.models import ModelRouter, eval_role
+from agents.recorded_llm import LLMCallFailed, RecordedLLM, RetryPolicy, request_key
+from store.events import Envelope, LLMCallRecorded, RunRequested, new_event
 from store.sqlite_log import SQLiteEventLog
+from tests.agents.log_context import LogContext
+from tools.llm.clients import ModelSpec
 from tools.llm.scripted import FaultPlan, ScriptedChatCompletionClient, register_responder
 from tools.llm.scripted_server import ScriptedServer
 
@@ -32,33 +30,6 @@ SCHEMA = {
 }
 
 
-class LogContext:
-    """A minimal AgentContext: emit = append to the real log, history = read it back."""
-
-    def __init__(self, log: SQLiteEventLog, run_id: str = RUN, fail_emit: bool = False) -> None:
-        self.run_id = run_id
-        self.log = log
-        self.fail_emit = fail_emit
-        self.emits = 0
-
-    async def emit(self, payload: Payload, *, cause: Envelope | None, key: str = "") -> Envelope:
-        self.emits += 1
-        if self.fail_emit:
-            raise OSError("disk full")
-        env = new_event(self.run_id, "test", payload, cause.event_id if cause else None, key)
-        return (await self.log.append([env]))[0]
-
-    async def emit_many(self, items: list[tuple[Payload, str]], *, cause: Envelope | None
-                        ) -> list[Envelope]:
-        return [await self.emit(p, cause=cause, key=k) for p, k in items]
-
-    async def history(self) -> list[Envelope]:
-        return await self.log.read(self.run_id)
-
-    def llm(self, role: str) -> Any:
-        raise NotImplementedError
-
-
 def echo_label(messages: list[dict[str, Any]], schema: dict[str, Any] | None) -> str:
     """Answers with the last user message as the label (so answers differ per request)."""
     text = messages[-1]["content"]
@@ -69,9 +40,9 @@ def ask(text: str) -> list[dict[str, Any]]:
     return [{"role": "system", "content": "You label things."}, {"role": "user", "content": text}]
 
 
-async def _start(path: Path) -> tuple[SQLiteEventLog, Envelope]:
+async def _start(path: Path, **request: Any) -> tuple[SQLiteEventLog, Envelope]:
     log = SQLiteEventLog(path)
-    req = new_event(RUN, "cli", RunRequested(requirement="r", size=1, seed=0))
+    req = new_event(RUN, "cli", RunRequested(requirement="r", size=1, seed=0, **request))
     (stored,) = await log.append([req])
     return log, stored
 
@@ -83,7 +54,7 @@ async def _recorded(log: SQLiteEventLog) -> list[LLMCallRecorded]:
 async def test_answer_is_recorded_with_everything_before_use(tmp_path: Path) -> None:
     log, cause = await _start(tmp_path / "events.db")
     client = ScriptedChatCompletionClient(echo_label, model="scripted:echo")
-    llm = RecordedLLM(client, LogContext(log), "design", "scripted:echo", {"temperature": 0.0},
+    llm = RecordedLLM(client, LogContext(log, RUN), "design", "scripted:echo", {"temperature": 0.0},
                       retry=FAST)
     answer = await llm.complete_json("label", ask("cat"), SCHEMA, cause=cause)
     assert answer == {"label": "cat", "n": 3}
@@ -101,7 +72,7 @@ async def test_answer_is_recorded_with_everything_before_use(tmp_path: Path) -> 
 async def test_answer_is_not_used_when_it_cannot_be_recorded(tmp_path: Path) -> None:
     log, cause = await _start(tmp_path / "events.db")
     client = ScriptedChatCompletionClient(echo_label)
-    ctx = LogContext(log, fail_emit=True)
+    ctx = LogContext(log, RUN, fail_emit=True)
     llm = RecordedLLM(client, ctx, "design", "scripted:echo", retry=FAST)
     with pytest.raises(OSError, match="disk full"):
         await llm.complete_json("label", ask("cat"), SCHEMA, cause=cause)
@@ -113,7 +84,7 @@ async def test_same_request_reuses_the_recorded_answer_even_after_restart(tmp_pa
     db = tmp_path / "events.db"
     log, cause = await _start(db)
     client = ScriptedChatCompletionClient(echo_label)
-    llm = RecordedLLM(client, LogContext(log), "design", "scripted:echo", retry=FAST)
+    llm = RecordedLLM(client, LogContext(log, RUN), "design", "scripted:echo", retry=FAST)
     first = await llm.complete_json("label", ask("dog"), SCHEMA, cause=cause)
     again = await llm.complete_json("label", ask("dog"), SCHEMA, cause=cause)
     assert again == first and client.calls == 1
@@ -122,12 +93,12 @@ async def test_same_request_reuses_the_recorded_answer_even_after_restart(tmp_pa
     # A new process: new log handle, new client, new LLM object; nothing re-paid.
     log2 = SQLiteEventLog(db)
     client2 = ScriptedChatCompletionClient(echo_label)
-    llm2 = RecordedLLM(client2, LogContext(log2), "design", "scripted:echo", retry=FAST)
+    llm2 = RecordedLLM(client2, LogContext(log2, RUN), "design", "scripted:echo", retry=FAST)
     assert await llm2.complete_json("label", ask("dog"), SCHEMA, cause=cause) == first
     assert client2.calls == 0
     # A different purpose, role or message is a different request.
     await llm2.complete_json("label-v2", ask("dog"), SCHEMA, cause=cause)
-    other_role = RecordedLLM(client2, LogContext(log2), "verifier", "scripted:echo", retry=FAST)
+    other_role = RecordedLLM(client2, LogContext(log2, RUN), "verifier", "scripted:echo", retry=FAST)
     await other_role.complete_json("label", ask("dog"), SCHEMA, cause=cause)
     assert client2.calls == 2
     assert len(await _recorded(log2)) == 3
@@ -137,7 +108,7 @@ async def test_same_request_reuses_the_recorded_answer_even_after_restart(tmp_pa
 async def test_identical_concurrent_requests_call_the_model_once(tmp_path: Path) -> None:
     log, cause = await _start(tmp_path / "events.db")
     client = ScriptedChatCompletionClient(echo_label, latency_s=0.02)
-    llm = RecordedLLM(client, LogContext(log), "grounding", "scripted:echo", retry=FAST)
+    llm = RecordedLLM(client, LogContext(log, RUN), "grounding", "scripted:echo", retry=FAST)
     answers = await asyncio.gather(
         *[llm.complete_json("label", ask("same"), SCHEMA, cause=cause) for _ in range(5)])
     assert all(a == answers[0] for a in answers)
@@ -151,7 +122,7 @@ async def test_flaky_client_completes_50_requests_with_every_attempt_recorded(
     log, cause = await _start(tmp_path / "events.db")
     faults = FaultPlan(rate=0.2, seed=7)
     client = ScriptedChatCompletionClient(echo_label, faults=faults)
-    llm = RecordedLLM(client, LogContext(log), "orchestrator", "scripted:echo", retry=FAST)
+    llm = RecordedLLM(client, LogContext(log, RUN), "orchestrator", "scripted:echo", retry=FAST)
     answers = await asyncio.gather(
         *[llm.complete_json("label", ask(f"item {i}"), SCHEMA, cause=cause) for i in range(50)])
     assert [a["label"] for a in answers] == [f"item {i}" for i in range(50)]
@@ -176,7 +147,7 @@ async def test_malformed_and_schema_invalid_json_are_retried(tmp_path: Path) -> 
     log, cause = await _start(tmp_path / "events.db")
     answers = iter(['{"label": "x", "n": ', '{"label": "x", "n": -1}', '```json\n{"label": "x", "n": 1}\n```'])
     client = ScriptedChatCompletionClient(lambda messages, schema: next(answers))
-    llm = RecordedLLM(client, LogContext(log), "design", "scripted:seq", retry=FAST)
+    llm = RecordedLLM(client, LogContext(log, RUN), "design", "scripted:seq", retry=FAST)
     assert await llm.complete_json("label", ask("x"), SCHEMA, cause=cause) == {"label": "x", "n": 1}
     records = await _recorded(log)
     assert [r.attempt for r in records] == [1, 2, 3]
@@ -191,7 +162,7 @@ async def test_gives_up_after_max_attempts_with_a_clear_error(tmp_path: Path) ->
     log, cause = await _start(tmp_path / "events.db")
     client = ScriptedChatCompletionClient(echo_label, faults=FaultPlan(rate=1.0, kinds=["500"]))
     retry = RetryPolicy(max_attempts=3, base_delay_s=0.001, max_delay_s=0.002)
-    llm = RecordedLLM(client, LogContext(log), "design", "scripted:echo", retry=retry)
+    llm = RecordedLLM(client, LogContext(log, RUN), "design", "scripted:echo", retry=retry)
     with pytest.raises(LLMCallFailed, match=r"design/label: scripted:echo gave no usable answer "
                                             r"after 3 attempts; last error: TransientLLMError 500"):
         await llm.complete_json("label", ask("x"), SCHEMA, cause=cause)
@@ -201,7 +172,7 @@ async def test_gives_up_after_max_attempts_with_a_clear_error(tmp_path: Path) ->
 
     # Resumed later with a healthy model: attempts number on, the request succeeds.
     log2 = SQLiteEventLog(tmp_path / "events.db")
-    llm2 = RecordedLLM(ScriptedChatCompletionClient(echo_label), LogContext(log2), "design",
+    llm2 = RecordedLLM(ScriptedChatCompletionClient(echo_label), LogContext(log2, RUN), "design",
                        "scripted:echo", retry=retry)
     assert await llm2.complete_json("label", ask("x"), SCHEMA, cause=cause) == {"label": "x", "n": 1}
     assert [r.attempt for r in await _recorded(log2)] == [1, 2, 3, 4]
@@ -214,7 +185,7 @@ async def test_non_transient_error_fails_at_once(tmp_path: Path) -> None:
     def broken(messages: Any, schema: Any) -> str:
         raise ValueError("model does not support this request")
 
-    llm = RecordedLLM(ScriptedChatCompletionClient(broken), LogContext(log), "design",
+    llm = RecordedLLM(ScriptedChatCompletionClient(broken), LogContext(log, RUN), "design",
                       "scripted:broken", retry=FAST)
     with pytest.raises(LLMCallFailed, match="ValueError: model does not support"):
         await llm.complete_json("label", ask("x"), SCHEMA, cause=cause)
@@ -234,7 +205,7 @@ async def test_timeout_per_attempt_is_recorded_and_retried(tmp_path: Path) -> No
             return await super().create(messages, **kwargs)
 
     retry = RetryPolicy(max_attempts=3, base_delay_s=0.001, timeout_s=0.1)
-    llm = RecordedLLM(SlowOnce(echo_label), LogContext(log), "design", "scripted:echo",
+    llm = RecordedLLM(SlowOnce(echo_label), LogContext(log, RUN), "design", "scripted:echo",
                       retry=retry)
     assert await llm.complete_text("say", ask("hi"), cause=cause) == "echo: hi"
     records = await _recorded(log)
@@ -243,24 +214,70 @@ async def test_timeout_per_attempt_is_recorded_and_retried(tmp_path: Path) -> No
     await log.close()
 
 
-async def test_factory_routes_roles_caches_clients_and_checks_specs(tmp_path: Path) -> None:
+async def test_router_gives_each_role_the_model_its_run_names(tmp_path: Path) -> None:
     register_responder("test-echo", echo_label)
-    factory = make_llm_factory("scripted:test-echo", {"verifier": "scripted:schema"}, retry=FAST)
-    log, cause = await _start(tmp_path / "events.db")
-    ctx = LogContext(log)
-    design, verifier = factory("design", ctx), factory("verifier", ctx)
-    assert factory("design", ctx).client is design.client  # one client per spec
-    assert design.spec.identity == "scripted:test-echo"
-    assert verifier.spec.identity == "scripted:schema"
+    made: list[str] = []
+
+    def maker(spec: ModelSpec, key_env: str, timeout: float) -> ScriptedChatCompletionClient:
+        made.append(spec.identity)
+        return ScriptedChatCompletionClient(echo_label if spec.name == "test-echo" else
+                                            (lambda m, s: json.dumps({"label": "s", "n": 0})))
+
+    router = ModelRouter(retry=FAST, client_maker=maker)
+    log, cause = await _start(tmp_path / "events.db", llm="scripted:test-echo",
+                              role_models={"verifier": "scripted:schema"})
+    ctx = LogContext(log, RUN)
+    design, verifier = router.llm("design", ctx), router.llm("verifier", ctx)
+    evaluated = router.llm(eval_role("scripted:other"), ctx)
     assert (await design.complete_json("label", ask("a"), SCHEMA, cause=cause))["label"] == "a"
-    schema_answer = await verifier.complete_json("label", ask("a"), SCHEMA, cause=cause)
-    assert set(schema_answer) == {"label", "n"}
-    with pytest.raises(ValueError, match="expected openai:MODEL"):
-        make_llm_factory("gpt-4o", {})
-    with pytest.raises(ValueError, match="unknown model spec"):
-        make_llm_factory("scripted:x", {"design": "cloud:foo"})
-    await factory.close()
+    assert (await verifier.complete_json("label", ask("a"), SCHEMA, cause=cause))["label"] == "s"
+    assert (await evaluated.complete_json("label", ask("a"), SCHEMA, cause=cause))["label"] == "s"
+    assert (await router.llm("grounding", ctx).complete_text("say", ask("b"), cause=cause)
+            ) == "echo: b"
+    # One client per model spec, whatever the number of roles on it.
+    assert sorted(made) == ["scripted:other", "scripted:schema", "scripted:test-echo"]
+    calls = {(r.role, r.model) for r in await _recorded(log)}
+    assert calls == {("design", "scripted:test-echo"), ("verifier", "scripted:schema"),
+                     ("eval:scripted:other", "scripted:other"),
+                     ("grounding", "scripted:test-echo")}
+    await router.close()
     await log.close()
+
+
+async def test_router_answers_from_the_runs_log_in_a_new_process(tmp_path: Path) -> None:
+    log, cause = await _start(tmp_path / "events.db", llm="scripted:echo-again")
+    register_responder("echo-again", echo_label)
+    first = ModelRouter(retry=FAST)
+    answer = await first.llm("design", LogContext(log, RUN)).complete_json(
+        "label", ask("x"), SCHEMA, cause=cause)
+    await first.close()
+
+    def no_model(spec: ModelSpec, key_env: str, timeout: float) -> ScriptedChatCompletionClient:
+        def refuse(messages: Any, schema: Any) -> str:
+            raise AssertionError("the recorded answer must be reused")
+        return ScriptedChatCompletionClient(refuse)
+
+    again = ModelRouter(retry=FAST, client_maker=no_model)
+    assert await again.llm("design", LogContext(log, RUN)).complete_json(
+        "label", ask("x"), SCHEMA, cause=cause) == answer
+    assert len(await _recorded(log)) == 1
+    await log.close()
+
+
+async def test_a_bad_model_spec_in_the_run_is_a_clear_error(tmp_path: Path) -> None:
+    log, cause = await _start(tmp_path / "events.db", llm="gpt-4o")
+    with pytest.raises(ValueError, match="expected openai:MODEL"):
+        await ModelRouter(retry=FAST).llm("design", LogContext(log, RUN)).complete_text(
+            "say", ask("x"), cause=cause)
+    await log.close()
+
+
+def test_request_keys_never_change() -> None:
+    """Recorded answers are found by request key: a key that changed would re-pay every
+    recorded call of every existing run."""
+    key = request_key("design", "label", "scripted:echo", ask("cat"), {"temperature": 0.0},
+                      SCHEMA)
+    assert key == "ace27f61b9cf0e061053b85ed8937184384a320518816546c7ab021859fac69e"
 
 
 async def test_over_http_a_server_failing_20_percent_never_loses_a_request(
@@ -268,14 +285,16 @@ async def test_over_http_a_server_failing_20_percent_never_loses_a_request(
 ) -> None:
     secret = "sk-test-SECRET-never-in-the-log"
     monkeypatch.setenv("BENCH_TEST_KEY", secret)
-    log, cause = await _start(tmp_path / "events.db")
     with ScriptedServer(echo_label, failure_rate=0.2, seed=3) as server:
-        factory = make_llm_factory(f"openai:bench-model@{server.base_url}", {},
-                                   key_env="BENCH_TEST_KEY", retry=FAST, max_concurrency=8)
-        llm = factory("evaluator", LogContext(log))
+        # The run names the model and the key's variable, never the key.
+        log, cause = await _start(tmp_path / "events.db",
+                                  llm=f"openai:bench-model@{server.base_url}",
+                                  llm_key_env="BENCH_TEST_KEY")
+        router = ModelRouter(retry=FAST, max_concurrency=8)
+        llm = router.llm("evaluator", LogContext(log, RUN))
         answers = await asyncio.gather(*[
             llm.complete_json("label", ask(f"q{i}"), SCHEMA, cause=cause) for i in range(30)])
-        await factory.close()
+        await router.close()
     assert [a["label"] for a in answers] == [f"q{i}" for i in range(30)]
     records = await _recorded(log)
     assert len(records) == server.calls
@@ -289,7 +308,7 @@ async def test_over_http_a_server_failing_20_percent_never_loses_a_request(
     await log.close()
 
 
-async def test_factory_caps_concurrent_model_calls(tmp_path: Path) -> None:
+async def test_router_caps_concurrent_model_calls(tmp_path: Path) -> None:
     in_flight = Counter[str]()
 
     class Tracking(ScriptedChatCompletionClient):
@@ -302,12 +321,10 @@ async def test_factory_caps_concurrent_model_calls(tmp_path: Path) -> None:
             finally:
                 in_flight["now"] -= 1
 
-    from agents.recorded_llm import LLMFactory
-
-    factory = LLMFactory("scripted:any", retry=FAST, max_concurrency=3,
+    router = ModelRouter(retry=FAST, max_concurrency=3,
                          client_maker=lambda spec, env, timeout: Tracking(echo_label))
-    log, cause = await _start(tmp_path / "events.db")
-    llm = factory("orchestrator", LogContext(log))
+    log, cause = await _start(tmp_path / "events.db", llm="scripted:any")
+    llm = router.llm("orchestrator", LogContext(log, RUN))
     await asyncio.gather(*[llm.complete_text("say", ask(f"{i}"), cause=cause) for i in range(12)])
     assert in_flight["max"] == 3
     await log.close()

@@ -1,10 +1,10 @@
-"""Agents reach their LLM through the bus context, with the factory `benchagent agent` uses
+"""Agents reach their LLM through the bus context, with the router `benchagent agent` uses
 (each run's own model, every call recorded as an event)."""
 
 from __future__ import annotations
 
 from agents.base import Agent, on
-from agents.run_llm import RunLLMFactory
+from agents.models import ModelRouter
 from bus.context import BusContext
 from bus.inprocess import InProcessBus
 from store.events import Envelope, LLMCallRecorded, RunCompleted, RunRequested, new_event
@@ -28,8 +28,8 @@ class Asker(Agent):
 
 
 async def test_each_run_gets_the_llm_its_request_names(sqlite_log: SQLiteEventLog) -> None:
-    factory = RunLLMFactory()
-    bus = InProcessBus(sqlite_log, [Asker()], factory)
+    router = ModelRouter()
+    bus = InProcessBus(sqlite_log, [Asker()], router)
     await bus.start()
     try:
         for run_id, spec in (("llm1", "scripted:schema"), ("llm2", "scripted:schema"),
