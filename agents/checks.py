@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Container
 
+from agents.answers import letter_of
 from store.events import BenchmarkItem, CheckVerdict
 
 MAX_INPUT_CHARS = 60_000
-_LETTER = re.compile(r"^[A-Z]$")
 
 
-def format_verdict(item: BenchmarkItem, sample_id: str, stored_media: set[str]) -> CheckVerdict:
+def format_verdict(item: BenchmarkItem, sample_id: str,
+                   stored_media: Container[str]) -> CheckVerdict:
     problems = format_problems(item, sample_id, stored_media)
     if problems:
         return CheckVerdict(check="format", passed=False, reason="; ".join(problems))
     return CheckVerdict(check="format", passed=True, reason="matches the item schema")
 
 
-def format_problems(item: BenchmarkItem, sample_id: str, stored_media: set[str]) -> list[str]:
+def format_problems(item: BenchmarkItem, sample_id: str,
+                    stored_media: Container[str]) -> list[str]:
     """What is wrong with the item's shape; its declared `answer_format` must hold too."""
     problems = []
     if item.id != sample_id:
@@ -38,7 +40,8 @@ def format_problems(item: BenchmarkItem, sample_id: str, stored_media: set[str])
             problems.append("an empty choice")
         if len({c.lower() for c in cleaned}) != len(cleaned):
             problems.append("duplicate choices")
-        if not _LETTER.match(item.target) or ord(item.target) - ord("A") >= len(cleaned):
+        # The target is a choice's letter exactly as written ("B", not "(b)" or "b.").
+        if letter_of(item.target) != item.target or ord(item.target) - ord("A") >= len(cleaned):
             problems.append(f"target {item.target!r} is not the letter of a choice")
     elif item.metadata.get("answer_format") == "multiple_choice":
         problems.append("the plan asks for multiple choice but the item has no choices")

@@ -9,18 +9,13 @@ of the correct choice. Nothing here calls a model or touches the disk.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+from agents.answers import letter, letter_of, normalize_answer, text_key
 from agents.keys import seeded_rng
-from agents.prompts.evaluator import letter
-from agents.scoring import normalize_answer
 from store.events import BenchmarkItem, TransformationPlan
 from tools.cards import DatasetCard
 from tools.pool import SourceItem
-
-_LETTER = re.compile(r"^\(?([A-Za-z])\)?[.)]?$")
-_SPACE = re.compile(r"\s+")
 
 
 def as_text(value: Any) -> str:
@@ -37,10 +32,6 @@ def dialog_text(value: Any) -> str:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return "\n".join(f"{'AB'[i % 2]}: {turn.strip()}" for i, turn in enumerate(value))
     return as_text(value)
-
-
-def normalise(text: str) -> str:
-    return _SPACE.sub(" ", text.strip().lower())
 
 
 def choice_list(value: Any) -> list[str] | None:
@@ -62,17 +53,17 @@ def source_target(raw: Any) -> tuple[str, list[str]]:
 
 def target_as_letter(target: str, choices: list[str]) -> str | None:
     """The letter of `target` among `choices` (a letter, an index or the choice text)."""
-    m = _LETTER.match(target.strip())
-    if m:
-        idx = ord(m.group(1).upper()) - ord("A")
+    named = letter_of(target)
+    if named is not None:
+        idx = ord(named) - ord("A")
         if 0 <= idx < len(choices):
             return letter(idx)
     if target.strip().isdigit() and int(target) < len(choices) and len(choices) > 1:
         # An index only when it is not also a choice's text.
-        if normalise(target) not in [normalise(c) for c in choices]:
+        if text_key(target) not in [text_key(c) for c in choices]:
             return letter(int(target))
     for i, c in enumerate(choices):
-        if normalise(c) == normalise(target):
+        if text_key(c) == text_key(target):
             return letter(i)
     return None
 
@@ -160,7 +151,7 @@ class Draft:
         instruction = self.plan.question_template
         if not question_text and instruction:
             question_text, instruction = instruction, ""
-        if normalise(instruction) == normalise(question_text):
+        if text_key(instruction) == text_key(question_text):
             instruction = ""
         choices = list(self.choices) if self.choices else None
         target = self.target
@@ -175,8 +166,8 @@ class Draft:
             wrong = []
             for d in distractors:
                 d = d.strip()
-                if d and normalise(d) not in {normalise(a) for a in self.acceptable} | {
-                        normalise(w) for w in wrong}:
+                if d and text_key(d) not in {text_key(a) for a in self.acceptable} | {
+                        text_key(w) for w in wrong}:
                     wrong.append(d)
             if len(wrong) >= 2:
                 choices = [target, *wrong[:3]]

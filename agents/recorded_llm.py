@@ -45,7 +45,8 @@ from autogen_core.models import (
 )
 
 from agents.base import LLM, AgentContext
-from store.events import Envelope, LLMCallRecorded, canonical_json
+from store.events import Envelope, LLMCallRecorded
+from tools.canonical import canonical_json
 from tools.llm.clients import (
     DEFAULT_TIMEOUT_S,
     ModelSpec,

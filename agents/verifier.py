@@ -26,11 +26,12 @@ from typing import Any
 
 import structlog
 
+from agents.answers import letter
 from agents.base import Agent, AgentContext, on
 from agents.checks import format_verdict
 from agents.prompts import verifier as prompts
 from agents.prompts.common import clip
-from agents.prompts.evaluator import answer_messages, letter
+from agents.prompts.evaluator import answer_messages
 from agents.scoring import score_answer
 from agents.settings import settings_of
 from agents.sources import GeneratorVersionMismatch, recreate

@@ -2,6 +2,8 @@
 
 - `bus.base`: the `Bus` contract both buses keep (read it first).
 - `bus.inprocess.InProcessBus`, `bus.nats_bus.NatsBus`: the two buses.
+- `bus.wiring`: what both share: roles by event class, contexts, what resume re-delivers.
 - `bus.context.BusContext`: the `AgentContext` agents act through.
-- `bus.messages`: the AutoGen message type, topics and NATS subjects.
+- `bus.dispatch`: running one agent on one event (a failure becomes `RunFailed`).
+- `bus.messages`: the AutoGen message type and topics (NATS subjects: `store.subjects`).
 """

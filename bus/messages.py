@@ -1,4 +1,4 @@
-"""What travels on the bus, and where: the AutoGen message type, topics and NATS subjects.
+"""What travels on the in-process bus, and where: the AutoGen message type and topics.
 
 - AutoGen cannot register a msgspec `Struct` as a message type, and its runtime
   JSON-serializes every published message for its event logger (bytes fail
@@ -6,7 +6,8 @@
   as `EventMessage`, a dataclass holding the envelope's canonical JSON *text*.
 - AutoGen topic = (EventType, run_id): `TopicId(type=EventType, source=run_id)`;
   agents subscribe by type for any run.
-- NATS subject = `bench.<run_id>.<EventType>`; a role filters on `bench.*.<EventType>`.
+- NATS subject = `bench.<run_id>.<EventType>`; a role filters on `bench.*.<EventType>`
+  (`store.subjects`: the log stores on the same names).
 
 EventType is always `store.events.type_name` of the payload class.
 """
@@ -18,8 +19,6 @@ from dataclasses import dataclass
 from autogen_core import TopicId
 
 from store.events import Envelope, Event, Payload, decode, encode, type_name
-
-SUBJECT_PREFIX = "bench"  # the JetStream log (store/jetstream_log.py) stores on the same names
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,3 @@ def topic_type(event_type: type[Payload]) -> str:
 def topic_of(env: Envelope[Payload]) -> TopicId:
     """The AutoGen topic an event is published on."""
     return TopicId(type=topic_type(type(env.payload)), source=env.run_id)
-
-
-def type_filter(event_type: type[Payload]) -> str:
-    """The NATS filter matching one event class in every run."""
-    return f"{SUBJECT_PREFIX}.*.{type_name(event_type)}"

@@ -43,11 +43,11 @@ from agents.base import Agent
 from agents.models import ModelRouter
 from bus.base import TERMINAL, wait_for_event
 from bus.dispatch import handle_event
-from bus.messages import type_filter
-from bus.nats_connect import connect_nats
 from bus.wiring import ContextCache, RoleTable, pending_deliveries
 from store.events import Envelope, Payload, decode
 from store.log import EventLog, StoreUnavailable
+from store.nats_connect import connect_nats
+from store.subjects import type_filter
 
 log = structlog.get_logger("bus.nats")
 

@@ -523,11 +523,6 @@ def decode(data: bytes) -> Envelope[Event]:
     return _decoder.decode(data)
 
 
-def canonical_json(value: Any) -> bytes:
-    """Deterministic JSON for any msgspec-encodable value (used for hashing)."""
-    return _encoder.encode(value)
-
-
 def make_event_id(run_id: str, causation_id: str | None, type_: str, key: str = "") -> str:
     """Deterministic id: the same decision always gets the same id."""
     raw = "\x1f".join((run_id, causation_id or "", type_, key)).encode()

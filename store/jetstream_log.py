@@ -66,11 +66,12 @@ from store.jetstream_wire import (
     PublishRejected,
 )
 from store.log import ConcurrencyConflict, CorruptEvent, LogError, NotALog, StoreUnavailable
+from store.nats_connect import connect_nats
 from store.sealing import seal
+from store.subjects import event_subject, run_subjects, run_wildcard, stream_subjects
 
 log = structlog.get_logger("store.jetstream")
 
-SUBJECT_ROOT = "bench"
 STREAM_MARK = ("benchagent", "event-log/1")  # stream metadata that says "this is ours"
 DUPLICATE_WINDOW_S = 2 * 3600.0
 MAX_ATOMIC_BATCH = 1000  # nats-server default for an atomic batch
@@ -106,36 +107,15 @@ class JetStreamEventLog:
         max_batch: int = MAX_ATOMIC_BATCH,
     ) -> JetStreamEventLog:  # fmt: skip
         """Connect to `url`, create or check the stream; `StoreUnavailable` within `timeout`."""
-
-        opened: list[JetStreamEventLog] = []
-
-        async def on_error(exc: Exception) -> None:
-            # Passed so nats-py prints no tracebacks. Failures before the log is open
-            # become one StoreUnavailable below; later ones are worth a debug line.
-            if opened:
-                log.debug("nats connection error", url=url, error=repr(exc))
-
-        try:
-            nc = await asyncio.wait_for(
-                nats.connect(
-                    url, name="benchagent-store", connect_timeout=min(1.5, timeout / 3),
-                    max_reconnect_attempts=1, reconnect_time_wait=0.5,
-                    error_cb=on_error,
-                ),
-                timeout,
-            )  # fmt: skip
-        except (TimeoutError, nats.errors.Error, OSError, ValueError) as exc:
-            reason = "timed out" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
-            raise StoreUnavailable(f"cannot reach NATS at {url}: {reason}") from None
         # Fail fast on the first connect; once connected, ride out server restarts.
-        nc.options["max_reconnect_attempts"] = RECONNECT_ATTEMPTS
+        nc = await connect_nats(url, timeout_s=timeout, name="benchagent-store",
+                                reconnect_attempts=RECONNECT_ATTEMPTS)
         self = cls(nc, stream, owns_connection=True, max_batch=max_batch)
         try:
             await self.ensure_stream()
         except BaseException:
             await nc.close()
             raise
-        opened.append(self)
         return self
 
     @classmethod
@@ -154,7 +134,7 @@ class JetStreamEventLog:
                 raise StoreUnavailable(
                     f"nats-server {version} is too old: atomic batches need 2.12 or later"
                 )
-            subjects = [f"{SUBJECT_ROOT}.>"]
+            subjects = stream_subjects()
             try:
                 info = await self._wire.idempotent(lambda: self._js.stream_info(self.stream))
             except nats.js.errors.NotFoundError:
@@ -304,12 +284,12 @@ class JetStreamEventLog:
             env, data = seal(env, seq, now, prev)
             prev = env.hash
             self._check_size(env, len(data))
-            msgs.append(OutMsg(f"{SUBJECT_ROOT}.{run_id}.{env.type}", data, env.event_id))
+            msgs.append(OutMsg(event_subject(run_id, env.type), data, env.event_id))
             sealed.append(env)
         first = msgs[0]
         msgs[0] = OutMsg(first.subject, first.data, first.msg_id, {
             "Nats-Expected-Last-Subject-Sequence": str(idx.last_stream_seq),
-            "Nats-Expected-Last-Subject-Sequence-Subject": _run_wildcard(run_id),
+            "Nats-Expected-Last-Subject-Sequence-Subject": run_wildcard(run_id),
         })  # fmt: skip
         return sealed, msgs
 
@@ -355,7 +335,7 @@ class JetStreamEventLog:
         idx = self._runs.get(run_id)
         if idx is None or full:
             idx = RunIndex()
-        pages = self._wire.scan_payloads(_run_filter(run_id), idx.last_stream_seq + 1)
+        pages = self._wire.scan_payloads(run_subjects(run_id), idx.last_stream_seq + 1)
         async for payloads, page_last in pages:
             idx.learn_page([read_head(data) for data in payloads], page_last)
         self._runs[run_id] = idx
@@ -366,7 +346,7 @@ class JetStreamEventLog:
     ) -> AsyncIterator[Envelope]:
         """Decoded events of the run from stream seq `start`; `learn` indexes them on the way."""
         seq = 0
-        async for payloads, page_last in self._wire.scan_payloads(_run_filter(run_id), start):
+        async for payloads, page_last in self._wire.scan_payloads(run_subjects(run_id), start):
             page = []
             for data in payloads:
                 try:
@@ -400,7 +380,7 @@ class JetStreamEventLog:
         with self._unavailable("read"):
             out: list[tuple[int, bytes]] = []
             prev = 0
-            async for payloads, _ in self._wire.scan_payloads(_run_filter(run_id), 1):
+            async for payloads, _ in self._wire.scan_payloads(run_subjects(run_id), 1):
                 for data in payloads:
                     head = read_head(data)
                     prev = head.seq if head is not None else prev + 1
@@ -436,7 +416,7 @@ class JetStreamEventLog:
 
     async def _ordered_consumer(self, run_id: str, start: int) -> JetStreamContext.PushSubscription:
         return await self._js.subscribe(
-            _run_filter(run_id), stream=self.stream, ordered_consumer=True,
+            run_subjects(run_id), stream=self.stream, ordered_consumer=True,
             idle_heartbeat=_HEARTBEAT_S,
             config=ConsumerConfig(
                 deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=max(start, 1)
@@ -446,7 +426,7 @@ class JetStreamEventLog:
     async def runs(self) -> list[str]:
         with self._unavailable("list runs"):
             info = await self._wire.idempotent(
-                lambda: self._js.stream_info(self.stream, subjects_filter=f"{SUBJECT_ROOT}.>")
+                lambda: self._js.stream_info(self.stream, subjects_filter=stream_subjects()[0])
             )
             subjects = info.state.subjects or {}
             return sorted({s.split(".")[1] for s in subjects if s.count(".") >= 2})
@@ -454,7 +434,7 @@ class JetStreamEventLog:
     async def last_seq(self, run_id: str) -> int:
         _check_token(run_id)
         with self._unavailable("read"):
-            stored = await self._wire.last_msg(_run_wildcard(run_id))
+            stored = await self._wire.last_msg(run_wildcard(run_id))
             if stored is None:
                 return 0
             head = read_head(stored.data)
@@ -509,14 +489,6 @@ def _check_token(token: str, what: str = "run id") -> None:
         raise LogError(
             f"{what} {token!r} cannot be a NATS subject token (use letters, digits, '-', '_')"
         )
-
-
-def _run_filter(run_id: str) -> str:
-    return f"{SUBJECT_ROOT}.{run_id}.>"
-
-
-def _run_wildcard(run_id: str) -> str:
-    return f"{SUBJECT_ROOT}.{run_id}.*"
 
 
 def _rewound(exc: PublishRejected, idx: RunIndex) -> bool:

@@ -70,6 +70,7 @@ import jsonschema
 import msgspec
 import numpy as np
 
+from tools.canonical import canonical_json
 from tools.workspace import PathEscape, Workspace, WorkspaceError, check_ref
 
 _TOOL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -122,11 +123,6 @@ class ToolResult(msgspec.Struct, frozen=True, kw_only=True):
         for name, value in self.values.items():
             out[name] = canonical_json(value).decode()
         return dict(sorted(out.items()))
-
-
-def canonical_json(value: Any) -> bytes:
-    """Deterministic JSON bytes (sorted keys), used for hashing and recording values."""
-    return msgspec.json.encode(value, order="sorted")
 
 
 class ToolContext:

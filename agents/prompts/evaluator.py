@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.answers import letter
+
 ANSWER = "evaluator.answer"
 
 _SYSTEM = (
@@ -21,7 +23,3 @@ def answer_messages(
     if choices:
         body += "\n\nOptions:\n" + "\n".join(f"{letter(i)}. {c}" for i, c in enumerate(choices))
     return [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": body}]
-
-
-def letter(index: int) -> str:
-    return chr(ord("A") + index)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from agents.answers import chosen_letter, letter_of, normalize_answer
 from agents.checks import format_problems
 from agents.plans import default_plan
 from agents.realize import Draft, source_target, target_as_letter, with_question
-from agents.scoring import chosen_letter, normalize_answer, score_answer
+from agents.scoring import score_answer
 from store.events import BenchmarkItem, SourceLabel, Subtask
 from tools.pool import Pool
 
@@ -107,6 +108,13 @@ def test_label_normalisation() -> None:
     ("I am not sure", None), ("E", None)])
 def test_choice_match_reads_letters_and_option_text(answer: str, letter: str | None) -> None:
     assert chosen_letter(answer, ["Lonely", "Happy", "Upset"]) == letter
+
+
+@pytest.mark.parametrize(("label", "letter"), [
+    ("B", "B"), ("b", "B"), ("(c)", "C"), ("D.", "D"), ("a)", "A"), (" B ", "B"),
+    ("AB", None), ("B. Happy", None), ("1", None), ("", None)])
+def test_a_label_names_a_letter_only_when_it_is_one(label: str, letter: str | None) -> None:
+    assert letter_of(label) == letter
 
 
 LABEL = SourceLabel(dataset_id="d", item_id="1", field_path="output.answer")

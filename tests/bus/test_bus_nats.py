@@ -14,11 +14,11 @@ import nats.js.errors
 import pytest
 
 from agents.base import Agent, AgentContext, on
-from bus.messages import type_filter
 from bus.nats_bus import NatsBus, consumer_name
 from store.events import Envelope, RunRequested, SlotAssigned, new_event
 from store.jetstream_log import JetStreamEventLog
 from store.log import StoreUnavailable
+from store.subjects import type_filter
 from tests.bus.bus_pipeline import (
     BUS_TESTS,
     PYTHON,

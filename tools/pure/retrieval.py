@@ -25,7 +25,6 @@ import hashlib
 import os
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -34,6 +33,7 @@ import bm25s
 import msgspec
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN
+from cachetools import LRUCache
 
 from tools.pure.records import PATH_PATTERN, decode_records, get_field
 from tools.registry import ToolArgumentError, ToolContext, tool
@@ -203,7 +203,7 @@ def snippet(text: str, terms: set[str], width: int) -> str:
 
 # ---------------------------------------------------------------------- cache
 
-_cache: OrderedDict[str, BM25Index] = OrderedDict()
+_cache: LRUCache[str, BM25Index] = LRUCache(maxsize=_CACHE_SIZE)
 _cache_lock = threading.Lock()
 
 
@@ -229,14 +229,12 @@ def corpus_index(workspace: Workspace, ref: str, options: CorpusOptions) -> BM25
     """The (cached) index of the corpus at `ref`."""
     key = _fingerprint(workspace, ref, options)
     with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
+        cached = _cache.get(key)
+    if cached is not None:
+        return cached
     index = BM25Index.build(load_corpus(workspace, ref, options))
     with _cache_lock:
         _cache[key] = index
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
     return index
 
 

@@ -1,11 +1,13 @@
-"""Connecting to NATS without hanging: a bounded first connect, then endless reconnects.
+"""Connecting to NATS without hanging: a bounded first connect, then reconnects.
 
-nats-py retries the first connect as many times as it would later reconnect,
-so the first connect is made with a few attempts (a refused port fails in about
-a second) under an overall `timeout_s` (an unanswering host), reported as
-`StoreUnavailable` in one line; once connected, the client reconnects forever
-(a worker outlives a NATS restart). Callbacks are `async def` (nats-py requires
-it) and log through structlog, so a reconnect prints no traceback.
+The one connect routine of the project: the JetStream log (store/jetstream_log.py)
+and the NATS bus (bus/nats_bus.py) both use it. nats-py retries the first connect
+as many times as it would later reconnect, so the first connect is made with a few
+attempts (a refused port fails in about a second) under an overall `timeout_s` (an
+unanswering host), reported as `StoreUnavailable` in one line; once connected, the
+client reconnects `reconnect_attempts` times (-1: forever, so a worker outlives a
+NATS restart). Callbacks are `async def` (nats-py requires it) and log through
+structlog, so a reconnect prints no traceback.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from nats.aio.client import Client as NATS
 
 from store.log import StoreUnavailable
 
-log = structlog.get_logger("bus.nats")
+log = structlog.get_logger("store.nats")
 
 _FIRST_CONNECT_ATTEMPTS = 3
 
 
-async def connect_nats(url: str, *, timeout_s: float = 5.0, name: str = "benchagent") -> NATS:
+async def connect_nats(url: str, *, timeout_s: float = 5.0, name: str = "benchagent",
+                       reconnect_attempts: int = -1) -> NATS:
     """A connected client, or `StoreUnavailable` within about `timeout_s` seconds."""
     connected = False
 
@@ -59,5 +62,5 @@ async def connect_nats(url: str, *, timeout_s: float = 5.0, name: str = "benchag
         reason = str(exc) or type(exc).__name__
         raise StoreUnavailable(f"cannot reach NATS at {url}: {reason}") from None
     connected = True
-    nc.options["max_reconnect_attempts"] = -1  # from now on, reconnect forever
+    nc.options["max_reconnect_attempts"] = reconnect_attempts  # from now on
     return nc
