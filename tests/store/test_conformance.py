@@ -18,6 +18,7 @@ from store.log import ConcurrencyConflict, EventLog, LogError, NotALog, StoreUna
 from store.sqlite_log import SQLiteEventLog
 from tests.nats_server import NatsServer
 from tests.store.event_factory import make_events
+from tests.waiting import wait_until
 
 CRASH_WRITER = Path(__file__).with_name("crash_writer.py")
 RUN = "run-a"
@@ -143,7 +144,8 @@ async def test_subscribe_from_seq_yields_stored_then_live_events(open_log: OpenL
                 return
 
     task = asyncio.create_task(follow())
-    await asyncio.sleep(0.3)
+    # The stored events come first: once they are seen, the subscription is live.
+    await wait_until(lambda: seen == [3, 4, 5], what="the stored events 3..5")
     await writer.append(make_events(RUN, 2, start=5))
     await writer.append(make_events("run-other", 1, start=2))
     await writer.append(make_events(RUN, 1, start=7))
@@ -160,8 +162,8 @@ async def test_subscribe_from_the_future_waits_for_that_seq(log: EventLog) -> No
         raise AssertionError("subscription ended")
 
     task = asyncio.create_task(first())
-    await asyncio.sleep(0.2)
-    await log.append(make_events(RUN, 3, start=2))
+    await log.append(make_events(RUN, 1, start=2))  # seq 3: before the one asked for
+    await log.append(make_events(RUN, 2, start=3))
     assert (await asyncio.wait_for(task, 10)).seq == 4
 
 
@@ -355,7 +357,7 @@ async def test_jetstream_subscription_survives_a_server_restart(nats_server: Nat
                 return
 
     task = asyncio.create_task(follow())
-    await asyncio.sleep(0.3)
+    await wait_until(lambda: seen == [1, 2, 3], what="the stored events 1..3")
     nats_server.restart()  # the ephemeral ordered consumer is gone with it
     await writer.close()
     writer = await JetStreamEventLog.connect(nats_server.url)
