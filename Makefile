@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml Makefile
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-# The edit-test loop: no real local model, no kill -9 suites, no type check (make lint has it).
+# The edit-test loop: no real local model, no kill -9 suites, no type check (make lint runs it).
 test-fast: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow and not local_model"
 

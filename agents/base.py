@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from store.dispatch import handler_table, on
-from store.events import Envelope, Payload, Role
+from store.events import Envelope, EventEnvelope, Payload, Role
 
 if TYPE_CHECKING:
     from replay.projections import RunState
@@ -58,17 +58,17 @@ class AgentContext(Protocol):
 
     async def emit(
         self, payload: Payload, *, cause: Envelope[Payload] | None, key: str = ""
-    ) -> Envelope[Any]:
+    ) -> EventEnvelope:
         """Append the event (deterministic id from run, cause, type, key) and deliver it."""
         ...
 
     async def emit_many(
         self, items: list[tuple[Payload, str]], *, cause: Envelope[Payload] | None
-    ) -> list[Envelope[Any]]:
+    ) -> list[EventEnvelope]:
         """Append several events as one all-or-nothing batch, then deliver them."""
         ...
 
-    async def history(self) -> list[Envelope[Any]]:
+    async def history(self) -> list[EventEnvelope]:
         """Every event of this run so far, in seq order."""
         ...
 

@@ -27,14 +27,18 @@ from agents.prompts.common import clip
 from agents.settings import settings_of
 from agents.sources import PoolCache
 from store.events import (
+    ANSWER_FORMATS,
+    REVIEW_DECISIONS,
     DesignAccepted,
     Envelope,
     GroundingFailed,
+    ReviewDecision,
     RunFailed,
     RunRequested,
     Subtask,
     SubtaskReviewed,
     SubtasksProposed,
+    closed_value,
 )
 
 log = structlog.get_logger(__name__)
@@ -213,7 +217,7 @@ def to_subtask(raw: dict[str, Any]) -> Subtask:
         name=name,
         description=str(raw["description"]).strip(),
         capability=str(raw["capability"]).strip(),
-        answer_format=str(raw["answer_format"]),
+        answer_format=closed_value(raw["answer_format"], ANSWER_FORMATS),
     )
 
 
@@ -249,7 +253,7 @@ def unique_subtasks(subtasks: list[Subtask]) -> list[Subtask]:
 
 def match_reviews(
     subtasks: list[Subtask], reviews: list[dict[str, Any]]
-) -> list[tuple[str, str, Subtask | None]]:
+) -> list[tuple[ReviewDecision, str, Subtask | None]]:
     """(decision, reason, revised) per subtask: by name; the reviews naming no subtask go, in
     order, to the subtasks left; a subtask with no review is kept."""
     names = {slug(s.name): i for i, s in enumerate(subtasks)}
@@ -264,12 +268,13 @@ def match_reviews(
     for i in range(len(subtasks)):
         if i not in found and spare:
             found[i] = spare.pop(0)
-    out = []
+    out: list[tuple[ReviewDecision, str, Subtask | None]] = []
     for i in range(len(subtasks)):
-        r = found.get(i)
-        if r is None:
+        review = found.get(i)
+        if review is None:
             out.append(("keep", "not reviewed; kept as proposed", None))
             continue
-        revised = to_subtask(r["revised"]) if r.get("revised") else None
-        out.append((str(r["decision"]), str(r.get("reason", "")), revised))
+        revised = to_subtask(review["revised"]) if review.get("revised") else None
+        out.append((closed_value(review["decision"], REVIEW_DECISIONS),
+                    str(review.get("reason", "")), revised))
     return out

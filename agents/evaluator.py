@@ -91,7 +91,8 @@ class EvaluatorAgent(Agent):
             batch.append((completion(pub), "completed"))
         await ctx.emit_many(batch, cause=event)
 
-    async def _answer(self, event: Envelope, model: str, sample: SampleRealized,
+    async def _answer(self, event: Envelope[EvaluationRequested], model: str,
+                      sample: SampleRealized,
                       ctx: AgentContext) -> ModelAnswered:
         item = sample.item
         messages = prompts.answer_messages(item.input, item.choices, item.media)

@@ -82,7 +82,7 @@ class GroundingAgent(Agent):
         await ctx.emit_many(batch, cause=event)
 
     async def _ground(
-        self, event: Envelope, sub: Subtask, round_: int, req: RunRequested, pool: Pool,
+        self, event: Envelope[DesignAccepted], sub: Subtask, round_: int, req: RunRequested, pool: Pool,
         ctx: AgentContext,
     ) -> tuple[Batch, list[Grounding] | None]:
         settings = settings_of(req)
@@ -155,7 +155,7 @@ class GroundingAgent(Agent):
         return batch, chosen
 
     async def _plan_and_score(
-        self, event: Envelope, sub: Subtask, sub_doc: dict[str, Any], card: DatasetCard,
+        self, event: Envelope[DesignAccepted], sub: Subtask, sub_doc: dict[str, Any], card: DatasetCard,
         round_: int, req: RunRequested, pool: Pool, settings: RunSettings, ctx: AgentContext,
     ) -> tuple[TransformationPlan, str, PlanScored]:
         llm = ctx.llm(self.role)

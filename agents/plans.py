@@ -18,7 +18,7 @@ from typing import Any
 from agents.keys import derive_seed, plan_id
 from agents.prompts.common import clip
 from agents.sources import get_generator
-from store.events import Subtask, TransformationPlan
+from store.events import ANSWER_FORMATS, Subtask, TransformationPlan, closed_value
 from tools.cards import DatasetCard
 
 GENERATOR_TOOL = "generator"
@@ -156,7 +156,7 @@ def plan_from_answer(
         question_template=str(answer.get("question_template", "")).strip(),
         input_fields=inputs,
         target_field=target,
-        answer_format=str(answer.get("answer_format", "short_answer")),
+        answer_format=closed_value(answer.get("answer_format", "short_answer"), ANSWER_FORMATS),
         tools=tools,
     )
     return plan, notes

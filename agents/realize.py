@@ -163,7 +163,7 @@ class Draft:
             "question": question_text,
         }
         if choices is None and self.plan.answer_format == "multiple_choice":
-            wrong = []
+            wrong: list[str] = []
             for d in distractors:
                 d = d.strip()
                 if d and text_key(d) not in {text_key(a) for a in self.acceptable} | {

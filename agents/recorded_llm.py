@@ -45,7 +45,7 @@ from autogen_core.models import (
 )
 
 from agents.base import LLM, AgentContext
-from store.events import Envelope, LLMCallRecorded
+from store.events import Envelope, LLMCallRecorded, Payload
 from tools.canonical import canonical_json
 from tools.llm.clients import (
     DEFAULT_TIMEOUT_S,
@@ -170,13 +170,13 @@ class RecordedLLM(LLM):
 
     async def complete_json(
         self, purpose: str, messages: list[dict[str, Any]], schema: dict[str, Any], *,
-        cause: Envelope,
+        cause: Envelope[Payload],
     ) -> Any:
         answer = await self._complete(purpose, messages, schema, cause)
         return parse_json_answer(answer)
 
     async def complete_text(
-        self, purpose: str, messages: list[dict[str, Any]], *, cause: Envelope
+        self, purpose: str, messages: list[dict[str, Any]], *, cause: Envelope[Payload]
     ) -> str:
         return await self._complete(purpose, messages, None, cause)
 
@@ -184,7 +184,7 @@ class RecordedLLM(LLM):
 
     async def _complete(
         self, purpose: str, messages: list[dict[str, Any]], schema: dict[str, Any] | None,
-        cause: Envelope,
+        cause: Envelope[Payload],
     ) -> str:
         llm_messages = to_llm_messages(messages)  # fails fast on a malformed message list
         key = request_key(self.role, purpose, self.spec.identity, messages, self.params, schema)
@@ -217,7 +217,7 @@ class RecordedLLM(LLM):
 
     async def _attempts(
         self, key: str, purpose: str, messages: list[dict[str, Any]],
-        llm_messages: list[LLMMessage], schema: dict[str, Any] | None, cause: Envelope,
+        llm_messages: list[LLMMessage], schema: dict[str, Any] | None, cause: Envelope[Payload],
     ) -> str:
         extra: dict[str, Any] = dict(self.params)
         if schema is not None:

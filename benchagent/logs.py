@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import sys
+from typing import TextIO, cast
 
 import structlog
 
@@ -48,7 +49,7 @@ def configure_logging(level: str | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, name, logging.WARNING)),
-        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),
+        logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _CurrentStderr())),
         cache_logger_on_first_use=False,
     )
     autogen = logging.getLogger("autogen_core")

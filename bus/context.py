@@ -23,10 +23,10 @@ from agents.base import LLM
 from agents.models import ModelRouter
 from bus.base import BusError
 from replay.projections import RunState
-from store.events import Envelope, Payload, new_event
+from store.events import Envelope, EventEnvelope, Payload, new_event
 from store.log import EventLog
 
-Deliver = Callable[[Sequence[Envelope]], Awaitable[None]]
+Deliver = Callable[[Sequence[Envelope[Payload]]], Awaitable[None]]
 
 
 class RunHistory:
@@ -36,8 +36,8 @@ class RunHistory:
     def __init__(self, log: EventLog, run_id: str) -> None:
         self.run_id = run_id
         self._log = log
-        self._events: list[Envelope] = []
-        self._by_id: dict[str, Envelope] = {}
+        self._events: list[EventEnvelope] = []
+        self._by_id: dict[str, EventEnvelope] = {}
         self.state = RunState(run_id)
         self._lock = asyncio.Lock()  # concurrent handlers must not append the same tail twice
 
@@ -45,7 +45,7 @@ class RunHistory:
     def last_seq(self) -> int:
         return self._events[-1].seq if self._events else 0
 
-    async def refresh(self) -> list[Envelope]:
+    async def refresh(self) -> list[EventEnvelope]:
         """Read what the log gained since the last call; returns the whole (shared) list."""
         async with self._lock:
             for env in await self._log.read(self.run_id, self.last_seq):
@@ -54,7 +54,7 @@ class RunHistory:
                 self.state.fold(env)  # synchronous: no handler sees a half-folded state
         return self._events
 
-    def get(self, event_id: str) -> Envelope | None:
+    def get(self, event_id: str) -> EventEnvelope | None:
         return self._by_id.get(event_id)
 
 
@@ -97,12 +97,13 @@ class BusContext:
         self._router = router
         self._llms: dict[str, LLM] = {}
 
-    async def emit(self, payload: Payload, *, cause: Envelope | None, key: str = "") -> Envelope:
+    async def emit(self, payload: Payload, *, cause: Envelope[Payload] | None,
+                   key: str = "") -> EventEnvelope:
         return (await self.emit_many([(payload, key)], cause=cause))[0]
 
     async def emit_many(
-        self, items: list[tuple[Payload, str]], *, cause: Envelope | None
-    ) -> list[Envelope]:
+        self, items: list[tuple[Payload, str]], *, cause: Envelope[Payload] | None
+    ) -> list[EventEnvelope]:
         cause_id = cause.event_id if cause is not None else None
         envs = [new_event(self.run_id, self.role, p, cause_id, key) for p, key in items]
         fresh = envs
@@ -121,7 +122,7 @@ class BusContext:
             result.append(found)
         return result
 
-    async def history(self) -> list[Envelope]:
+    async def history(self) -> list[EventEnvelope]:
         return list(await self._history.refresh())
 
     async def state(self) -> RunState:

@@ -14,7 +14,7 @@ import structlog
 from agents.base import Agent
 from bus.base import BusError
 from bus.context import BusContext
-from store.events import Envelope, RunFailed
+from store.events import Envelope, Payload, RunFailed
 from store.log import StoreUnavailable
 
 log = structlog.get_logger("bus")
@@ -22,14 +22,14 @@ log = structlog.get_logger("bus")
 _REASON_CHARS = 500
 
 
-def failure_reason(role: str, env: Envelope, exc: BaseException) -> str:
+def failure_reason(role: str, env: Envelope[Payload], exc: BaseException) -> str:
     """One line naming the role, the event and the error."""
     detail = (str(exc).strip().splitlines() or [""])[0]
     text = f"{role} failed on {env.type} (seq {env.seq}): {type(exc).__name__}: {detail}"
     return text if len(text) <= _REASON_CHARS else text[: _REASON_CHARS - 1] + "…"
 
 
-async def handle_event(agent: Agent, env: Envelope, ctx: BusContext) -> None:
+async def handle_event(agent: Agent, env: Envelope[Payload], ctx: BusContext) -> None:
     """Run `agent.handle`; on error record `RunFailed`. Raises `BusError` if even that fails."""
     try:
         await agent.handle(env, ctx)

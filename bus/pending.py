@@ -16,7 +16,7 @@ import structlog
 
 from bus.base import TERMINAL
 from bus.context import HistoryCache
-from store.events import Envelope, Payload, is_reaction
+from store.events import Envelope, EventEnvelope, Payload, is_reaction
 from store.log import EventLog, LogError
 
 log = structlog.get_logger("bus")
@@ -42,7 +42,7 @@ def unreacted(
 
 async def unfinished_runs(
     event_log: EventLog, histories: HistoryCache, run_id: str | None
-) -> list[list[Envelope[Payload]]]:
+) -> list[list[EventEnvelope]]:
     """The events of each unfinished run: `run_id`'s alone, or every run in the log.
 
     A named run that cannot be read raises; when scanning every run, one that

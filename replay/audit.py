@@ -18,7 +18,7 @@ import msgspec
 from replay.projections import SampleFate, SampleFates
 from replay.timeline import summarize, timestamp
 from store import events as ev
-from store.events import Envelope, Payload
+from store.events import EventEnvelope
 
 __all__ = ["AuditStep", "SampleFate", "rejection_counts", "sample_chain", "sample_fates"]
 
@@ -34,7 +34,7 @@ class AuditStep(msgspec.Struct, frozen=True, kw_only=True):
     reason: str = ""
 
 
-def sample_fates(events: list[Envelope[Payload]]) -> list[SampleFate]:
+def sample_fates(events: list[EventEnvelope]) -> list[SampleFate]:
     """Every sample slot attempt with its fate, sorted by sample id."""
     return SampleFates.of(events).fates()
 
@@ -53,15 +53,16 @@ def _names_sample(p: ev.Payload, sample_id: str) -> bool:
     return False
 
 
-def sample_chain(events: list[Envelope], sample_id: str) -> list[AuditStep]:
+def sample_chain(events: list[EventEnvelope], sample_id: str) -> list[AuditStep]:
     """The causal chain of one sample, from the requirement to its verdict."""
     by_id = {e.event_id: e for e in events}
     about = [e for e in events if _names_sample(e.payload, sample_id)]
     if not about:
         raise KeyError(sample_id)
-    chosen: dict[str, Envelope] = {}
+    chosen: dict[str, EventEnvelope] = {}
 
-    def add_with_ancestors(env: Envelope) -> None:
+    def add_with_ancestors(start: EventEnvelope) -> None:
+        env: EventEnvelope | None = start
         while env is not None and env.event_id not in chosen:
             chosen[env.event_id] = env
             env = by_id.get(env.causation_id) if env.causation_id else None
@@ -100,7 +101,7 @@ def _llm_call_concerns(p: ev.LLMCallRecorded, sample_id: str, slot: ev.SlotAssig
     return slot is not None and p.role in ("design", "grounding") and slot.subtask in text
 
 
-def _step(env: Envelope) -> AuditStep:
+def _step(env: EventEnvelope) -> AuditStep:
     reason = getattr(env.payload, "reason", "") or ""
     return AuditStep(
         seq=env.seq,

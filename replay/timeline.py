@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from store import events as ev
-from store.events import Envelope
+from store.events import Envelope, EventEnvelope, Payload
 
 
 def _short(text: str, n: int = 70) -> str:
@@ -13,7 +14,7 @@ def _short(text: str, n: int = 70) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def summarize(env: Envelope) -> str:
+def summarize(env: EventEnvelope) -> str:
     """What the event decided, in one line."""
     p = env.payload
     match p:
@@ -97,11 +98,11 @@ def summarize(env: Envelope) -> str:
     return ""
 
 
-def timestamp(env: Envelope) -> str:
+def timestamp(env: Envelope[Payload]) -> str:
     return dt.datetime.fromtimestamp(env.time, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
 
 
-def timeline_rows(events: list[Envelope]) -> list[dict]:
+def timeline_rows(events: list[EventEnvelope]) -> list[dict[str, Any]]:
     return [
         {
             "seq": e.seq,

@@ -33,9 +33,22 @@ Role = Literal["design", "grounding", "allocation", "orchestrator", "verifier", 
 ROLES: tuple[Role, ...] = get_args(Role)
 CheckName = Literal["format", "answerable", "answer_matches", "depends_on_signal", "generator"]
 ReviewDecision = Literal["keep", "revise", "discard"]
+REVIEW_DECISIONS: tuple[ReviewDecision, ...] = get_args(ReviewDecision)
 # What the LLM may choose (agents/prompts), plus "any" (design disabled) and "generator".
 AnswerFormat = Literal["multiple_choice", "short_answer", "free_text", "any", "generator"]
+ANSWER_FORMATS: tuple[AnswerFormat, ...] = get_args(AnswerFormat)
 TargetSource = Literal["source_label", "generator"]
+
+V = TypeVar("V", bound=str)
+
+
+def closed_value(value: object, vocabulary: tuple[V, ...]) -> V:
+    """`value` as a member of a closed vocabulary; `ValueError` naming the members if it is
+    none (an event holding it could not be decoded)."""
+    for member in vocabulary:
+        if member == value:
+            return member
+    raise ValueError(f"{value!r} is not one of {', '.join(vocabulary)}")
 
 
 class Payload(msgspec.Struct, frozen=True, kw_only=True, tag=True, omit_defaults=False):
@@ -509,8 +522,11 @@ class Envelope(msgspec.Struct, Generic[P], frozen=True, kw_only=True):
             raise ValueError(f"envelope type {self.type!r} is not its payload's type {name!r}")
 
 
+# An envelope as the log gives it back: its payload is one of the event types.
+EventEnvelope = Envelope[Event]
+
 _encoder = msgspec.json.Encoder(order="deterministic")
-_decoder = msgspec.json.Decoder(Envelope[Event])
+_decoder = msgspec.json.Decoder(EventEnvelope)
 
 
 def encode(env: Envelope[Payload]) -> bytes:
@@ -518,7 +534,7 @@ def encode(env: Envelope[Payload]) -> bytes:
     return _encoder.encode(env)
 
 
-def decode(data: bytes) -> Envelope[Event]:
+def decode(data: bytes) -> EventEnvelope:
     """Decode stored bytes; raises `msgspec.DecodeError`/`ValidationError` if corrupt."""
     return _decoder.decode(data)
 

@@ -30,9 +30,12 @@ _head_decoder = msgspec.json.Decoder(Head)
 
 
 class HasHead(Protocol):
-    event_id: str
-    seq: int
-    hash: str
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def hash(self) -> str: ...
 
 
 @dataclass

@@ -37,7 +37,7 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 
 import msgspec
 import nats
@@ -56,7 +56,7 @@ from nats.js.api import (
     StreamConfig,
 )
 
-from store.events import Envelope, decode, encode
+from store.events import Envelope, EventEnvelope, decode, encode
 from store.jetstream_index import RunIndex, read_head
 from store.jetstream_wire import (
     ERR_BATCH_TOO_LARGE,
@@ -362,7 +362,7 @@ class JetStreamEventLog:
 
     # -- reading -------------------------------------------------------------
 
-    async def read(self, run_id: str, after_seq: int = 0) -> list[Envelope]:
+    async def read(self, run_id: str, after_seq: int = 0) -> list[EventEnvelope]:
         _check_token(run_id)
         with self._unavailable("read"):
             idx = self._runs.get(run_id)
@@ -387,7 +387,9 @@ class JetStreamEventLog:
                     out.append((prev, data))
             return out
 
-    async def subscribe(self, run_id: str, from_seq: int = 1) -> AsyncIterator[Envelope]:
+    async def subscribe(
+        self, run_id: str, from_seq: int = 1
+    ) -> AsyncGenerator[EventEnvelope, None]:
         _check_token(run_id)
         with self._unavailable("subscribe"):
             idx = await self._sync(run_id)
@@ -494,7 +496,7 @@ def _check_token(token: str, what: str = "run id") -> None:
 def _rewound(exc: PublishRejected, idx: RunIndex) -> bool:
     """The run's last message is older than we knew (deleted?): rebuild the index."""
     match = re.search(r"wrong last sequence: (\d+)", exc.description)
-    return bool(match) and int(match.group(1)) < idx.last_stream_seq
+    return match is not None and int(match.group(1)) < idx.last_stream_seq
 
 
 def _unique(events: Sequence[Envelope]) -> list[Envelope]:

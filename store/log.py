@@ -13,10 +13,10 @@ Contract (tested by `tests/store/test_conformance.py` against every backend):
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Protocol, runtime_checkable
 
-from store.events import Envelope
+from store.events import Envelope, EventEnvelope
 
 
 class LogError(Exception):
@@ -57,13 +57,13 @@ class EventLog(Protocol):
         self, events: Sequence[Envelope], expected_seq: int | None = None
     ) -> list[Envelope]: ...
 
-    async def read(self, run_id: str, after_seq: int = 0) -> list[Envelope]: ...
+    async def read(self, run_id: str, after_seq: int = 0) -> list[EventEnvelope]: ...
 
     async def read_raw(self, run_id: str) -> list[tuple[int, bytes]]:
         """Stored bytes by seq, undecoded: what `verify` checks."""
         ...
 
-    def subscribe(self, run_id: str, from_seq: int = 1) -> AsyncIterator[Envelope]: ...
+    def subscribe(self, run_id: str, from_seq: int = 1) -> AsyncGenerator[EventEnvelope, None]: ...
 
     async def runs(self) -> list[str]: ...
 

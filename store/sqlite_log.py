@@ -12,12 +12,12 @@ import asyncio
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from pathlib import Path
 
 import msgspec
 
-from store.events import GENESIS_HASH, Envelope, decode
+from store.events import GENESIS_HASH, Envelope, EventEnvelope, decode
 from store.log import ConcurrencyConflict, CorruptEvent, NotALog, StoreUnavailable
 from store.sealing import seal
 
@@ -130,7 +130,7 @@ class SQLiteEventLog:
 
     # -- reading -------------------------------------------------------------
 
-    async def read(self, run_id: str, after_seq: int = 0) -> list[Envelope]:
+    async def read(self, run_id: str, after_seq: int = 0) -> list[EventEnvelope]:
         rows = self._conn.execute(
             "SELECT seq, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq",
             (run_id, after_seq),
@@ -143,7 +143,9 @@ class SQLiteEventLog:
         ).fetchall()
         return [(seq, bytes(data)) for seq, data in rows]
 
-    async def subscribe(self, run_id: str, from_seq: int = 1) -> AsyncIterator[Envelope]:
+    async def subscribe(
+        self, run_id: str, from_seq: int = 1
+    ) -> AsyncGenerator[EventEnvelope, None]:
         after = from_seq - 1
         while True:
             batch = await self.read(run_id, after)
@@ -171,7 +173,7 @@ class SQLiteEventLog:
         self._conn.close()
 
 
-def _decode(run_id: str, seq: int, data: bytes) -> Envelope:
+def _decode(run_id: str, seq: int, data: bytes) -> EventEnvelope:
     try:
         return decode(bytes(data))
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:

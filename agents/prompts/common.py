@@ -6,7 +6,10 @@ from typing import Any
 
 import msgspec
 
-ANSWER_FORMATS = ["multiple_choice", "short_answer", "free_text"]
+from store.events import AnswerFormat
+
+# The answer formats an LLM may choose (store.events.AnswerFormat also has "any", "generator").
+ANSWER_FORMATS: list[AnswerFormat] = ["multiple_choice", "short_answer", "free_text"]
 
 
 _encoder = msgspec.json.Encoder(order="sorted")

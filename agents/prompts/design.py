@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.prompts.common import ANSWER_FORMATS, messages, obj, text
+from store.events import REVIEW_DECISIONS
 
 PROPOSE = "design.propose"
 REVIEW = "design.review"
@@ -33,7 +34,7 @@ PROPOSE_SCHEMA = propose_schema()
 _REVIEW_ITEM = obj(
     {
         "name": {"type": "string", "maxLength": 80},
-        "decision": {"enum": ["keep", "revise", "discard"]},
+        "decision": {"enum": list(REVIEW_DECISIONS)},
         "reason": text(200),
         "revised": SUBTASK,
     }

@@ -14,10 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 from agents.prompts.common import messages, obj, text
+from store.events import CheckName
 
 SOLVE = "verifier.solve"
 CHECK = "verifier.check"
-SEMANTIC_CHECKS = ("answerable", "answer_matches", "depends_on_signal")
+SEMANTIC_CHECKS: tuple[CheckName, ...] = ("answerable", "answer_matches", "depends_on_signal")
 NO_FAILURE = "none"
 
 CHECK_SCHEMA = obj(

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -40,7 +41,7 @@ def run_list(args: argparse.Namespace) -> int:
         # structlog prints to stdout by default; keep stdout for the table / JSON.
         structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     pool = load_pool(args.pool, include_generators=not args.no_generators)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"dataset_id": c.dataset_id, "name": c.name, "modalities": c.modalities,
          "size": c.size_samples, "source": c.source}
         for c in pool.datasets

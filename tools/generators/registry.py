@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import structlog
 
@@ -39,7 +39,7 @@ def _factory(name: str) -> Callable[[], Generator]:
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if (cls.__module__ == module.__name__ and getattr(cls, "name", None) == name
                     and callable(getattr(cls, "sample", None))):
-                return cls()
+                return cast(Generator, cls())
         raise GeneratorUnavailable(f"generator {name!r}: {module_name} defines no class named "
                                    f"{name!r} with a sample() method")
 

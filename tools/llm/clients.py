@@ -29,7 +29,7 @@ import msgspec
 import structlog
 
 if TYPE_CHECKING:
-    from autogen_core.models import ChatCompletionClient
+    from autogen_core.models import ChatCompletionClient, ModelInfo
 
 log = structlog.get_logger(__name__)
 
@@ -154,7 +154,7 @@ def _is_loopback(url: str) -> bool:
 
 
 # Used when AutoGen does not know the model name (any self-hosted model).
-_GENERIC_MODEL_INFO: dict[str, Any] = {
+_GENERIC_MODEL_INFO: ModelInfo = {
     "vision": True, "function_calling": False, "json_output": True,
     "structured_output": True, "family": "unknown", "multiple_system_messages": True,
 }

@@ -18,6 +18,7 @@ import `pkg.module:attr` so that worker processes find the same responder.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import importlib
 import inspect
@@ -143,7 +144,7 @@ def message_to_dict(message: LLMMessage) -> dict[str, Any]:
         return {"role": "user", "content": parts}
     if isinstance(message, AssistantMessage):
         return {"role": "assistant", "content": message.content if isinstance(message.content, str)
-                else json.dumps([c.model_dump() for c in message.content])}
+                else json.dumps([dataclasses.asdict(c) for c in message.content])}
     if isinstance(message, FunctionExecutionResultMessage):
         return {"role": "tool", "content": json.dumps([c.model_dump() for c in message.content])}
     raise TypeError(f"unsupported message type {type(message).__name__}")
