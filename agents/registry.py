@@ -22,8 +22,9 @@ from agents.orchestrator import OrchestratorAgent
 from agents.settings import ABLATIONS
 from agents.sources import PoolCache
 from agents.verifier import VerifierAgent
+from store.events import ROLES
 
-ALL_ROLES = ("design", "grounding", "allocation", "orchestrator", "verifier", "evaluator")
+ALL_ROLES = ROLES  # in pipeline order: store.events.Role
 __all__ = ["ABLATIONS", "ALL_ROLES", "AgentOptions", "make_agents", "parse_disabled"]
 
 

@@ -20,10 +20,10 @@ import structlog
 
 from benchagent.errors import UserError
 from bus.base import Bus
+from store.events import ROLES
 
 log = structlog.get_logger("benchagent.agent")
 
-ROLES = ("design", "grounding", "allocation", "orchestrator", "verifier", "evaluator")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
