@@ -162,8 +162,6 @@ def test_kill_during_assembly_never_leaves_a_complete_looking_file(
     script.write_text(
         textwrap.dedent(
             f"""
-            import sys
-            sys.path.insert(0, {str(site)!r})
             from tools.llm import local_models, weights
             from tools.llm.local_models import LocalModel, WeightPart
             local_models.CATALOGUE["fake-model"] = LocalModel(
@@ -174,7 +172,11 @@ def test_kill_during_assembly_never_leaves_a_complete_looking_file(
         )
     )
     proc = subprocess.Popen(
-        [sys.executable, str(script)], cwd=REPO, env={**os.environ, "BENCHAGENT_CACHE": str(cache)}
+        [sys.executable, str(script)], cwd=REPO,
+        # The fake weight packages come first on the child's path, as if installed.
+        env={**os.environ, "BENCHAGENT_CACHE": str(cache),
+             "PYTHONPATH": os.pathsep.join(filter(None, [str(site),
+                                                         os.environ.get("PYTHONPATH")]))},
     )
     try:
         deadline = time.monotonic() + 60
