@@ -61,6 +61,7 @@ class DatasetCard(msgspec.Struct, frozen=True, kw_only=True):
     meta: CardMeta = CardMeta()
     raw_meta: RawMeta = RawMeta()
     generator: str | None = None  # set for built-in procedural sources
+    license: str | None = None  # licence id of the source data (e.g. cc-by-4.0), if known
 
     @property
     def source(self) -> str:
