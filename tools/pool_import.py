@@ -431,7 +431,8 @@ def _hf_license(source: Path) -> str | None:
 def _referenced_media(rows: Sequence[dict[str, Any]], placements: Sequence[Placement],
                       base: Path) -> tuple[list[str], list[str]]:
     """Relative media names the records give (to copy), and those not found under `base`."""
-    found, missing = [], []
+    found: list[str] = []
+    missing: list[str] = []
     for p in placements:
         if p.modality not in ("image", "audio"):
             continue
