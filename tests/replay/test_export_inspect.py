@@ -118,3 +118,36 @@ def test_images_and_audio_reach_the_model_byte_identical(media_run, text_run,
     wavs = [m for i in exported_items(media_run.dirs["inspect"]) for m in i["item"]["media"]
             if m.endswith(".wav")]
     assert wavs and sent >= 8 + len(wavs)
+
+
+# mockllm estimates token counts with tiktoken's o200k_base file, downloaded on first use and
+# not reachable here: the estimate is replaced by a character count, nothing else.
+CLI = """
+import sys
+import inspect_ai.model._model as model
+model.count_text_tokens = lambda text: max(1, len(text) // 4)
+from inspect_ai._cli.main import main
+sys.argv = ["inspect", *sys.argv[1:]]
+main()
+"""
+
+
+def test_inspect_eval_command_runs_the_task_file(media_run, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from inspect_ai.log import list_eval_logs, read_eval_log
+
+    folder = media_run.dirs["inspect"]
+    logs = tmp_path / "logs"
+    done = subprocess.run(
+        [sys.executable, "-c", CLI, "eval", f"{folder.name}/task.py", "--model",
+         "mockllm/model", "--log-dir", str(logs), "--display", "none"],
+        cwd=folder.parent, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = [read_eval_log(info) for info in list_eval_logs(str(logs))]
+    assert sorted(r.eval.task for r in results) == ["next_frame_prediction",
+                                                     "spoken_dialogue_understanding"]
+    for result in results:
+        assert result.status == "success"
+        assert result.results is not None and result.results.total_samples == 2
