@@ -252,8 +252,8 @@ def _sources_section(facts: RunFacts) -> list[str]:
     known = [x for x in facts.licenses if x != "unknown"]
     lines.append("")
     if "unknown" in facts.licenses:
-        lines.append("Some sources' licences are unknown (their cards name none); check them "
-                     "before redistributing this benchmark.")
+        lines.append("Some sources' licences are unknown (see why above); check them before "
+                     "redistributing this benchmark.")
     elif len(known) > 1:
         lines.append("The sources carry different licences; each item's `metadata` names its "
                      "source dataset.")
