@@ -46,6 +46,13 @@ class RawMeta(msgspec.Struct, frozen=True, kw_only=True):
     existing_tags: dict[str, Any] = {}
     original_raw_domain: Any = None
     parameters: list[dict[str, Any]] = []  # generators: their parameters and ranges
+    # Cards written by `benchagent pool add` (see tools/pool_formats.py); General-Bench JSON
+    # files name no format.
+    source_format: str | None = None  # jsonl | csv | parquet | hf-disk
+    source_sha256: str | None = None  # of the file (a folder: of its files) as added
+    list_columns: list[str] = []  # CSV columns whose cells are JSON lists
+    option_columns: list[str] = []  # columns gathered into one options list ...
+    options_key: str = ""  # ... under this key of each record
 
 
 class DatasetCard(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,6 +68,7 @@ class DatasetCard(msgspec.Struct, frozen=True, kw_only=True):
     meta: CardMeta = CardMeta()
     raw_meta: RawMeta = RawMeta()
     generator: str | None = None  # set for built-in procedural sources
+    license: str | None = None  # licence id of the source data (e.g. cc-by-4.0), if known
 
     @property
     def source(self) -> str:

@@ -283,7 +283,7 @@ class Pool:
         return entry
 
 
-def _read_items(card: DatasetCard, source: Path) -> tuple[list[SourceItem], list[UnusableItem]]:
+def _general_bench_records(source: Path) -> list[Any]:
     try:
         raw = msgspec.json.decode(source.read_bytes())
     except OSError as exc:
@@ -293,7 +293,23 @@ def _read_items(card: DatasetCard, source: Path) -> tuple[list[SourceItem], list
     records = raw.get("data") if isinstance(raw, dict) else None
     if not isinstance(records, list):
         raise PoolError(f"dataset file {source} has no 'data' list of records")
+    return records
 
+
+def _source_records(card: DatasetCard, source: Path) -> list[Any]:
+    """Records of a General-Bench JSON file, or of the format the card names (pool add)."""
+    if card.raw_meta.source_format is None:
+        return _general_bench_records(source)
+    from tools.pool_formats import SourceFormatError, read_records
+
+    try:
+        return read_records(card, source)
+    except SourceFormatError as exc:
+        raise PoolError(str(exc)) from None
+
+
+def _read_items(card: DatasetCard, source: Path) -> tuple[list[SourceItem], list[UnusableItem]]:
+    records = _source_records(card, source)
     media_roles = set(card.media_roles())
     items: list[SourceItem] = []
     unusable: list[UnusableItem] = []
