@@ -74,15 +74,15 @@ def test_run_module_is_the_one_shot_form() -> None:
                                  budgets=FAST)
     assert loaded.ok
     assert results[0].value == 42
-    assert results[1].kind == "missing_function" and "'g'" in results[1].error.message
+    assert results[1].kind == "missing_function" and "'g'" in results[1].message
 
 
 def test_a_module_that_does_not_compile_or_raises_on_load() -> None:
     bad, _ = run_module("def f(:\n", [], budgets=FAST)
     assert bad.kind == "syntax"
     raising, calls = run_module("x = 1\nraise ValueError('no')\n", [("f", [])], budgets=FAST)
-    assert raising.kind == "exception" and "ValueError: no (line 2)" in raising.error.message
-    assert calls[0].kind == "exception" and "did not load" in calls[0].error.message
+    assert raising.kind == "exception" and "ValueError: no (line 2)" in raising.message
+    assert calls[0].kind == "exception" and "did not load" in calls[0].message
 
 
 def test_writing_outside_its_directory_fails_and_nothing_appears(tmp_path: Path) -> None:
@@ -101,7 +101,7 @@ def test_writing_outside_its_directory_fails_and_nothing_appears(tmp_path: Path)
     assert inside.ok
     for result in outcomes:
         assert result.kind == "exception", result
-        assert any(e in result.error.message for e in (
+        assert any(e in result.message for e in (
             "FileNotFoundError", "PermissionError", "Read-only file system")), result
     assert not target.exists() and not (REPO / "escaped.txt").exists()
     assert not Path("/tmp/escaped.txt").exists()
@@ -137,8 +137,8 @@ def test_secrets_of_the_host_are_not_reachable(tmp_path: Path,
         env = sb.call("environment")
         root = sb.call("listing", "/")
     for result in reads:
-        assert result.kind == "exception" and "FileNotFoundError" in result.error.message
-        assert "sekrit" not in (result.error.message + result.stdout)
+        assert result.kind == "exception" and "FileNotFoundError" in result.message
+        assert "sekrit" not in (result.message + result.stdout)
     assert env.ok and "BENCHAGENT_TEST_SECRET" not in env.value
     assert env.value["HOME"] == "/work" and str(home) not in str(env.value)
     assert root.ok and "home" not in root.value and "etc" not in root.value
@@ -159,12 +159,12 @@ def test_no_network_and_no_connection_reaches_a_host_listener() -> None:
         with box(source) as sb:
             result = sb.call("connect", port)
         assert result.kind == "exception", result
-        assert "ConnectionRefusedError" in result.error.message
+        assert "ConnectionRefusedError" in result.message
         # The attempt finished inside the call: had it reached us, it would be queued now.
         readable, _, _ = select.select([listener], [], [], 0)
         assert readable == []
     plain, _ = run_module("import socket\n", [], budgets=FAST)
-    assert plain.kind == "forbidden_import" and "'socket'" in plain.error.message
+    assert plain.kind == "forbidden_import" and "'socket'" in plain.message
 
 
 def test_starting_a_process_fails() -> None:
@@ -182,8 +182,8 @@ def test_starting_a_process_fails() -> None:
     """)
     with box(source) as sb:
         fork, run, system = sb.call("fork"), sb.call("run"), sb.call("system")
-    assert fork.kind == "exception" and "BlockingIOError" in fork.error.message
-    assert run.kind == "exception" and "BlockingIOError" in run.error.message
+    assert fork.kind == "exception" and "BlockingIOError" in fork.message
+    assert run.kind == "exception" and "BlockingIOError" in run.message
     # glibc's system() reports a shell it could not start as exit status 127.
     assert system.ok and system.value == {"status": 127 << 8, "ran": False}
 
@@ -207,7 +207,7 @@ def test_a_fork_bomb_gets_no_process() -> None:
         counted, raw = sb.call("bomb"), sb.call("bomb_raw")
         alive = sb.call("bomb")
     assert counted.value == {"forks": 0, "error": "BlockingIOError"}
-    assert raw.kind == "exception" and "BlockingIOError" in raw.error.message
+    assert raw.kind == "exception" and "BlockingIOError" in raw.message
     assert alive.ok  # the sandbox itself is unaffected
 
 
@@ -224,7 +224,7 @@ def test_an_endless_loop_is_stopped_by_lines_cpu_or_wall_clock() -> None:
     with box(source) as sb:
         lines = sb.call("spin")
     assert lines.kind == "lines" and lines.lines == FAST.lines + 1
-    assert "line 5" in lines.error.message or "line 4" in lines.error.message
+    assert "line 5" in lines.message or "line 4" in lines.message
     many_lines = Budgets(lines=10 ** 12, cpu_seconds=1.0, wall_seconds=6.0)
     with box(source, many_lines) as sb:
         cpu = sb.call("spin")
@@ -235,9 +235,9 @@ def test_an_endless_loop_is_stopped_by_lines_cpu_or_wall_clock() -> None:
         wall = sb.call("spin_in_c")
         assert not sb.alive
         after = sb.call("spin")
-    assert wall.kind == "timeout" and "killed" in wall.error.message
+    assert wall.kind == "timeout" and "killed" in wall.message
     assert 2.0 <= wall.wall_seconds < 6.0
-    assert after.kind == "timeout" and "dead" in after.error.message
+    assert after.kind == "timeout" and "dead" in after.message
 
 
 def test_a_10_gb_allocation_hits_the_memory_limit() -> None:
@@ -270,14 +270,14 @@ def test_disk_and_output_budgets() -> None:
     with box(source, budgets) as sb:
         disk, output = sb.call("fill"), sb.call("shout")
     assert disk.kind == "disk", disk
-    assert output.kind == "output" and "10000" in output.error.message
+    assert output.kind == "output" and "10000" in output.message
 
 
 def test_a_sandbox_killed_by_a_signal_is_reported() -> None:
     source = ESCAPE + "def die():\n    os.kill(os.getpid(), 9)\n"
     with box(source) as sb:
         result = sb.call("die")
-    assert result.kind == "killed" and "SIGKILL" in result.error.message
+    assert result.kind == "killed" and "SIGKILL" in result.message
 
 
 def test_imports_outside_the_allow_list_are_refused_statically_and_at_run_time() -> None:
@@ -326,9 +326,9 @@ def test_imports_outside_the_allow_list_are_refused_statically_and_at_run_time()
     with box(dynamic) as sb:
         dunder, via_importlib = sb.call("dunder"), sb.call("importlib_way")
         swallowed, allowed = sb.call("swallowed"), sb.call("allowed")
-    assert dunder.kind == "forbidden_import" and "'os'" in dunder.error.message
+    assert dunder.kind == "forbidden_import" and "'os'" in dunder.message
     assert via_importlib.kind == "forbidden_import" and "'importlib'" in (
-        via_importlib.error.message)
+        via_importlib.message)
     # Catching the refusal does not hide it.
     assert swallowed.kind == "forbidden_import" and swallowed.forbidden_imports == ["subprocess"]
     assert allowed.ok and allowed.value == '"Europe/Paris"'

@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import msgspec
 
@@ -55,7 +55,7 @@ CheckName = Literal[
     "imports", "escape_hatches", "loads", "runs", "budgets", "deterministic", "self_checks",
     "scorer", "answers_unique", "complexity_spread", "independent_check",
 ]
-CHECK_ORDER: tuple[str, ...] = CheckName.__args__  # type: ignore[attr-defined]
+CHECK_ORDER: tuple[CheckName, ...] = get_args(CheckName)
 Status = Literal["passed", "failed", "skipped"]
 
 MAX_FAILURES = 10  # per check, in the report
@@ -356,10 +356,10 @@ def _score_target(runner: _Runner, item: _Item, plan: CheckPlan, findings: _Find
 def _score_other_targets(runner: _Runner, items: list[_Item], findings: _Findings) -> None:
     """Free-form items: another item's different target must be rejected."""
     free = [i for i in items if i.rendered is not None and not i.rendered.choices]
-    targets = {_norm(i.rendered.target) for i in free if i.rendered is not None}
-    if len(free) > 1 and len(targets) == 1:
-        findings.fail("scorer", f"all {len(free)} items have the same target "
-                      f"{free[0].rendered.target!r}: the answer does not vary")  # type: ignore
+    targets = [i.rendered.target for i in free if i.rendered is not None]
+    if len(targets) > 1 and len({_norm(t) for t in targets}) == 1:
+        findings.fail("scorer", f"all {len(targets)} items have the same target "
+                      f"{targets[0]!r}: the answer does not vary")
         return
     for n, item in enumerate(free):
         assert item.rendered is not None
@@ -469,7 +469,7 @@ _PASSED_SUMMARY: dict[str, str] = {
 }
 
 
-def _outcome(name: str, findings: _Findings, plan: CheckPlan,
+def _outcome(name: CheckName, findings: _Findings, plan: CheckPlan,
              items: list[_Item]) -> CheckOutcome:
     failures = findings.by_check[name]
     if failures:
@@ -477,15 +477,14 @@ def _outcome(name: str, findings: _Findings, plan: CheckPlan,
         seeds = sorted({f.seed for f in failures if f.seed is not None})
         if seeds:
             summary += f" on seed{'s' if len(seeds) > 1 else ''} " + ", ".join(map(str, seeds))
-        return CheckOutcome(check=name, status="failed", summary=summary,  # type: ignore
+        return CheckOutcome(check=name, status="failed", summary=summary,
                             failures=failures[:MAX_FAILURES])
     if name in findings.skipped:
-        return CheckOutcome(check=name, status="skipped",  # type: ignore[arg-type]
-                            summary=findings.skipped[name])
+        return CheckOutcome(check=name, status="skipped", summary=findings.skipped[name])
     summary = _PASSED_SUMMARY.get(name, "")
     if name == "complexity_spread":
         values = [i.instance.complexity for i in items]
         low, high = plan.complexity_range
         summary = (f"{len(values)} complexities in [{min(values):.3f}, {max(values):.3f}], "
                    f"planned [{low:g}, {high:g}]")
-    return CheckOutcome(check=name, status="passed", summary=summary)  # type: ignore[arg-type]
+    return CheckOutcome(check=name, status="passed", summary=summary)

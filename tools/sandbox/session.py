@@ -35,6 +35,7 @@ from tools.sandbox.wire import (
     Budgets,
     CallRequest,
     CallResult,
+    ErrorKind,
     LoadRequest,
     Reply,
     SandboxError,
@@ -175,13 +176,12 @@ class Sandbox:
             self._dead = error
             _kill(proc)
             return CallResult(function=function, ok=False, error=error, wall_seconds=wall)
+        reply: Reply | None = None
         try:
             reply = msgspec.json.decode(line, type=Reply)
-        except msgspec.DecodeError as exc:
-            reply = None
-            problem = f"the reply is not a well-formed answer: {exc}"
-        else:
             problem = "" if reply.id == rid else f"reply to request {reply.id}, not {rid}"
+        except msgspec.DecodeError as exc:
+            problem = f"the reply is not a well-formed answer: {exc}"
         if reply is None or problem:
             self._dead = SandboxError(kind="protocol", message=problem)
             _kill(proc)
@@ -241,24 +241,27 @@ class Sandbox:
         signum = -code if code < 0 else code - 128 if code > 128 else 0
         tail = "".join(self._stderr)[-STDERR_TAIL:].strip()
         how = f"exit status {code}"
-        kind = "killed"
+        kind: ErrorKind = "killed"
         if signum:
             try:
                 name = signal.Signals(signum).name
             except ValueError:
                 name = str(signum)
             how = f"signal {name}"
-            kind = {signal.SIGXCPU: "cpu", signal.SIGXFSZ: "disk"}.get(signum, "killed")
+            if signum == signal.SIGXCPU:
+                kind = "cpu"
+            elif signum == signal.SIGXFSZ:
+                kind = "disk"
         message = f"the sandbox died without answering ({how})"
         if tail:
             message += f": {tail}"
-        return SandboxError(kind=kind, message=message)  # type: ignore[arg-type]
+        return SandboxError(kind=kind, message=message)
 
     def _drain_stderr(self, proc: subprocess.Popen[bytes]) -> None:
         """Keep the tail of stderr; reading it all stops a chatty module from blocking."""
         assert proc.stderr is not None
-        kept = 0
-        for raw in iter(lambda: proc.stderr.read1(1 << 14), b""):  # type: ignore[union-attr]
+        fd, kept = proc.stderr.fileno(), 0
+        while raw := os.read(fd, 1 << 14):
             self._stderr.append(raw.decode("utf-8", "replace"))
             kept += len(self._stderr[-1])
             while kept > 2 * STDERR_TAIL and len(self._stderr) > 1:

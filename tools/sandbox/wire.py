@@ -107,3 +107,7 @@ class CallResult(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def kind(self) -> str | None:
         return self.error.kind if self.error else None
+
+    @property
+    def message(self) -> str:
+        return self.error.message if self.error else ""
