@@ -235,7 +235,9 @@ def _norm(text: str) -> str:
 
 
 def check_generator(source: str, plan: CheckPlan | None = None) -> GeneratorCheckReport:
-    """Run every check of the module docstring over `plan.seeds` seeds (see the docstring)."""
+    """Run every check of the module docstring over `plan.seeds` seeds. Raises
+    `jail.SandboxUnavailable` when the sandbox cannot run on this machine (never a verdict
+    on the code); a plan parameter of an unsupported kind raises `ParamError`."""
     plan = plan or CheckPlan()
     started = time.perf_counter()
     findings, stats = _Findings(), _Stats()
