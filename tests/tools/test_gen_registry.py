@@ -18,12 +18,12 @@ from tools.generators.registry import (
     get_generator,
 )
 
-MINE = ("calendar", "proofs", "code_debugging")
+MINE = ("calendar", "proofs", "code_debugging", "ba_text")
 
 
-def test_all_five_generators_are_registered_and_mine_are_available() -> None:
+def test_all_six_generators_are_registered_and_mine_are_available() -> None:
     assert set(GENERATORS) == {"calendar", "causal_physics", "proofs", "code_debugging",
-                               "speech_dialogue"}
+                               "speech_dialogue", "ba_text"}
     for name in MINE:
         gen = get_generator(name)
         assert gen.name == name and gen is get_generator(name)
@@ -32,7 +32,7 @@ def test_all_five_generators_are_registered_and_mine_are_available() -> None:
 
 
 def test_unknown_generator_is_a_clear_error() -> None:
-    with pytest.raises(GeneratorUnavailable, match="unknown generator 'sudoku'; known: calendar"):
+    with pytest.raises(GeneratorUnavailable, match="unknown generator 'sudoku'; known: ba_text, calendar"):
         get_generator("sudoku")
 
 

@@ -20,7 +20,7 @@ from tools.generators.base import Generator
 
 log = structlog.get_logger(__name__)
 
-NAMES = ("calendar", "causal_physics", "proofs", "code_debugging", "speech_dialogue")
+NAMES = ("calendar", "causal_physics", "proofs", "code_debugging", "speech_dialogue", "ba_text")
 
 
 class GeneratorUnavailable(LookupError):

@@ -1,0 +1,232 @@
+"""The skeleton of a synthesized generator: the model writes only the parts that differ.
+
+A model (BenchAgents' G-Agent) writes a few plain functions — how to sample a problem, how
+to compute its answer, the question text, the complexity, its own checks — and
+`compose(parts)` appends the fixed frame that turns them into the module contract of
+`contract` (`sample`, `verify`, `score`, `render`). The frame does the rest the same way
+every time: the seeded random stream, JSON round trips, consistency and complexity checks,
+multiple-choice options and their letters, answer matching, media files.
+
+`INSTRUCTIONS` is the text that tells a model what to write; `EXAMPLE_PARTS` is a worked
+example (and what the tests check the frame with), planned with one parameter,
+`EXAMPLE_PARAMS`. The parts come first in the composed
+module, so the line numbers in a check report are the model's own.
+"""
+
+from __future__ import annotations
+
+from tools.generators.base import ParamSpec
+from tools.sandbox.allowlist import ALLOWED_MODULES
+
+REQUIRED_PARTS = ("make_problem", "solve", "question", "complexity", "checks")
+OPTIONAL_PARTS = ("distractors", "accepts", "format_answer", "media")
+
+INSTRUCTIONS = f"""\
+Write Python functions (no classes needed) for a benchmark generator. Plain functions only;
+the code that calls them is fixed and appended after yours.
+
+Required:
+- make_problem(rng, params) -> dict: one problem instance as JSON-able data (str, int, float,
+  bool, list, dict). Use ONLY `rng` (a random.Random) for randomness and `params` (a dict of
+  the plan's parameters, already chosen) for settings.
+- solve(problem) -> answer: the correct answer, computed by code from `problem` (JSON-able).
+- question(problem) -> str: the full question text shown to the model under test, including
+  the answer format you expect.
+- complexity(problem) -> float: a difficulty measure in [0, 1], computed from `problem`.
+- checks(problem, answer) -> list of (name, passed, reason): your own verification, e.g.
+  ("feasibility", True, "a solution exists"). Return at least one check.
+
+Optional:
+- distractors(problem, answer, rng) -> list: wrong answers; if defined, the item becomes
+  multiple choice (options A, B, C, ...). Each must differ from the answer and from each other.
+- accepts(problem, answer, response) -> bool: whether a free-form response is correct
+  (default: the response, lower-cased and with spaces collapsed, equals format_answer(answer)).
+- format_answer(answer) -> str: the answer as the expected text (default: str(answer); a list
+  is joined with ", ").
+- media(problem) -> list of file names: draw images with PIL and save them in the current
+  directory under these names.
+
+Rules: import only {", ".join(ALLOWED_MODULES)}. No file access except saving media, no
+printing, no eval/exec/getattr/globals, no names starting with "_" from modules. The same
+rng and params must always give the same problem.
+"""
+
+EXAMPLE_PARTS = '''\
+def make_problem(rng, params):
+    return {"seconds": rng.randint(1, params["max_seconds"])}
+
+
+def solve(problem):
+    hours, rest = divmod(problem["seconds"], 3600)
+    minutes, seconds = divmod(rest, 60)
+    return [hours, minutes, seconds]
+
+
+def format_answer(answer):
+    return "%d:%02d:%02d" % tuple(answer)
+
+
+def question(problem):
+    return ("Convert %d seconds into hours, minutes and seconds. Answer as H:MM:SS."
+            % problem["seconds"])
+
+
+def complexity(problem):
+    seconds = problem["seconds"]
+    units = 1 if seconds < 60 else 2 if seconds < 3600 else 3
+    return (units - 1) / 2
+
+
+def checks(problem, answer):
+    hours, minutes, seconds = answer
+    total = hours * 3600 + minutes * 60 + seconds
+    return [("consistency", total == problem["seconds"], "h:m:s adds up to the seconds"),
+            ("feasibility", 0 <= minutes < 60 and 0 <= seconds < 60, "minutes and seconds < 60")]
+
+
+def accepts(problem, answer, response):
+    parts = response.strip().rstrip(".").split(":")
+    return len(parts) == 3 and all(p.strip().isdigit() for p in parts) and (
+        [int(p) for p in parts] == answer)
+'''
+
+EXAMPLE_PARAMS = [
+    ParamSpec(name="max_seconds", kind="choice", choices=[59, 3599, 86399],
+              description="Largest number of seconds to convert"),
+]
+
+FRAME = '''
+
+# ---- fixed by the template (tools/sandbox/template.py): not written by the model ----
+import json as _json
+import random as _random
+import re as _re
+
+try:
+    _DISTRACTORS = distractors
+except NameError:
+    _DISTRACTORS = None
+try:
+    _ACCEPTS = accepts
+except NameError:
+    _ACCEPTS = None
+try:
+    _FORMAT = format_answer
+except NameError:
+    _FORMAT = None
+try:
+    _MEDIA = media
+except NameError:
+    _MEDIA = None
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LEAD_LETTER = _re.compile(r"^\\s*(?:answer\\s*[:is]*\\s*)?\\(?([A-Za-z])\\)?(?=$|[.):,\\s])", _re.I)
+_ANSWER_IS = _re.compile(r"answer\\s*(?:is|:)\\s*\\(?([A-Za-z])\\)?(?=$|[.):,\\s])", _re.I)
+
+
+def _plain(value):
+    """The value as JSON would carry it (tuples become lists)."""
+    return _json.loads(_json.dumps(value))
+
+
+def _text(answer):
+    if _FORMAT is not None:
+        return str(_FORMAT(answer))
+    if isinstance(answer, list):
+        return ", ".join(str(a) for a in answer)
+    return str(answer)
+
+
+def _norm(text):
+    return " ".join(str(text).lower().strip().rstrip(".").split())
+
+
+def _problem(instance):
+    return instance["content"]["problem"]
+
+
+def sample(seed, params):
+    rng = _random.Random(str(seed) + ":" + _json.dumps(params, sort_keys=True))
+    problem = _plain(make_problem(rng, dict(params)))
+    answer = _plain(solve(problem))
+    content = {"problem": problem}
+    if _DISTRACTORS is not None:
+        options = [_text(answer)] + [_text(w) for w in _DISTRACTORS(problem, answer, rng)]
+        order = list(range(len(options)))
+        rng.shuffle(order)
+        content["options"] = [options[i] for i in order]
+        content["correct"] = order.index(0)
+    return {"content": content, "answer": answer, "complexity": float(complexity(problem))}
+
+
+def verify(instance):
+    problem, answer = _problem(instance), instance["answer"]
+    results = []
+    again = _plain(solve(problem))
+    results.append({"check": "consistency", "passed": again == answer,
+                    "reason": "stored answer %r, recomputed %r" % (answer, again)})
+    c = float(complexity(problem))
+    results.append({"check": "complexity",
+                    "passed": 0.0 <= c <= 1.0 and abs(c - instance["complexity"]) < 1e-9,
+                    "reason": "stored %r, recomputed %r" % (instance["complexity"], c)})
+    options = instance["content"].get("options")
+    if options is not None:
+        distinct = len({_norm(o) for o in options}) == len(options)
+        right = options[instance["content"]["correct"]] == _text(answer)
+        results.append({"check": "options", "passed": distinct and right and len(options) > 1,
+                        "reason": "%d options, distinct: %s, correct one is the answer: %s"
+                                  % (len(options), distinct, right)})
+    for name, passed, reason in checks(problem, answer):
+        results.append({"check": str(name), "passed": bool(passed), "reason": str(reason)})
+    return results
+
+
+def _chosen(response, options):
+    for pattern in (_LEAD_LETTER, _ANSWER_IS):
+        found = pattern.search(response.strip())
+        if found and _LETTERS.index(found.group(1).upper()) < len(options):
+            return found.group(1).upper()
+    said = _norm(response)
+    matches = [i for i, o in enumerate(options) if _norm(o) == said]
+    return _LETTERS[matches[0]] if len(matches) == 1 else None
+
+
+def score(instance, response):
+    problem, answer = _problem(instance), instance["answer"]
+    options = instance["content"].get("options")
+    if options is not None:
+        expected = _LETTERS[instance["content"]["correct"]]
+        picked = _chosen(response, options)
+        correct = picked == expected
+        detail = {"expected": expected, "picked": picked}
+    else:
+        expected = _text(answer)
+        if _ACCEPTS is not None:
+            correct = bool(_ACCEPTS(problem, answer, response))
+        else:
+            said = _norm(response)
+            found = _re.findall(r"answer\\s*(?:is|:)\\s*(.+)", said)
+            correct = said == _norm(expected) or bool(found) and _norm(found[-1]) == _norm(expected)
+        detail = {"expected": expected}
+    return {"correct": correct, "score": 1.0 if correct else 0.0, "detail": detail}
+
+
+def render(instance):
+    problem, answer = _problem(instance), instance["answer"]
+    text = question(problem)
+    options = instance["content"].get("options")
+    if options is not None:
+        lines = ["%s. %s" % (_LETTERS[i], o) for i, o in enumerate(options)]
+        text = text + "\\n\\nOptions:\\n" + "\\n".join(lines) + (
+            "\\n\\nAnswer with the letter of the correct option.")
+        target = _LETTERS[instance["content"]["correct"]]
+    else:
+        target = _text(answer)
+    files = [str(name) for name in _MEDIA(problem)] if _MEDIA is not None else []
+    return {"input": text, "target": target, "choices": options, "media": files}
+'''
+
+
+def compose(parts: str) -> str:
+    """The full module: the model's parts first (so its line numbers hold), then the frame."""
+    return parts.rstrip() + "\n" + FRAME
