@@ -13,6 +13,15 @@ def letter(index: int) -> str:
     return chr(ord("A") + index)
 
 
+def pct(value: float | None, digits: int = 1) -> str:
+    """A 0-1 rate as a percentage without the sign; "–" when there is none."""
+    return "–" if value is None else f"{100 * value:.{digits}f}"
+
+
+def num(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
 @functools.cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -23,6 +32,8 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["letter"] = letter
+    env.filters["pct"] = pct
+    env.filters["num"] = num
     env.globals["data_uri"] = data_uri
     env.globals["media_kind"] = media_kind
     return env
