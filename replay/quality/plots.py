@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 
@@ -18,6 +19,7 @@ matplotlib.use("Agg")  # never a GUI backend, even where a display exists
 
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.typing import RcKeyType  # noqa: E402
 
 from replay.quality.judge_table import JudgeTable  # noqa: E402
 from replay.quality.report_model import (  # noqa: E402
@@ -26,7 +28,7 @@ from replay.quality.report_model import (  # noqa: E402
     ScopedAccuracy,
 )
 
-_RC = {
+_RC: dict[RcKeyType, Any] = {
     "svg.hashsalt": "benchagent-quality-report",
     "svg.fonttype": "none",
     "font.size": 9.0,

@@ -252,7 +252,7 @@ def human_agreement(
         raise ValueError("no human reviews")
     accepted = [1.0 if human_accepts(r.marks) else 0.0 for r in reviews]
     acceptance = accuracy_interval(accepted, seed=seed)
-    mean_marks = {c: float(np.mean([(r.marks.get(c) - 1) / 4 * 100 for r in reviews]))
+    mean_marks: dict[str, float] = {c: float(np.mean([(r.marks.get(c) - 1) / 4 * 100 for r in reviews]))
                   for c in CRITERIA}
     both = [r for r in reviews if r.sample_id in judgements]
     kappa_acc: float | None = None
