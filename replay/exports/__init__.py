@@ -33,7 +33,7 @@ def writer_for(fmt: str) -> Writer:
     if fmt not in _MODULES:
         raise KeyError(fmt)
     module = importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
-    return module.write  # type: ignore[no-any-return]
+    return module.write
 
 
 def render(files: Mapping[str, bytes], facts: RunFacts, formats: list[str]) -> dict[str, bytes]:

@@ -125,7 +125,7 @@ def parse_review_csv(text: str, known_ids: Collection[str], *, source: str) -> l
 
         if None in row:  # more cells than the header has columns
             raise fail(ID_COLUMN, f"{len(header) + len(row[None])} cells for "
-                       f"{len(header)} columns")  # type: ignore[index]
+                       f"{len(header)} columns")
         sid = (row.get(ID_COLUMN) or "").strip()
         cells = {c: (row.get(c) or "").strip() for c in CRITERIA}
         if not sid and not any(cells.values()):

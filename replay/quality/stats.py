@@ -85,7 +85,7 @@ def _percentile_bootstrap(
         return value, value
     # `batch` bounds memory at BATCH × n values (all 9999 resamples of 1,000 items at once
     # would be 80 MB per array).
-    res = stats.bootstrap(data, statistic, paired=paired, vectorized=True,  # type: ignore[arg-type]
+    res = stats.bootstrap(data, statistic, paired=paired, vectorized=True,
                           n_resamples=n_resamples, batch=BATCH, confidence_level=confidence,
                           method="percentile", rng=_rng(seed))
     return float(res.confidence_interval.low), float(res.confidence_interval.high)

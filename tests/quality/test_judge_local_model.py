@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from agents.judging import judge_benchmark, judge_item
-from agents.recorded_llm import make_llm_factory
+from agents.recorded_llm import RecordedLLM
 from store.events import BenchmarkItem, LLMCallRecorded, RunRequested, Subtask, new_event
 from store.quality import ITEM_METRICS
 from store.sqlite_log import SQLiteEventLog
+from tools.llm.clients import make_client
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "agents"))
 from log_context import LogContext  # noqa: E402
@@ -50,14 +51,14 @@ async def test_the_local_model_judges_an_item_and_the_benchmark(tmp_path: Path) 
     (cause,) = await log.append([new_event(RUN, "cli", RunRequested(
         requirement="Evaluate whether a model can identify the causes of everyday events.",
         size=1, seed=0))])
-    factory = make_llm_factory(MODEL, {})
-    llm = factory("judge", LogContext(log, RUN, "judge"))
+    client = make_client(MODEL)
+    llm = RecordedLLM(client, LogContext(log, RUN, "judge"), "judge", MODEL)
     requirement = "Evaluate whether a model can identify the causes of everyday events."
     item = await judge_item(llm, requirement, SUBTASK, "s1", ITEM, judge=MODEL, vision=False,
                             media_dir=tmp_path, cause=cause)
     bench = await judge_benchmark(llm, requirement, [SUBTASK], {"s1": ITEM}, judge=MODEL,
                                   cause=cause)
-    await factory.close()
+    await client.close()
     for m in ITEM_METRICS:  # the grammar held: every score 1-5 and a reason for each
         assert 1 <= item.scores.get(m).score <= 5 and item.scores.get(m).reason
     assert 1 <= bench.uia.score <= 5 and bench.uia.reason and item.unseen_media == []

@@ -19,10 +19,11 @@ from agents.judging import (
     parse_item_answer,
 )
 from agents.prompts import judge as prompts
-from agents.recorded_llm import RetryPolicy, answer_problem, make_llm_factory, to_llm_messages
+from agents.recorded_llm import RecordedLLM, RetryPolicy, answer_problem, to_llm_messages
 from store.events import BenchmarkItem, Envelope, LLMCallRecorded, RunRequested, Subtask, new_event
 from store.quality import ITEM_METRICS
 from store.sqlite_log import SQLiteEventLog
+from tools.llm.clients import make_client
 from tools.llm.scripted_server import ScriptedServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "agents"))
@@ -151,8 +152,8 @@ async def test_judging_over_http_records_every_call_and_judging_again_reuses_the
     seen: list[dict[str, Any]] = []
     with ScriptedServer(_judge_responder(seen)) as server:
         spec = f"openai:judge-model@{server.base_url}"
-        factory = make_llm_factory(spec, {}, key_env="NO_KEY_NEEDED", retry=FAST)
-        llm = factory("judge", LogContext(log, RUN, "judge"))
+        client = make_client(spec, "NO_KEY_NEEDED")
+        llm = RecordedLLM(client, LogContext(log, RUN, "judge"), "judge", spec, retry=FAST)
         item_vision = await judge_item(llm, "Test chart reading.", SUBTASK, "s1", ITEM,
                                        judge="openai:judge-model", vision=True,
                                        media_dir=tmp_path, cause=cause)
@@ -166,7 +167,7 @@ async def test_judging_over_http_records_every_call_and_judging_again_reuses_the
                                  judge="openai:judge-model", vision=True, media_dir=tmp_path,
                                  cause=cause)
         assert server.calls == calls == 3  # the recorded answer was reused: no new call
-        await factory.close()
+        await client.close()
     # The image reached the model as an image part (a data: URL on the wire).
     first_user = seen[0]["messages"][-1]["content"]
     assert [p["type"] for p in first_user] == ["text", "image_url"]
