@@ -6,21 +6,28 @@ as possible). Each outcome is explained by `AllocationDiagnosed` (feasible or
 not, and the binding constraint). When infeasible, the adjustment loop of the
 paper runs within the grounded candidates: coverage is relaxed (subtasks left
 without samples are named); if capacity binds, no adjustment can help and the
-run fails with that reason. Then `QuotasAllocated` and `SpecFinalized`.
+run fails with that reason. Then `QuotasAllocated` and `SpecFinalized` — or, for a
+`--plan-only` run, `SpecProposed`: the spec waits for the developer's `SpecApproved`, and
+once Grounding has re-checked the generators they edited (`GeneratorsRevised`), the spec
+with their edits (`agents.plan_edits`) is finalized.
 """
 
 from __future__ import annotations
 
 from agents.allocation_solver import Candidate, Infeasible, allocate
 from agents.base import Agent, AgentContext, on
+from agents.plan_edits import EditError, approved_spec, proposal_of
+from agents.settings import settings_of
 from store.events import (
     AllocationDiagnosed,
     Envelope,
+    GeneratorsRevised,
     Payload,
     Quota,
     QuotasAllocated,
     RunFailed,
     SpecFinalized,
+    SpecProposed,
     SubtasksGrounded,
 )
 
@@ -33,7 +40,8 @@ class AllocationAgent(Agent):
         """Quotas per grounding from the integer program, explained; then the spec."""
         state = await ctx.state()
         p = event.payload
-        if state.status.finished or state.slots.spec is not None:
+        if (state.status.finished or state.slots.spec is not None
+                or state.approval.proposed is not None):
             return
         req = state.request.payload
         cands = [Candidate(g.subtask, g.dataset_id, g.plan_id, g.capacity) for g in p.groundings]
@@ -96,6 +104,29 @@ class AllocationAgent(Agent):
         subtasks = [s for s in design.payload.subtasks if s.name in per_subtask] if design else []
         used_plans = {q.plan_id for q in quotas}
         plans = [state.grounding.plans[pid] for pid in sorted(used_plans) if pid in state.grounding.plans]
-        batch.append((SpecFinalized(subtasks=subtasks, plans=plans, quotas=quotas), "spec"))
+        if settings_of(req).plan_only:  # the developer approves it first (`approve`)
+            batch.append((SpecProposed(subtasks=subtasks, plans=plans, quotas=quotas),
+                          "spec-proposed"))
+        else:
+            batch.append((SpecFinalized(subtasks=subtasks, plans=plans, quotas=quotas), "spec"))
         await ctx.emit_many(batch, cause=event)
+
+    @on(GeneratorsRevised)
+    async def finalize_approved(self, event: Envelope[GeneratorsRevised],
+                                ctx: AgentContext) -> None:
+        """The approved plan, with the developer's edits, becomes the spec."""
+        state = await ctx.state()
+        if state.status.finished or state.slots.spec is not None:
+            return
+        edits = [e.payload.edit for e in state.approval.edits]
+        try:
+            proposed, groundings, _ = proposal_of(state)
+            subtasks, plans, quotas = approved_spec(
+                proposed, edits, state.request.payload.size, groundings, state.grounding.plans)
+        except EditError as exc:  # `approve` checked them: only a forged log gets here
+            await ctx.emit(RunFailed(stage="allocation", reason=f"the approved edits do not "
+                                     f"apply: {exc}"), cause=event, key="approval-failed")
+            return
+        await ctx.emit(SpecFinalized(subtasks=subtasks, plans=plans, quotas=quotas),
+                       cause=event, key="spec")
 

@@ -102,7 +102,8 @@ class EvaluatorAgent(Agent):
         except LLMCallFailed as exc:
             return ModelAnswered(model=model, sample_id=item.id, answer="", score=0.0,
                                  scorer="no_answer", detail={"error": str(exc)})
-        score, scorer, detail = score_answer(item, answer, sample.source)
+        synthesized = (await ctx.state()).synthesis
+        score, scorer, detail = score_answer(item, answer, sample.source, synthesized)
         return ModelAnswered(model=model, sample_id=item.id, answer=answer, score=score,
                              scorer=scorer, detail=detail)
 

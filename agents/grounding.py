@@ -7,7 +7,12 @@ For every subtask of an accepted design round, one batch of events:
   `PlanScored` (Score-and-Filter: alignment, robustness, signal preservation,
   plus non-LLM executability checks; kept only if all pass);
 - `SubtaskGrounded` with the best plans, or `GroundingFailed` back to Design.
+When no plan passes (or the run asks for it: `--synthesize`), a generator synthesized for
+the subtask (`agents.synthesis`) is one more grounding: `GeneratorPlanned`, its attempts,
+`GeneratorSynthesized` and its `PlanProposed`.
 When every subtask is grounded, `SubtasksGrounded` hands the round to Allocation.
+After a `--plan-only` run's approval, `GeneratorsRevised` re-checks the generators the
+developer edited (re-synthesized where needed) before Allocation finalizes the spec.
 
 Ablation `grounding-scoring`: the first search hit with the card's default plan,
 no plan scoring.
@@ -33,6 +38,8 @@ from agents.plans import (
 from agents.prompts import grounding as prompts
 from agents.settings import RunSettings, settings_of
 from agents.sources import PoolCache
+from agents.synthesis.grounding import synthesized_grounding, when_to_synthesize
+from agents.synthesis.revision import revise_generators
 from store.events import (
     DatasetPreferencesSet,
     DatasetsSearched,
@@ -44,6 +51,7 @@ from store.events import (
     PlanScored,
     RunRequested,
     SearchHit,
+    SpecApproved,
     Subtask,
     SubtaskGrounded,
     SubtasksGrounded,
@@ -108,11 +116,14 @@ class GroundingAgent(Agent):
             subtask=sub.name, query=query, method=how,
             hits=[SearchHit(dataset_id=c.dataset_id, name=c.name, score=s) for c, s in hits],
         ), key))
+        synthesis = when_to_synthesize(req, settings)
         if not hits:
-            batch.append((GroundingFailed(subtask=sub.name, round=round_,
-                                          reason=f"no dataset in the pool matches the query {prefs['query']!r}"),
-                          key))
-            return batch, None
+            why = f"no dataset in the pool matches the query {prefs['query']!r}"
+            if synthesis == "never":
+                batch.append((GroundingFailed(subtask=sub.name, round=round_, reason=why), key))
+                return batch, None
+            return await self._with_synthesized(event, sub, round_, settings, ctx, batch, [],
+                                                key, why)
 
         if "grounding-scoring" in req.disabled:
             card = hits[0][0]
@@ -144,15 +155,48 @@ class GroundingAgent(Agent):
                                                     capacity=pool.capacity(card.dataset_id))))
         kept.sort(key=lambda t: (t[0], t[1]))
         chosen = [g for _, _, g in kept[: settings.groundings_per_subtask]]
+        passed = f"{len(chosen)} of {len(hits)} candidate plans passed Score-and-Filter"
+        if synthesis == "always" or (not chosen and synthesis == "fallback"):
+            why = passed if chosen else ("no transformation plan passed Score-and-Filter: "
+                                         + "; ".join(verdicts))
+            return await self._with_synthesized(event, sub, round_, settings, ctx, batch,
+                                                chosen, key, why)
         if not chosen:
             batch.append((GroundingFailed(subtask=sub.name, round=round_,
                                           reason="no transformation plan passed Score-and-Filter: "
                                                  + "; ".join(verdicts)), key))
             return batch, None
-        batch.append((SubtaskGrounded(
-            subtask=sub.name, groundings=chosen,
-            reason=f"{len(chosen)} of {len(hits)} candidate plans passed Score-and-Filter"), key))
+        batch.append((SubtaskGrounded(subtask=sub.name, groundings=chosen, reason=passed), key))
         return batch, chosen
+
+    async def _with_synthesized(
+        self, event: Envelope[DesignAccepted], sub: Subtask, round_: int,
+        settings: RunSettings, ctx: AgentContext, batch: Batch, chosen: list[Grounding],
+        key: str, why: str,
+    ) -> tuple[Batch, list[Grounding] | None]:
+        """The pool's groundings (`why` says how they went) plus a synthesized generator's;
+        with neither, the subtask goes back to Design."""
+        decisions, grounding, how = await synthesized_grounding(
+            event, sub, round_, settings, ctx.llm(self.role), ctx)
+        batch += decisions
+        if grounding is None and not chosen:
+            batch.append((GroundingFailed(subtask=sub.name, round=round_,
+                                          reason=f"{why}; synthesis: {how}"), key))
+            return batch, None
+        groundings = chosen + ([grounding] if grounding is not None else [])
+        batch.append((SubtaskGrounded(subtask=sub.name, groundings=groundings,
+                                      reason=f"{why}; synthesis: {how}"), key))
+        return batch, groundings
+
+    @on(SpecApproved)
+    async def approved(self, event: Envelope[SpecApproved], ctx: AgentContext) -> None:
+        """The developer approved the plan: generators they edited are checked again."""
+        state = await ctx.state()
+        if state.status.finished or state.approval.revised is not None:
+            return
+        settings = settings_of(state.request.payload)
+        batch = await revise_generators(event, state, settings, ctx.llm(self.role), ctx)
+        await ctx.emit_many(batch, cause=event)
 
     async def _plan_and_score(
         self, event: Envelope[DesignAccepted], sub: Subtask, sub_doc: dict[str, Any], card: DatasetCard,

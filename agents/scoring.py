@@ -1,24 +1,29 @@
 """Scoring a model's answer to a benchmark item: choice match, normalised exact match,
 or the generator's own scorer for generated items (re-created from the version that made
-them; another version is refused with a recorded reason, never scored by guesswork)."""
+them — a synthesized one from the source its run recorded; another version is refused with a
+recorded reason, never scored by guesswork)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.answers import chosen_letter, normalize_answer
 from agents.sources import GeneratorVersionMismatch, recreate
 from store.events import BenchmarkItem, GeneratedBy, ItemSource
 
+if TYPE_CHECKING:
+    from replay.projections import Synthesis
+
 REFUSED = "refused"  # the scorer's name when it cannot score an item at all
 
-def score_answer(item: BenchmarkItem, answer: str,
-                 source: ItemSource) -> tuple[float, str, dict[str, Any]]:
-    """(score in [0, 1], scorer name, detail)."""
+def score_answer(item: BenchmarkItem, answer: str, source: ItemSource,
+                 synthesized: Synthesis | None = None) -> tuple[float, str, dict[str, Any]]:
+    """(score in [0, 1], scorer name, detail). `synthesized`: the run's synthesized
+    generators, whose recorded source scores their items."""
     meta = item.metadata
     if isinstance(source, GeneratedBy):
         try:
-            gen, instance = recreate(source)
+            gen, instance = recreate(source, synthesized)
         except GeneratorVersionMismatch as exc:
             return 0.0, REFUSED, {"error": str(exc)}
         result = gen.score(instance, answer)

@@ -12,7 +12,8 @@ import msgspec
 
 from store.events import RunRequested
 
-ABLATIONS = ("design", "grounding-scoring", "sample-planning", "verifier")
+# `synthesis`: no generator is synthesized, even for a subtask the pool cannot ground.
+ABLATIONS = ("design", "grounding-scoring", "sample-planning", "verifier", "synthesis")
 
 
 class RunSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -24,6 +25,14 @@ class RunSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     max_attempts: int = 4  # realizations per sample slot (first fill + replenishments)
     prompt_chars: int = 2400  # source text shown to an LLM, per field
     generators: bool = True  # built-in procedural generators are part of the pool
+    # Synthesized generators (agents/synthesis): always one per subtask as an extra candidate
+    # (else only for a subtask no pool plan grounds), within these bounds.
+    synthesize: bool = False
+    synthesis_rounds: int = 3  # attempts at the generator's code per plan
+    synthesis_seeds: int = 12  # seeds the sandboxed checks run
+    synthesis_item_checks: int = 3  # rendered items the model-based checks read
+    # Stop after the plan (`SpecProposed`) until `benchagent approve`.
+    plan_only: bool = False
 
 
 SETTING_NAMES = tuple(RunSettings.__struct_fields__)

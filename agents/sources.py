@@ -1,4 +1,5 @@
-"""Where agents get source data: the run's dataset pool and the built-in generators.
+"""Where agents get source data: the run's dataset pool, the built-in generators, and the
+generators the run synthesized (their code read from its log).
 
 A run names its pool directories in `RunRequested.pools`; every worker loads
 that pool itself (once per process, cached by the directory list), so a worker
@@ -15,10 +16,12 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from store.events import GeneratedBy, RunRequested
+from replay.projections.synthesis import version_key
+from store.events import GeneratedBy, RunRequested, is_synthesized
 from tools.pool import Pool
 
 if TYPE_CHECKING:
+    from replay.projections import Synthesis
     from tools.generators.base import Generator, Instance
 
 
@@ -47,8 +50,17 @@ class PoolCache:
         return self.get(list(request.pools), bool(request.config.get("generators", True)))
 
 
-def get_generator(name: str) -> Generator:
-    """A built-in procedural generator by name (tools/generators/registry.py)."""
+def get_generator(name: str, synthesized: Synthesis | None = None) -> Generator:
+    """A generator by name: built in (tools/generators/registry.py), or synthesized by the
+    run (`synthesized`: its projection; the latest revision, served from the source its log
+    recorded, never from a file)."""
+    if is_synthesized(name):
+        record = synthesized.generators.get(name) if synthesized is not None else None
+        if record is None:
+            raise GeneratorUnavailable(f"generator {name!r} was not synthesized in this run")
+        from agents.synthesis.serving import serve
+
+        return serve(record)
     from tools.generators.registry import get_generator as lookup
 
     return lookup(name)
@@ -58,9 +70,28 @@ class GeneratorVersionMismatch(Exception):
     """The generator's code is not the version that made an item; the message says both."""
 
 
-def recreate(source: GeneratedBy) -> tuple[Generator, Instance]:
-    """The generator and the instance an item was made from (same version, seed, params)."""
-    gen = get_generator(source.name)
+class GeneratorUnavailable(LookupError):
+    """No generator of that name for this run."""
+
+
+def recreate(source: GeneratedBy,
+             synthesized: Synthesis | None = None) -> tuple[Generator, Instance]:
+    """The generator and the instance an item was made from (same version, seed, params).
+
+    A synthesized generator is re-created from the source the run recorded for exactly that
+    version (`synthesized`, the run's projection)."""
+    if is_synthesized(source.name):
+        key = version_key(source.name, source.version)
+        record = synthesized.versions.get(key) if synthesized is not None else None
+        if record is None:
+            raise GeneratorVersionMismatch(
+                f"the item was made by {source.name} version {source.version}, and the run's "
+                "log records no synthesized generator of that version")
+        from agents.synthesis.serving import serve
+
+        gen: Generator = serve(record)
+    else:
+        gen = get_generator(source.name)
     if gen.version != source.version:
         raise GeneratorVersionMismatch(
             f"the item was made by {source.name} version {source.version}, this build has "

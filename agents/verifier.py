@@ -36,7 +36,7 @@ from agents.scoring import score_answer
 from agents.settings import settings_of
 from agents.sources import GeneratorVersionMismatch, recreate
 from replay.benchmark_files import benchmark_files, content_hash
-from replay.projections import RunState
+from replay.projections import RunState, Synthesis
 from store.events import (
     BenchmarkPublished,
     CheckVerdict,
@@ -100,7 +100,7 @@ class VerifierAgent(Agent):
         repairable, hint = False, ""
         if verdicts[0].passed:
             if p.generated_by is not None:
-                verdicts.append(generator_verdict(p.generated_by))
+                verdicts.append(generator_verdict(p.generated_by, state.synthesis))
             else:
                 semantic, repairable, hint = await self._semantic(event, state, ctx)
                 verdicts += semantic
@@ -138,7 +138,7 @@ class VerifierAgent(Agent):
         # 1. Solve it blind, as an evaluated model would (the Evaluator's own prompt).
         solved = await llm.complete_text(
             prompts.SOLVE, answer_messages(p.item.input, p.item.choices, p.item.media), cause=event)
-        agrees = score_answer(p.item, solved, p.source)[0] == 1.0
+        agrees = score_answer(p.item, solved, p.source, state.synthesis)[0] == 1.0
         # 2. Judge the checks, knowing the label and the blind answer.
         item_doc: dict[str, Any] = {
             "input": clip(p.item.input, settings.prompt_chars * 2),
@@ -204,11 +204,12 @@ def check_verdict(check: str, named: bool, agrees: bool, solved: str,
     return True, f"not named as failing: {why}"
 
 
-def generator_verdict(source: GeneratedBy) -> CheckVerdict:
+def generator_verdict(source: GeneratedBy,
+                      synthesized: Synthesis | None = None) -> CheckVerdict:
     """Re-create the instance from its recorded generator version, seed and parameters and
-    run its verifier."""
+    run its verifier (a synthesized generator's in the sandbox, from its recorded source)."""
     try:
-        gen, instance = recreate(source)
+        gen, instance = recreate(source, synthesized)
         results = gen.verify(instance)
     except GeneratorVersionMismatch as exc:
         return CheckVerdict(check="generator", passed=False, reason=str(exc))

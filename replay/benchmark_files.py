@@ -9,8 +9,9 @@ model, tool or source dataset is touched (media bytes live in `MediaStored`
 events).
 
 Files: `benchmark.jsonl` (one item per line, sorted by id), `media/` (content
-addressed), `spec.json` (requirement, subtasks, plans, quotas) and `README.md`
-(the dataset card).
+addressed), `spec.json` (requirement, subtasks, plans, quotas), `generators/` (the recorded
+source of each synthesized generator that labelled an item) and `README.md` (the dataset
+card).
 """
 
 from __future__ import annotations
@@ -25,7 +26,18 @@ from pathlib import Path
 import msgspec
 
 from replay.projections import RunState
-from store.events import BenchmarkItem, Envelope, Payload, RunRequested, SpecFinalized, target_from
+from replay.projections.synthesis import version_key
+from store.events import (
+    BenchmarkItem,
+    Envelope,
+    GeneratedBy,
+    ItemSource,
+    Payload,
+    RunRequested,
+    SpecFinalized,
+    is_synthesized,
+    target_from,
+)
 
 BenchmarkFiles = dict[str, bytes]
 
@@ -86,8 +98,24 @@ def benchmark_files(state: RunState, sample_ids: Iterable[str]) -> BenchmarkFile
     files["benchmark.jsonl"] = b"".join(line + b"\n" for line in lines)
     files["spec.json"] = _spec_json(request, spec)
     items = [realized[s].payload.item for s in wanted]
-    files["README.md"] = _readme(request, spec, items).encode()
+    generators = synthesized_sources(state, [realized[s].payload.source for s in wanted])
+    files.update(generators)
+    files["README.md"] = _readme(request, spec, items, generators).encode()
     return dict(sorted(files.items()))
+
+
+def synthesized_sources(state: RunState, sources: Iterable[ItemSource]) -> BenchmarkFiles:
+    """`generators/<name>-<version>.py`: the recorded source of each synthesized generator
+    that labelled an item, byte for byte (its sha256 is the one the log records)."""
+    files: BenchmarkFiles = {}
+    for source in sources:
+        if isinstance(source, GeneratedBy) and is_synthesized(source.name):
+            record = state.synthesis.versions.get(version_key(source.name, source.version))
+            if record is None:
+                raise ProjectionError(f"generator {source.name}@{source.version} labelled an "
+                                      "item but the log records no such synthesized generator")
+            files[f"generators/{source.name}-{source.version}.py"] = record.source.encode()
+    return files
 
 
 def content_hash(files: Mapping[str, bytes]) -> str:
@@ -141,7 +169,7 @@ def _spec_json(request: RunRequested, spec: SpecFinalized | None) -> bytes:
 
 
 def _readme(request: RunRequested, spec: SpecFinalized | None,
-            items: list[BenchmarkItem]) -> str:
+            items: list[BenchmarkItem], generators: Mapping[str, bytes]) -> str:
     per_subtask = Counter(item.subtask for item in items)
     sources = Counter(str(item.metadata.get("source_dataset", "?")) for item in items)
     lines = [
@@ -162,6 +190,13 @@ def _readme(request: RunRequested, spec: SpecFinalized | None,
         lines.append(f"- **{name}** — {per_subtask[name]} items{desc}")
     lines += ["", "## Sources", ""]
     lines += [f"- {name}: {count} items" for name, count in sorted(sources.items())]
+    if generators:
+        lines += ["", "## Synthesized generators", "",
+                  "Their items were made, checked and are scored by this code alone (written by",
+                  "a model, checked in a sandbox before use; its sha256 is recorded in the log):",
+                  ""]
+        lines += [f"- `{path}` (sha256 {hashlib.sha256(data).hexdigest()})"
+                  for path, data in sorted(generators.items())]
     lines += [
         "",
         "## Format",

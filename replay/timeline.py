@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import msgspec
+
 from store import events as ev
 from store.events import Envelope, EventEnvelope, Payload
 
@@ -83,6 +85,29 @@ def summarize(env: EventEnvelope) -> str:
             return f"{p.subtask}/{p.dataset_id}: {p.missing} missing — {_short(p.reason, 40)}"
         case ev.BenchmarkPublished():
             return f"{p.accepted} accepted, {p.rejected} rejected, hash {p.content_hash[:12]}"
+        case ev.GeneratorPlanned():
+            params = ", ".join(q.name for q in p.plan.params) or "no parameters"
+            return (f"{p.plan.name} r{p.revision} by {p.by} for {p.plan.subtask}: {params}; "
+                    f"metric {p.plan.metric}")
+        case ev.GeneratorDrafted():
+            sha = p.source_sha256[:12] or "not usable"
+            return f"{p.name} r{p.revision} attempt {p.attempt} by {p.by}: {sha}"
+        case ev.GeneratorChecked():
+            bad = [c.check for c in p.checks if c.status == "failed"]
+            verdict = "passed" if p.passed else f"failed {', '.join(bad)}"
+            return f"{p.name} r{p.revision} attempt {p.attempt} {p.stage}: {verdict}"
+        case ev.GeneratorSynthesized():
+            return f"{p.name}@{p.version} r{p.revision} after {p.attempts} attempt(s)"
+        case ev.SpecProposed():
+            return (f"{len(p.subtasks)} subtasks, {sum(q.count for q in p.quotas)} samples: "
+                    "waiting for approval")
+        case ev.PlanEdited():
+            edit = msgspec.to_builtins(p.edit)
+            return f"by {p.by}: {edit.pop('type')} {_short(str(edit), 50)}"
+        case ev.SpecApproved():
+            return f"by {p.by} with {p.edits} edit(s)"
+        case ev.GeneratorsRevised():
+            return ", ".join(p.names) or "no generator edited"
         case ev.EvaluationRequested():
             return ", ".join(p.models)
         case ev.ModelReleased():

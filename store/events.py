@@ -119,10 +119,6 @@ class LLMCallRecorded(Payload, frozen=True, kw_only=True):
     latency_ms: float = 0.0
 
 
-# Records of work in progress: a handler writes them while it works (before its decisions),
-# so they never count as its reaction to the event it handles; resume re-delivers an event
-# whose handler was killed after recording an LLM call but before deciding.
-WORK_IN_PROGRESS: tuple[type[Payload], ...] = (LLMCallRecorded,)
 
 
 def is_reaction(env: Envelope[Payload]) -> bool:
@@ -345,10 +341,22 @@ class GeneratedBy(msgspec.Struct, frozen=True, kw_only=True, tag="generator"):
 ItemSource = SourceLabel | GeneratedBy
 
 
+# A synthesized generator's name starts with this; built-in names never do.
+SYNTHESIZED_PREFIX = "synth-"
+
+
+def is_synthesized(generator: str) -> bool:
+    """Whether a generator name is one a run synthesized (its code lives in the run's log)."""
+    return generator.startswith(SYNTHESIZED_PREFIX)
+
+
 def target_from(source: ItemSource) -> str:
-    """Where the target came from, as the benchmark files say it: `source_label:<field path>`
-    or `generator:<name>`."""
+    """Where the target came from, as the benchmark files say it: `source_label:<field path>`,
+    `generator:<name>` (built in), or `generator:<name>@<version>` (synthesized: the version
+    is its source's sha256 prefix)."""
     if isinstance(source, GeneratedBy):
+        if is_synthesized(source.name):
+            return f"generator:{source.name}@{source.version}"
         return f"generator:{source.name}"
     return f"source_label:{source.field_path}"
 
@@ -425,6 +433,186 @@ class BenchmarkPublished(Payload, frozen=True, kw_only=True):
     files: dict[str, str] = {}  # relative path -> sha256
 
 
+# ---------------------------------------------------- synthesized generators
+
+ParamKind = Literal["int", "float", "bool", "choice"]
+PARAM_KINDS: tuple[ParamKind, ...] = get_args(ParamKind)
+Author = Literal["grounding", "user"]
+SynthesisStage = Literal["code", "items"]
+CheckStatus = Literal["passed", "failed", "skipped"]
+
+
+class PlannedParam(msgspec.Struct, frozen=True, kw_only=True):
+    """A parameter of a generator plan: int/float ranges, or choices."""
+
+    name: str
+    kind: ParamKind
+    low: float | None = None
+    high: float | None = None
+    choices: list[Any] | None = None
+    description: str = ""
+
+
+class PlannedCheck(msgspec.Struct, frozen=True, kw_only=True):
+    """A check the generator's own `checks()` must implement, by name."""
+
+    name: str
+    description: str
+
+
+class GeneratorPlan(msgspec.Struct, frozen=True, kw_only=True):
+    """BenchAgents' P-Agent plan for one subtask's generator."""
+
+    plan_id: str  # the TransformationPlan this generator grounds
+    subtask: str
+    name: str  # SYNTHESIZED_PREFIX + slug
+    description: str  # what one instance asks
+    params: list[PlannedParam]
+    constraints: list[str] = []
+    checks: list[PlannedCheck] = []
+    complexity: str = ""  # how difficulty is measured, in [0, 1]
+    metric: str = ""  # how an answer is scored
+    multiple_choice: bool = False
+
+
+class GeneratorPlanned(Payload, frozen=True, kw_only=True):
+    """A generator plan (revision 1: the model's; later: the developer's edits applied)."""
+
+    plan: GeneratorPlan
+    round: int = 1  # the design round
+    revision: int = 1
+    by: Author = "grounding"
+    reason: str = ""
+
+
+class GeneratorDrafted(Payload, frozen=True, kw_only=True):
+    """One attempt at the template's parts (by the model, or the developer's own)."""
+
+    name: str
+    revision: int
+    attempt: int
+    parts: str
+    source_sha256: str = ""  # of the composed module; "" when the parts are not Python
+    by: Author = "grounding"
+
+
+class SynthesisCheck(msgspec.Struct, frozen=True, kw_only=True):
+    check: str
+    status: CheckStatus
+    summary: str
+
+
+class GeneratorChecked(Payload, frozen=True, kw_only=True):
+    """The verdict on one attempt: the code in the sandbox, or its rendered items."""
+
+    name: str
+    revision: int
+    attempt: int
+    stage: SynthesisStage
+    source_sha256: str
+    passed: bool
+    checks: list[SynthesisCheck]
+    feedback: str = ""  # what goes back to the model for its next attempt
+    seconds: float = 0.0
+
+
+class GeneratorSynthesized(Payload, frozen=True, kw_only=True):
+    """A generator that passed every check: its recorded source is the only code that makes,
+    verifies and scores its items (`GeneratedBy.version` = `version`)."""
+
+    name: str
+    revision: int
+    plan_id: str
+    subtask: str
+    description: str
+    source: str  # the composed module
+    sha256: str
+    version: str  # sha256[:12]
+    parts: str
+    params: list[PlannedParam]
+    multiple_choice: bool = False
+    attempts: int = 1
+
+
+# Records of work in progress: a handler writes them while it works (before its decisions),
+# so they never count as its reaction to the event it handles; resume re-delivers an event
+# whose handler was killed after recording an LLM call, or a synthesis attempt, but before
+# deciding (`GeneratorSynthesized` or the subtask's `GroundingFailed`).
+WORK_IN_PROGRESS: tuple[type[Payload], ...] = (
+    LLMCallRecorded, GeneratorPlanned, GeneratorDrafted, GeneratorChecked)
+
+
+# --------------------------------------------------- the developer in the loop
+
+
+class SpecProposed(Payload, frozen=True, kw_only=True):
+    """The spec of a `--plan-only` run: it waits for `SpecApproved` before realization."""
+
+    subtasks: list[Subtask]
+    plans: list[TransformationPlan]
+    quotas: list[Quota]
+
+
+class DropSubtask(msgspec.Struct, frozen=True, kw_only=True, tag="drop_subtask"):
+    subtask: str
+
+
+class RenameSubtask(msgspec.Struct, frozen=True, kw_only=True, tag="rename_subtask"):
+    subtask: str
+    to: str
+
+
+class SetQuota(msgspec.Struct, frozen=True, kw_only=True, tag="set_quota"):
+    subtask: str
+    count: int
+
+
+class SetParamRange(msgspec.Struct, frozen=True, kw_only=True, tag="set_param_range"):
+    generator: str
+    param: str
+    low: float | None = None
+    high: float | None = None
+    choices: list[Any] | None = None
+
+
+class SetCheck(msgspec.Struct, frozen=True, kw_only=True, tag="set_check"):
+    generator: str
+    check: str
+    description: str | None = None  # None: drop the check
+
+
+class SetParts(msgspec.Struct, frozen=True, kw_only=True, tag="set_parts"):
+    """The developer's own template parts for a generator (checked like the model's)."""
+
+    generator: str
+    parts: str
+
+
+PlanEdit = DropSubtask | RenameSubtask | SetQuota | SetParamRange | SetCheck | SetParts
+
+
+class PlanEdited(Payload, frozen=True, kw_only=True):
+    """One edit of the proposed plan, attributed to the user who approved it."""
+
+    edit: PlanEdit
+    by: str = "user"
+
+
+class SpecApproved(Payload, frozen=True, kw_only=True):
+    """The developer approved the proposed plan with the `PlanEdited` events before it."""
+
+    edits: int = 0
+    by: str = "user"
+
+
+class GeneratorsRevised(Payload, frozen=True, kw_only=True):
+    """After approval: the generators the developer's edits touched are checked again (and
+    re-synthesized where needed); the approved plan can be finalized."""
+
+    names: list[str] = []
+    reason: str = ""
+
+
 # ---------------------------------------------------------------- evaluator
 
 
@@ -483,6 +671,14 @@ Event = (
     | ReplenishRequested
     | QuotaShortfall
     | BenchmarkPublished
+    | GeneratorPlanned
+    | GeneratorDrafted
+    | GeneratorChecked
+    | GeneratorSynthesized
+    | SpecProposed
+    | PlanEdited
+    | SpecApproved
+    | GeneratorsRevised
     | EvaluationRequested
     | ModelReleased
     | ModelAnswered

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from agents.base import Agent, AgentContext, on
 from agents.orchestrator.generated import realize_generated
 from agents.orchestrator.repair import repaired
 from agents.orchestrator.slots import first_assignments, next_attempt
 from agents.orchestrator.sourced import realize_sourced
 from agents.settings import settings_of
-from agents.sources import PoolCache
+from agents.sources import PoolCache, get_generator
 from replay.projections import RunState
 from store.events import (
     Envelope,
@@ -51,9 +53,12 @@ class OrchestratorAgent(Agent):
         plan, subtask = spec_parts(state, p)
         request = state.request.payload
         pool = self._pool(state)
-        card = pool.card(p.dataset_id)
-        if card.generator:
-            batch = realize_generated(p, plan, card.generator, request.seed)
+        synthesized = state.synthesis.for_dataset(p.dataset_id)
+        if synthesized is not None:  # its sandbox may take a moment: off the event loop
+            gen = get_generator(synthesized.name, state.synthesis)
+            batch = await asyncio.to_thread(realize_generated, p, plan, gen, request.seed)
+        elif (card := pool.card(p.dataset_id)).generator:
+            batch = realize_generated(p, plan, get_generator(card.generator), request.seed)
         else:
             batch = await realize_sourced(event, plan, subtask, request, settings_of(request),
                                           pool, ctx.llm(self.role))

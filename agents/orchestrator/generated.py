@@ -1,6 +1,7 @@
 """A slot on a generator becomes a generator instance: seeded, rendered, correct by
 construction; the item records its `GeneratedBy` (name, version, seed, parameters), from
-which the Verifier and the scorer re-create it."""
+which the Verifier and the scorer re-create it. A synthesized generator's version is its
+source's sha256 prefix."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from agents.base import Batch
 from agents.keys import derive_seed
 from agents.orchestrator.tool_runs import media_event
 from agents.plans import GENERATOR_TOOL
-from agents.sources import get_generator
 from store.events import (
     BenchmarkItem,
     GeneratedBy,
@@ -20,16 +20,17 @@ from store.events import (
     SlotAssigned,
     TransformationPlan,
 )
+from tools.generators.base import Generator
 
 
-def realize_generated(p: SlotAssigned, plan: TransformationPlan, generator: str,
+def realize_generated(p: SlotAssigned, plan: TransformationPlan, gen: Generator,
                       run_seed: int) -> Batch:
     """`SamplePlanned`, the instance's media (`MediaStored`) and its `SampleRealized`."""
     call = next((t for t in plan.tools if t.get("name") == GENERATOR_TOOL), {})
     params = dict(call.get("arguments", {}).get("params", {}))
     index = int(p.source_item_id.rsplit("#", 1)[1])
     seed = derive_seed(run_seed, "generator", p.dataset_id, index)
-    gen = get_generator(generator)
+    generator = gen.name
     instance = gen.sample(seed, params)
     batch: Batch = [(SamplePlanned(
         sample_id=p.sample_id, plan_id=plan.plan_id,

@@ -3,8 +3,8 @@
 Source choice is order-independent: every dataset has a seeded permutation of its
 items; the k-th slot drawn on it (over all quotas on that dataset, in spec order)
 takes position k at attempt 1 and k + (a-1)·Q at attempt a (Q = all slots on the
-dataset), so concurrent rejections can never race for an item. A generator has no
-items: position k is its instance `<generator>#k`.
+dataset), so concurrent rejections can never race for an item. A generator (built in, or
+synthesized by the run) has no items: position k is its instance `<generator>#k`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from agents.base import Batch
 from agents.keys import sample_id, seeded_permutation
 from agents.settings import settings_of
+from agents.synthesis.grounding import SYNTHESIZED_CAPACITY
 from replay.projections import RunState
 from store.events import Payload, QuotaShortfall, ReplenishRequested, SlotAssigned, SpecFinalized
 from tools.pool import Pool
@@ -34,6 +35,11 @@ def source_for(state: RunState, pool: Pool, dataset_id: str, plan_id: str, subta
             offset = total
         total += q.count
     position = offset + slot + (attempt - 1) * total
+    synthesized = state.synthesis.for_dataset(dataset_id)
+    if synthesized is not None:
+        if position >= SYNTHESIZED_CAPACITY:
+            raise SourceExhausted(f"{synthesized.name} gives {SYNTHESIZED_CAPACITY} instances")
+        return f"{synthesized.name}#{position}", position
     card = pool.card(dataset_id)
     if card.generator:
         if position >= pool.capacity(dataset_id):

@@ -3,6 +3,8 @@
     request      RunRequest       what the run was asked for (`RunRequested`)
     design       DesignRounds     subtasks proposed and accepted, by round
     grounding    GroundingRounds  subtasks that failed grounding, rounds grounded, plans
+    synthesis    Synthesis        synthesized generators: plans, attempts, verdicts, versions
+    approval     PlanApproval     a --plan-only run's proposed spec, the user's edits, approval
     slots        SpecSlots        the spec, its sample slots, their attempts and resolution
     samples      Samples          realized items, checks, repairs, verdicts
     fates        SampleFates      what became of each sample, and why (`audit`)
@@ -17,6 +19,7 @@ into every projection that reads its class. They are pure folds over store
 types: agents, the CLI and `replay.benchmark_files` depend on them alike.
 """
 
+from replay.projections.approval import PlanApproval
 from replay.projections.base import Projection
 from replay.projections.design import DesignRounds
 from replay.projections.evaluation import Evaluations
@@ -30,9 +33,11 @@ from replay.projections.run_state import RunState, Stage
 from replay.projections.samples import Samples
 from replay.projections.slots import SlotKey, SpecSlots, slot_key
 from replay.projections.status import RunOutcome, RunStatus
+from replay.projections.synthesis import Synthesis
 
 __all__ = [
-    "DesignRounds", "Evaluations", "GroundingRounds", "LlmUsage", "Media", "Projection",
-    "Publication", "RunOutcome", "RunRequest", "RunState", "RunStatus", "SampleFate",
-    "SampleFates", "Samples", "SlotKey", "SpecSlots", "Stage", "slot_key",
+    "DesignRounds", "Evaluations", "GroundingRounds", "LlmUsage", "Media", "PlanApproval",
+    "Projection", "Publication", "RunOutcome", "RunRequest", "RunState", "RunStatus",
+    "SampleFate", "SampleFates", "Samples", "SlotKey", "SpecSlots", "Stage", "Synthesis",
+    "slot_key",
 ]

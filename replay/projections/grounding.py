@@ -1,4 +1,5 @@
-"""Grounding, by design round: the subtasks that failed, the rounds grounded, the plans."""
+"""Grounding, by design round: the subtasks that failed, the rounds grounded, the plans and
+their Score-and-Filter scores."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from store.events import (
     Envelope,
     GroundingFailed,
     PlanProposed,
+    PlanScored,
     SubtasksGrounded,
     TransformationPlan,
 )
@@ -20,6 +22,8 @@ class GroundingRounds(Projection):
         self.failed: defaultdict[int, list[Envelope[GroundingFailed]]] = defaultdict(list)
         self.grounded: dict[int, Envelope[SubtasksGrounded]] = {}  # the first of each round
         self.plans: dict[str, TransformationPlan] = {}  # every plan proposed, by id
+        self.plan_reasons: dict[str, str] = {}  # why each was proposed, by plan id
+        self.scores: dict[str, PlanScored] = {}  # by plan id
 
     @on(GroundingFailed)
     def _failed(self, env: Envelope[GroundingFailed]) -> None:
@@ -32,3 +36,8 @@ class GroundingRounds(Projection):
     @on(PlanProposed)
     def _plan(self, env: Envelope[PlanProposed]) -> None:
         self.plans.setdefault(env.payload.plan.plan_id, env.payload.plan)
+        self.plan_reasons.setdefault(env.payload.plan.plan_id, env.payload.reason)
+
+    @on(PlanScored)
+    def _scored(self, env: Envelope[PlanScored]) -> None:
+        self.scores.setdefault(env.payload.plan_id, env.payload)

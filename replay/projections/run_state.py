@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+from replay.projections.approval import PlanApproval
 from replay.projections.base import Fold, Projection
 from replay.projections.design import DesignRounds
 from replay.projections.evaluation import Evaluations
@@ -23,10 +24,11 @@ from replay.projections.request import RunRequest
 from replay.projections.samples import Samples
 from replay.projections.slots import SpecSlots
 from replay.projections.status import RunStatus
+from replay.projections.synthesis import Synthesis
 from store.events import Envelope, Payload
 
-Stage = Literal["design", "grounding", "allocation", "realization", "evaluation", "completed",
-                "failed"]
+Stage = Literal["design", "grounding", "allocation", "approval", "realization", "evaluation",
+                "completed", "failed"]
 
 
 class RunState:
@@ -38,6 +40,8 @@ class RunState:
         self.request = RunRequest(run_id)
         self.design = DesignRounds()
         self.grounding = GroundingRounds()
+        self.synthesis = Synthesis()
+        self.approval = PlanApproval()
         self.slots = SpecSlots()
         self.samples = Samples()
         self.fates = SampleFates()
@@ -47,8 +51,9 @@ class RunState:
         self.llm = LlmUsage()
         self.status = RunStatus()
         projections: list[Projection] = [
-            self.request, self.design, self.grounding, self.slots, self.samples, self.fates,
-            self.media, self.publication, self.evaluations, self.llm, self.status]
+            self.request, self.design, self.grounding, self.synthesis, self.approval, self.slots,
+            self.samples, self.fates, self.media, self.publication, self.evaluations, self.llm,
+            self.status]
         self._folds: dict[type[Payload], list[Fold]] = {}
         for projection in projections:
             for event_type, fold in projection.bound_folds().items():
@@ -89,6 +94,8 @@ class RunState:
             return "evaluation"
         if self.slots.spec is not None:
             return "realization"
+        if self.approval.proposed is not None:
+            return "approval"
         if self.grounding.grounded:
             return "allocation"
         if self.design.accepted:

@@ -12,6 +12,7 @@ from agents.evaluator import EvaluatorAgent
 from agents.orchestrator.generated import realize_generated
 from agents.plans import GENERATOR_TOOL
 from agents.scoring import REFUSED, score_answer
+from agents.sources import get_generator
 from agents.verifier import generator_verdict
 from store import events as ev
 from store.events import Envelope, new_event
@@ -29,7 +30,7 @@ def generated_sample(generator: str = "calendar") -> ev.SampleRealized:
     slot = ev.SlotAssigned(sample_id="t-gen-0000-a1", slot=0, subtask="t",
                            dataset_id=f"gen-{generator}", plan_id="p",
                            source_item_id=f"{generator}#0")
-    (realized,) = [e for e, _ in realize_generated(slot, plan, generator, run_seed=3)
+    (realized,) = [e for e, _ in realize_generated(slot, plan, get_generator(generator), run_seed=3)
                    if isinstance(e, ev.SampleRealized)]
     return realized
 

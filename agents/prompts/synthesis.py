@@ -1,0 +1,132 @@
+"""Prompts of generator synthesis: the plan (P-Agent), the template's parts (G-Agent) and the
+model-based checks of rendered items (V-Agent: clarity, completeness, consistency).
+
+Kept short: the local 1.5B backbone reads every token of them on two shared cores.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.prompts.common import clip, facts_block, messages, obj, text
+from agents.synthesis.plan import describe_param
+from store.events import PARAM_KINDS, GeneratorPlan
+from tools.sandbox.template import EXAMPLE_PARTS, INSTRUCTIONS
+
+PLAN = "synthesis.plan"
+PARTS = "synthesis.parts"
+ITEM_CHECK = "synthesis.item_check"
+
+METRIC_CHOICES = ["exact_match", "accepts", "multiple_choice"]
+ITEM_CHECKS = ["clarity", "completeness", "consistency"]
+
+PLAN_SCHEMA = obj(
+    {
+        "reason": text(200),
+        "feasible": {"type": "boolean"},
+        "description": text(200),
+        "params": {"type": "array", "maxItems": 4, "items": obj({
+            "name": text(30),
+            "kind": {"enum": list(PARAM_KINDS)},
+            "low": {"type": "number"},
+            "high": {"type": "number"},
+            "choices": {"type": "array", "maxItems": 8, "items": text(40)},
+            "description": text(100),
+        })},
+        "constraints": {"type": "array", "maxItems": 4, "items": text(120)},
+        "checks": {"type": "array", "maxItems": 3,
+                   "items": obj({"name": text(30), "description": text(120)})},
+        "complexity": text(150),
+        "metric": {"enum": METRIC_CHOICES},
+    },
+    title=PLAN,
+)
+
+_PLAN_SYSTEM = (
+    "You are the planning agent of a benchmark builder. You plan a Python generator that "
+    "creates problems for one subtask and computes each answer by code. Answer with JSON only."
+)
+
+
+def plan_messages(subtask: dict[str, Any], problem: str = "") -> list[dict[str, Any]]:
+    ask = (
+        "Plan a generator for this subtask: what one problem asks; the parameters it varies "
+        "(kind int or float with a low and a high, choice with its choices, or bool); the "
+        "constraints every problem satisfies; the checks its code runs on each problem (a "
+        "short name and what it verifies); how a complexity in [0, 1] is computed from a "
+        "problem; the metric: exact_match (one right answer text), accepts (code decides "
+        "whether a response is right, e.g. writing that must follow checkable rules) or "
+        "multiple_choice. feasible is false only if the problems cannot be made and answered "
+        "by code with text alone (e.g. they need images, audio or video)."
+    )
+    facts: dict[str, Any] = {"subtask": subtask}
+    if problem:
+        facts["your_previous_plan_was_refused"] = problem
+    return messages(_PLAN_SYSTEM, ask, facts)
+
+
+PARTS_SYSTEM = ("You write Python code for a benchmark generator. Reply with one ```python "
+                "code block and nothing else.")
+
+_METRIC_PARTS = {
+    "exact_match": "The answer is one right text: define format_answer if str(answer) is "
+                   "not that text.",
+    "accepts": "Define accepts(problem, answer, response): whether a response is right; the "
+               "answer from solve must itself be a response that accepts takes.",
+    "multiple_choice": "Define distractors(problem, answer, rng): three wrong answers.",
+}
+
+
+def plan_doc(plan: GeneratorPlan) -> dict[str, Any]:
+    """The plan as the parts prompt and the item checks show it."""
+    return {
+        "description": plan.description,
+        "params": [describe_param(p) + (f": {p.description}" if p.description else "")
+                   for p in plan.params],
+        "constraints": plan.constraints,
+        "checks": {c.name: c.description for c in plan.checks},
+        "complexity": plan.complexity,
+        "metric": plan.metric,
+    }
+
+
+def parts_messages(plan: GeneratorPlan, previous: str = "",
+                   feedback: str = "") -> list[dict[str, Any]]:
+    """The G-Agent's request: the template's instructions, the plan, the worked example;
+    from the second attempt on, its previous code and what the checks said about it."""
+    names = ", ".join(repr(c.name) for c in plan.checks)
+    user = (
+        f"{INSTRUCTIONS}\n{_METRIC_PARTS.get(plan.metric, '')}\n"
+        + (f"checks() must return the planned checks by name: {names}.\n" if names else "")
+        + "params holds: " + (", ".join(p.name for p in plan.params) or "nothing") + ".\n\n"
+        + "The plan:\n" + facts_block(plan_doc(plan)) + "\n\n"
+        + "An example for another plan (its one parameter is max_seconds):\n```python\n"
+        + EXAMPLE_PARTS + "```"
+    )
+    if previous:
+        user += ("\n\nYour previous code:\n```python\n" + previous.rstrip("\n") + "\n```\n"
+                 "It failed these checks:\n" + clip(feedback, 1500)
+                 + "\nWrite the whole corrected code.")
+    return [{"role": "system", "content": PARTS_SYSTEM}, {"role": "user", "content": user}]
+
+
+def item_check_schema(n: int) -> dict[str, Any]:
+    verdict = obj({"reason": text(200), "failed_check": {"enum": ["none", *ITEM_CHECKS]}})
+    return obj({"items": {"type": "array", "minItems": n, "maxItems": n, "items": verdict}},
+               title=ITEM_CHECK)
+
+
+_CHECK_SYSTEM = ("You check benchmark items made by a generator, before they are used. "
+                 "Answer with JSON only.")
+
+
+def item_check_messages(plan: GeneratorPlan, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return messages(
+        _CHECK_SYSTEM,
+        "For each item, in order, check: clarity (the question is understandable and has one "
+        "reading), completeness (it states every value and rule a solver needs), consistency "
+        "(the values in the question agree with its parameters, and the answer is right for "
+        "it). Give your reason, then the first check that fails, or none.",
+        {"generator": {"description": plan.description, "constraints": plan.constraints},
+         "items": items},
+    )

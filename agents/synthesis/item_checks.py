@@ -1,0 +1,94 @@
+"""The second stage of checking a generator: K rendered items, as a model under test sees them.
+
+The host samples and renders K items in the sandbox and checks that the module's own
+`checks()` report every check the plan names; then the model judges the items for clarity,
+completeness and consistency (BenchAgents' V-Agent model-based checks). Every failure is a
+line of feedback for the model's next attempt.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from agents.prompts.common import clip
+from agents.prompts.synthesis import ITEM_CHECKS
+from agents.synthesis.plan import CHECK_BUDGETS, param_specs
+from store.events import GeneratorPlan, SynthesisCheck
+from tools.sandbox.synthesized import GeneratedCodeError, SynthesizedGenerator
+
+FIRST_SEED = 1000  # item seeds follow the checker's 0..K-1, so these are unseen instances
+
+
+class RenderedSample(msgspec.Struct, frozen=True, kw_only=True):
+    seed: int
+    question: str
+    choices: list[str] | None
+    answer: str
+    params: dict[str, Any]
+
+
+def render_samples(plan: GeneratorPlan, source: str,
+                   n: int) -> tuple[list[RenderedSample], list[str]]:
+    """K items rendered in the sandbox, and the host's findings (planned checks missing from
+    what `checks()` reports, or a call that failed)."""
+    samples: list[RenderedSample] = []
+    problems: list[str] = []
+    planned = {c.name for c in plan.checks}
+    gen = SynthesizedGenerator(plan.name, source, params=param_specs(plan.params),
+                               budgets=CHECK_BUDGETS)
+    try:
+        with tempfile.TemporaryDirectory(prefix="benchagent-synth-") as tmp:
+            for seed in range(FIRST_SEED, FIRST_SEED + n):
+                try:
+                    instance = gen.sample(seed)
+                    rendered = gen.render(instance, Path(tmp))
+                    reported = {r.check for r in gen.verify(instance)}
+                except (GeneratedCodeError, ValueError) as exc:
+                    problems.append(f"seed {seed}: {exc}")
+                    continue
+                missing = sorted(planned - reported)
+                if missing:
+                    problems.append(f"seed {seed}: checks() does not report the planned "
+                                    f"check{'s' if len(missing) > 1 else ''} "
+                                    + ", ".join(missing))
+                samples.append(RenderedSample(seed=seed, question=rendered.input,
+                                              choices=rendered.choices, answer=rendered.target,
+                                              params=instance.params))
+    finally:
+        gen.close()
+    return samples, problems
+
+
+def judge_items(samples: list[RenderedSample]) -> list[dict[str, Any]]:
+    """The items as the judge reads them."""
+    return [{"item": n + 1, "question": clip(s.question, 700), "choices": s.choices,
+             "answer": clip(s.answer, 300), "parameters": s.params}
+            for n, s in enumerate(samples)]
+
+
+def item_verdicts(samples: list[RenderedSample], host_problems: list[str],
+                  judged: list[dict[str, Any]]) -> tuple[list[SynthesisCheck], list[str]]:
+    """The stage's checks and its failures as feedback lines."""
+    failures: dict[str, list[str]] = {name: [] for name in ITEM_CHECKS}
+    for n, (sample, verdict) in enumerate(zip(samples, judged, strict=False)):
+        check = str(verdict.get("failed_check", "none"))
+        if check in failures:
+            reason = " ".join(str(verdict.get("reason", "")).split())[:200]
+            failures[check].append(f"item {n + 1} (seed {sample.seed}): {check}: {reason}")
+    checks = [SynthesisCheck(
+        check="planned_checks", status="failed" if host_problems else "passed",
+        summary=f"{len(host_problems)} problems" if host_problems
+        else f"checks() reports every planned check on {len(samples)} items")]
+    for name in ITEM_CHECKS:
+        bad = failures[name]
+        checks.append(SynthesisCheck(
+            check=name, status="failed" if bad else ("passed" if judged else "skipped"),
+            summary=f"{len(bad)} of {len(samples)} items fail" if bad
+            else (f"{len(samples)} items pass" if judged else "no item to judge")))
+    lines = [f"- planned_checks: {p}" for p in host_problems]
+    lines += [f"- {line}" for name in ITEM_CHECKS for line in failures[name]]
+    return checks, lines
