@@ -19,10 +19,10 @@ from agents.base import Agent
 from agents.models import ModelRouter
 from benchagent.errors import UserError
 from benchagent.progress import Progress
-from bus.base import Bus
+from bus.base import TERMINAL, Bus
 from replay.benchmark_files import benchmark_files, content_hash, write_output
 from replay.projections import RunOutcome, RunState
-from store.events import Envelope
+from store.events import Envelope, Payload
 from store.log import EventLog
 
 log = structlog.get_logger("benchagent.run")
@@ -43,8 +43,10 @@ def make_bus(event_log: EventLog, store_url: str | None, agents: Sequence[Agent]
 
 
 async def drive_run(bus: Bus, event_log: EventLog, run_id: str, first: Envelope | None, *,
-                    progress: Progress | None = None, timeout: float | None = None) -> Envelope:
-    """Submit `first` (a new run) or resume `run_id`, then wait for its terminal event."""
+                    progress: Progress | None = None, timeout: float | None = None,
+                    until: tuple[type[Payload], ...] = TERMINAL) -> Envelope:
+    """Submit `first` (a new run) or resume `run_id`, then wait for its first event of a
+    class in `until` (its terminal event; a --plan-only run's `SpecProposed` too)."""
     await bus.start()
     shown: asyncio.Task[None] | None = None
     try:
@@ -55,7 +57,7 @@ async def drive_run(bus: Bus, event_log: EventLog, run_id: str, first: Envelope 
             log.info("resumed", run_id=run_id, deliveries=resumed)
         if progress is not None:
             shown = asyncio.create_task(progress.run())
-        return await bus.wait_for(run_id, timeout=timeout)
+        return await bus.wait_for(run_id, until, timeout=timeout)
     finally:
         if shown is not None:
             shown.cancel()

@@ -2,9 +2,13 @@
 
     benchagent build "REQUIREMENT" [--size N] [--seed S] [--pool DIR]... [--llm SPEC]
         [--llm-key-env NAME] [--eval-model SPEC]... [--disable LIST] [--config YAML]
-        [--home DIR] [--store URL] [--resume RUN_ID] [--run-id ID] [--json]
+        [--synthesize] [--plan-only] [--home DIR] [--store URL] [--resume RUN_ID]
+        [--run-id ID] [--json]
 
 Everything is checked before anything is written (bad input: one line, exit 2).
+`--synthesize` adds a synthesized generator to every subtask's groundings (by default one is
+synthesized only for a subtask the pool cannot ground). `--plan-only` stops after the plan
+(`SpecProposed`) and prints it (`benchagent.plan_view`); `benchagent approve RUN_ID` goes on.
 The run's settings go into its first event (`RunRequested`), never a secret:
 only the *name* of the API key variable is recorded. The benchmark lands in
 `<home>/runs/<run_id>/`, written from the log by the same projection `replay` uses.
@@ -20,6 +24,7 @@ import re
 import secrets
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +33,18 @@ import msgspec
 from agents.models import ModelRouter
 from agents.recorded_llm import RetryPolicy
 from agents.registry import ALL_ROLES, AgentOptions, make_agents, parse_disabled
-from agents.settings import SETTING_NAMES, RunSettings, settings_from_config
+from agents.settings import SETTING_NAMES, RunSettings, settings_from_config, settings_of
 from agents.sources import PoolCache
 from benchagent.config import BuildConfig, load_config
 from benchagent.errors import UserError
 from benchagent.home import add_store_options, open_log, run_dir
+from benchagent.plan_view import plan_document, render_plan
 from benchagent.progress import Progress
 from benchagent.run import RunOutcome, drive_run, make_bus, outcome_of, write_benchmark
-from bus.base import BusError
+from bus.base import TERMINAL, BusError
 from replay.projections import RunState
-from store.events import Envelope, RunRequested, new_event
+from store.events import Envelope, RunRequested, SpecProposed, new_event
+from store.log import EventLog
 
 MAX_REQUIREMENT_CHARS = 20_000
 DEFAULT_SIZE = 20
@@ -63,7 +70,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-model", action="append", dest="eval_models", metavar="SPEC",
                    help="evaluate this model on the benchmark once published (repeatable)")
     p.add_argument("--disable", metavar="LIST",
-                   help="ablations: design,grounding-scoring,sample-planning,verifier")
+                   help="ablations: design,grounding-scoring,sample-planning,verifier,synthesis")
+    p.add_argument("--synthesize", action="store_true",
+                   help="also synthesize a generator for every subtask (checked code labels "
+                        "its items), not only for those the pool cannot ground")
+    p.add_argument("--plan-only", action="store_true",
+                   help="stop after the plan and print it; `benchagent approve RUN_ID` goes on")
     p.add_argument("--config", type=Path, metavar="YAML", help="settings file (flags win)")
     p.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run")
     p.add_argument("--run-id", help="name the new run (letters, digits, - and _)")
@@ -147,9 +159,16 @@ def build_request(args: argparse.Namespace,
         settings = settings_from_config(config.agents)
     except msgspec.ValidationError as exc:
         raise UserError(f"agent settings: {exc}") from None
+    if getattr(args, "synthesize", False):
+        settings = msgspec.structs.replace(settings, synthesize=True)
+    if getattr(args, "plan_only", False):
+        settings = msgspec.structs.replace(settings, plan_only=True)
+    if settings.synthesize and "synthesis" in disabled:
+        raise UserError("--synthesize and --disable synthesis contradict each other")
     pools = [str(Path(p).resolve()) for p in (args.pools or config.pools or _default_pools())]
-    capacity = _pool_capacity(pools, settings, pools_seen)
-    if size > capacity:
+    # A synthesized generator gives as many items as asked: the pool is then no limit.
+    capacity = _pool_capacity(pools, settings, pools_seen, required=not settings.synthesize)
+    if size > capacity and not settings.synthesize:
         raise UserError(f"--size {size} is larger than the pool can give ({capacity} items in all)")
     agent_settings = {k: v for k, v in msgspec.to_builtins(settings).items() if k in SETTING_NAMES}
     request = RunRequested(
@@ -161,7 +180,8 @@ def build_request(args: argparse.Namespace,
     return request, config
 
 
-def _pool_capacity(pools: list[str], settings: RunSettings, seen: PoolCache | None) -> int:
+def _pool_capacity(pools: list[str], settings: RunSettings, seen: PoolCache | None,
+                   required: bool = True) -> int:
     from tools.pool import Pool, PoolError
 
     try:
@@ -170,7 +190,7 @@ def _pool_capacity(pools: list[str], settings: RunSettings, seen: PoolCache | No
         raise UserError(str(exc)) from None
     if seen is not None:
         seen.put(pools, settings.generators, pool)
-    if not pool.datasets:
+    if not pool.datasets and required:
         raise UserError("the pool holds no usable dataset: give --pool DIR")
     total = 0
     for card in pool.datasets:
@@ -187,22 +207,44 @@ def _pool_capacity(pools: list[str], settings: RunSettings, seen: PoolCache | No
 def run(args: argparse.Namespace) -> int:
     if args.resume and (args.requirement or args.run_id):
         raise UserError("--resume takes the run's own settings: give no requirement or --run-id")
-    store_url = args.store or os.environ.get("BENCHAGENT_STORE")
-    if args.remote_agents and not store_url:
-        raise UserError("--remote-agents needs --store nats://HOST:PORT")
-    first: Envelope | None = None
+    if args.resume and (args.plan_only or args.synthesize):
+        raise UserError("--resume takes the run's own settings: give no --plan-only or "
+                        "--synthesize")
     pools = PoolCache()
     if args.resume:
         run_id = _check_run_id(args.resume)
         config = load_config(args.config) if args.config else BuildConfig()
-        if not store_url and not (_home_path(args) / "events.db").is_file():
-            raise UserError(f"cannot resume {run_id}: no such run in this store "
-                            f"({_home_path(args)} holds no event log)")
-    else:
-        request, config = build_request(args, pools)
-        run_id = _check_run_id(args.run_id) if args.run_id else new_run_id()
-        first = new_event(run_id, "cli", request, None)
-    concurrency = args.llm_concurrency or config.llm_concurrency or DEFAULT_CONCURRENCY
+        return drive(args, run_id, None, config, pools)
+    request, config = build_request(args, pools)
+    run_id = _check_run_id(args.run_id) if args.run_id else new_run_id()
+    return drive(args, run_id, new_event(run_id, "cli", request, None), config, pools)
+
+
+# Called with the open log and the run's state before a resumed run is driven (`approve`
+# appends the developer's edits and approval there).
+Prepare = Callable[[EventLog, RunState], Awaitable[None]]
+
+
+class BuildResult(msgspec.Struct, kw_only=True):
+    outcome: RunOutcome
+    evaluations: list[dict[str, Any]] = []
+    plan: dict[str, Any] | None = None  # a --plan-only run waiting for approval
+
+
+def drive(args: argparse.Namespace, run_id: str, first: Envelope | None, config: BuildConfig,
+          pools: PoolCache, prepare: Prepare | None = None) -> int:
+    """Run a new run (`first`) or resume `run_id` until it ends or waits for approval;
+    report it. `args` carries the store options, `--json`, `--llm-concurrency` and
+    `--remote-agents` (absent ones take their defaults)."""
+    store_url = args.store or os.environ.get("BENCHAGENT_STORE")
+    remote = getattr(args, "remote_agents", False)
+    if remote and not store_url:
+        raise UserError("--remote-agents needs --store nats://HOST:PORT")
+    if first is None and not store_url and not (_home_path(args) / "events.db").is_file():
+        raise UserError(f"cannot resume {run_id}: no such run in this store "
+                        f"({_home_path(args)} holds no event log)")
+    concurrency = (getattr(args, "llm_concurrency", None) or config.llm_concurrency
+                   or DEFAULT_CONCURRENCY)
     if concurrency < 1:
         raise UserError("--llm-concurrency must be at least 1")
     retry = RetryPolicy(
@@ -211,13 +253,14 @@ def run(args: argparse.Namespace) -> int:
         else RetryPolicy().base_delay_s,
         timeout_s=config.llm_timeout_s or RetryPolicy().timeout_s,
     )
-    outcome = asyncio.run(_build(args, store_url, run_id, first, concurrency, retry, pools))
-    return _report(args, outcome)
+    result = asyncio.run(_build(args, store_url, run_id, first, concurrency, retry, pools,
+                                prepare))
+    return _report(args, result)
 
 
 async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
                  first: Envelope | None, concurrency: int, retry: RetryPolicy,
-                 pools: PoolCache) -> tuple[RunOutcome, list[dict[str, Any]]]:
+                 pools: PoolCache, prepare: Prepare | None) -> BuildResult:
     event_log = await open_log(args)
     router = ModelRouter(retry=retry, max_concurrency=concurrency)
     try:
@@ -225,36 +268,57 @@ async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
             events = await event_log.read(run_id)
             if not events:
                 raise UserError(f"cannot resume {run_id}: no such run in this store")
-            finished = outcome_of(RunState.of(events, run_id))
+            before = RunState.of(events, run_id)
+            finished = outcome_of(before)
             if finished.status != "running":
                 raise UserError(f"cannot resume {run_id}: it has already {finished.status}")
+            if prepare is not None:
+                await prepare(event_log, before)
+            elif before.approval.waiting:
+                raise UserError(f"run {run_id} waits for the approval of its plan: "
+                                f"benchagent approve {run_id} [--edit FILE.yaml]")
+            request = before.request.payload
+            approved = prepare is not None or before.approval.approved is not None
         elif await event_log.last_seq(run_id):
             raise UserError(f"run {run_id} already exists; choose another --run-id or --resume it")
+        else:
+            assert isinstance(first.payload, RunRequested)
+            request, approved = first.payload, False
+        # A --plan-only run stops at its plan until it is approved; nothing else ever waits.
+        until = TERMINAL + ((SpecProposed,) if settings_of(request).plan_only and not approved
+                            else ())
         print(f"run {run_id}", file=sys.stderr)
-        roles = [] if args.remote_agents else list(ALL_ROLES)
+        roles = [] if getattr(args, "remote_agents", False) else list(ALL_ROLES)
         agents = make_agents(roles, AgentOptions(pools=pools))
         bus = make_bus(event_log, store_url, agents, router, workers=concurrency * 2)
         progress = Progress(event_log, run_id)
         try:
-            await drive_run(bus, event_log, run_id, first, progress=progress)
+            await drive_run(bus, event_log, run_id, first, progress=progress, until=until)
         except BusError as exc:
             raise UserError(f"run {run_id} stopped: {exc}; resume it with --resume {run_id}") \
                 from None
         state = RunState.of(await event_log.read(run_id), run_id)
         outcome = outcome_of(state)
+        if outcome.status == "running" and state.approval.waiting:
+            return BuildResult(outcome=outcome, plan=plan_document(state))
         if outcome.status == "completed":
             out = run_dir(args, run_id)
             write_benchmark(state, out)
             outcome.out_dir = str(out)
         evaluations = [msgspec.to_builtins(s) for s in state.evaluations.scores]
-        return outcome, evaluations
+        return BuildResult(outcome=outcome, evaluations=evaluations)
     finally:
         await router.close()
         await event_log.close()
 
 
-def _report(args: argparse.Namespace, result: tuple[RunOutcome, list[dict[str, Any]]]) -> int:
-    outcome, evaluations = result
+def _report(args: argparse.Namespace, result: BuildResult) -> int:
+    outcome, evaluations = result.outcome, result.evaluations
+    if result.plan is not None:
+        print(json.dumps({"run_id": outcome.run_id, "status": "awaiting_approval",
+                          "plan": result.plan}, sort_keys=True) if args.json
+              else render_plan(result.plan))
+        return 0
     if args.json:
         doc = msgspec.to_builtins(outcome)
         doc["evaluations"] = [{k: v for k, v in e.items() if k != "type"} for e in evaluations]
