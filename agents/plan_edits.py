@@ -142,6 +142,13 @@ def revised_plan(plan: GeneratorPlan, edits: Sequence[PlanEdit]) -> GeneratorPla
             if old is None:
                 raise EditError(f"generator {plan.name} has no parameter {edit.param!r} "
                                 f"(parameters: {', '.join(params) or 'none'})")
+            ranged = edit.low is not None or edit.high is not None
+            if old.kind == "choice" and (ranged or edit.choices is None):
+                raise EditError(f"generator {plan.name}: parameter {edit.param} is a choice: "
+                                "give its choices")
+            if old.kind != "choice" and edit.choices is not None:
+                raise EditError(f"generator {plan.name}: parameter {edit.param} is {old.kind}: "
+                                "give low and high, not choices")
             try:
                 params[edit.param] = checked_param(msgspec.structs.replace(
                     old, low=edit.low if edit.low is not None else old.low,

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import msgspec
 import structlog
@@ -42,6 +44,21 @@ from tools.sandbox.template import compose
 log = structlog.get_logger(__name__)
 
 PLAN_ATTEMPTS = 2  # a refused plan is asked for once more, with the reason
+
+
+# One check at a time per process, off the event loop: the checks parse source with `ast`,
+# which CPython 3.11 cannot do in two threads at once ("AST constructor recursion depth
+# mismatch"), and each starts sandboxes that would only contend for the same cores.
+_CHECK_LOCK = threading.Lock()
+T = TypeVar("T")
+
+
+async def _checking(function: Callable[..., T], *args: Any) -> T:
+    def run() -> T:
+        with _CHECK_LOCK:
+            return function(*args)
+
+    return await asyncio.to_thread(run)
 
 
 class SynthesisResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -126,7 +143,7 @@ class Synthesizer:
                        author: Author, key: str) -> tuple[bool, str]:
         """Record and check one attempt: (passed, feedback for the next one)."""
         name = plan.name
-        problem = parts_problem(parts)
+        problem = await _checking(parts_problem, parts)
         source = "" if problem else compose(parts)
         sha = hashlib.sha256(source.encode()).hexdigest() if source else ""
         await self._record(GeneratorDrafted(name=name, revision=revision, attempt=attempt,
@@ -139,8 +156,8 @@ class Synthesizer:
                                                      summary=problem)],
                 feedback=feedback), f"{key}:code")
             return False, feedback
-        report = await asyncio.to_thread(
-            check_generator, source, check_plan(plan, self.settings.synthesis_seeds))
+        report = await _checking(check_generator, source,
+                                 check_plan(plan, self.settings.synthesis_seeds))
         feedback = report.feedback()
         await self._record(GeneratorChecked(
             name=name, revision=revision, attempt=attempt, stage="code", source_sha256=sha,
@@ -156,7 +173,7 @@ class Synthesizer:
         """Render K items; the planned checks must be reported, and the model judges them."""
         loop = asyncio.get_running_loop()
         started = loop.time()
-        samples, host_problems = await asyncio.to_thread(
+        samples, host_problems = await _checking(
             render_samples, plan, source, max(1, self.settings.synthesis_item_checks))
         judged: list[dict[str, Any]] = []
         if samples and not host_problems:  # a host failure is feedback enough: no model call

@@ -28,7 +28,7 @@ def parts_problem(code: str) -> str | None:
     try:
         tree = ast.parse(code)
     except SyntaxError as exc:
-        return f"not Python: {exc.msg} (line {exc.lineno})"
+        return f"not Python: {exc.msg}" + (f" (line {exc.lineno})" if exc.lineno else "")
     except ValueError as exc:  # e.g. null bytes
         return f"not Python: {exc}"
     defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}

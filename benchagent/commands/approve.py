@@ -80,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
     who = user_name()
 
     async def approve(event_log: EventLog, state: RunState) -> None:
+        if state.status.finished:
+            status = "failed" if state.status.failed is not None else "completed"
+            raise UserError(f"run {run_id} has already {status}: there is no plan to approve")
         if not state.approval.waiting:
             raise UserError(
                 f"run {run_id} is not waiting for approval"

@@ -269,12 +269,12 @@ async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
             if not events:
                 raise UserError(f"cannot resume {run_id}: no such run in this store")
             before = RunState.of(events, run_id)
+            if prepare is not None:  # it says why a run cannot go on in its own words
+                await prepare(event_log, before)
             finished = outcome_of(before)
             if finished.status != "running":
                 raise UserError(f"cannot resume {run_id}: it has already {finished.status}")
-            if prepare is not None:
-                await prepare(event_log, before)
-            elif before.approval.waiting:
+            if prepare is None and before.approval.waiting:
                 raise UserError(f"run {run_id} waits for the approval of its plan: "
                                 f"benchagent approve {run_id} [--edit FILE.yaml]")
             request = before.request.payload

@@ -1,0 +1,137 @@
+"""A scripted model that plans and writes synthesized generators (for the synthesis tests).
+
+`SynthesisBrain(attempts=[...])` answers like `ScriptedBrain`, plus:
+- Design proposes two duration subtasks and keeps them; a revision after a grounding failure
+  keeps them too (the subtasks are fine: their generator was not);
+- every pool plan scores 1 on alignment (Score-and-Filter drops them all) unless `pool_ok`;
+- `synthesis.plan`: a duration generator (one choice parameter, max_seconds), or, for a
+  subtask about video, infeasible;
+- the template's parts: the variants of `attempts`, in order: attempt n (the request shows
+  the previous code, whose `# variant:` marker says which it was) gets the next one; the last
+  repeats. Variants: `good` (the template's worked example), `imports` (imports os), `vague`
+  (its question names no answer format: the item judge fails completeness), `not_python`,
+  `with_digits` (good, plus the check `digits` a developer may ask for);
+- `synthesis.item_check`: completeness fails for an item whose question names no answer format;
+- free-text questions: the right H:MM:SS when `oracle`, else as ScriptedBrain.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from agents.prompts.synthesis import PARTS_SYSTEM
+from tests.agents.scripted_brain import ScriptedBrain
+from tools.sandbox.template import EXAMPLE_PARTS
+
+SUBTASKS = [
+    {"name": "Duration conversion",
+     "description": "Convert a duration given in seconds into hours, minutes and seconds.",
+     "capability": "unit arithmetic", "answer_format": "short_answer"},
+    {"name": "Clock notation",
+     "description": "Write a number of seconds as a clock reading H:MM:SS.",
+     "capability": "unit arithmetic", "answer_format": "short_answer"},
+]
+
+VARIANTS: dict[str, str] = {
+    "good": "# variant: good\n" + EXAMPLE_PARTS,
+    "imports": "# variant: imports\nimport os\n\n" + EXAMPLE_PARTS,
+    "vague": "# variant: vague\n" + EXAMPLE_PARTS.replace(" Answer as H:MM:SS.", ""),
+    "not_python": "# variant: not_python\ndef make_problem(rng, params) return rng\n",
+    "with_digits": "# variant: with_digits\n" + EXAMPLE_PARTS.replace(
+        '''            ("feasibility", 0 <= minutes < 60 and 0 <= seconds < 60, "minutes and seconds < 60")]''',
+        '''            ("feasibility", 0 <= minutes < 60 and 0 <= seconds < 60, "minutes and seconds < 60"),
+            ("digits", len(str(seconds)) <= 2, "seconds fit in two digits")]'''),
+}
+_MARKER = re.compile(r"# variant: (\w+)")
+_SECONDS = re.compile(r"Convert (\d+) seconds")
+
+
+class SynthesisBrain(ScriptedBrain):
+    def __init__(self, attempts: list[str] | None = None, *, pool_ok: bool = False,
+                 oracle: bool = False) -> None:
+        super().__init__(reject_percent=0, repair_percent=0)
+        self.attempts = attempts or ["good"]
+        self.pool_ok = pool_ok
+        self.oracle = oracle
+
+    def __call__(self, messages: list[dict[str, Any]], schema: dict[str, Any] | None,
+                 purpose: str | None = None) -> str:
+        if schema is None and messages[0].get("content") == PARTS_SYSTEM:
+            return self.parts(str(messages[-1]["content"]))
+        return super().__call__(messages, schema, purpose)
+
+    # -------------------------------------------------------------- design
+
+    def design_propose(self, f: dict[str, Any]) -> dict[str, Any]:
+        return {"subtasks": [dict(s) for s in SUBTASKS], "reason": "two views of one skill"}
+
+    def design_review(self, f: dict[str, Any]) -> dict[str, Any]:
+        return {"reviews": [{"name": c["name"], "decision": "keep", "reason": "testable",
+                             "revised": c} for c in f["candidates"]]}
+
+    def design_revise(self, f: dict[str, Any]) -> dict[str, Any]:
+        return {"reviews": [{"name": x["subtask"]["name"], "decision": "keep",
+                             "reason": "the subtask stands", "revised": x["subtask"]}
+                            for x in f["failed"]]}
+
+    # ----------------------------------------------------------- grounding
+
+    def grounding_score(self, f: dict[str, Any]) -> dict[str, Any]:
+        if self.pool_ok:
+            return super().grounding_score(f)
+        return {"alignment": 1, "robustness": 3, "signal_preservation": 2,
+                "reason": "no dataset converts durations"}
+
+    # ----------------------------------------------------------- synthesis
+
+    def synthesis_plan(self, f: dict[str, Any]) -> dict[str, Any]:
+        sub = f["subtask"]
+        if "video" in json.dumps(sub).lower():
+            return {"reason": "it needs video clips", "feasible": False, "description": "",
+                    "params": [], "constraints": [], "checks": [], "complexity": "",
+                    "metric": "exact_match"}
+        return {
+            "reason": "durations are made and converted by code", "feasible": True,
+            "description": "Convert a number of seconds into H:MM:SS.",
+            "params": [{"name": "max_seconds", "kind": "choice", "low": 0, "high": 0,
+                        "choices": ["59", "3599", "86399"],
+                        "description": "Largest number of seconds"},
+                       {"name": "min_seconds", "kind": "int", "low": 1, "high": 1,
+                        "choices": [], "description": "Smallest number of seconds"}],
+            "constraints": ["minutes and seconds are below 60"],
+            "checks": [{"name": "consistency", "description": "h:m:s adds up to the seconds"},
+                       {"name": "feasibility", "description": "minutes and seconds below 60"}],
+            "complexity": "how many units (h, m, s) the answer needs, scaled to [0, 1]",
+            "metric": "exact_match",
+        }
+
+    def parts(self, request: str) -> str:
+        previous = request.split("Your previous code:", 1)
+        done = _MARKER.findall(previous[1]) if len(previous) > 1 else []
+        index = 0 if not done else min(self.attempts.index(done[0]) + 1, len(self.attempts) - 1)
+        if "the developer changed the plan's checks" in request:
+            return f"```python\n{VARIANTS['with_digits']}```"
+        return f"```python\n{VARIANTS[self.attempts[index]]}```"
+
+    def synthesis_item_check(self, f: dict[str, Any]) -> dict[str, Any]:
+        verdicts = []
+        for item in f["items"]:
+            if "H:MM:SS" not in item["question"]:
+                verdicts.append({"reason": "the question does not say how to write the answer",
+                                 "failed_check": "completeness"})
+            else:
+                verdicts.append({"reason": "clear, complete, consistent",
+                                 "failed_check": "none"})
+        return {"items": verdicts}
+
+    # ---------------------------------------------------------- evaluation
+
+    def answer(self, messages: list[dict[str, Any]]) -> str:
+        found = _SECONDS.search(str(messages[-1].get("content", "")))
+        if self.oracle and found:
+            hours, rest = divmod(int(found.group(1)), 3600)
+            return "%d:%02d:%02d" % (hours, *divmod(rest, 60))
+        return super().answer(messages)
+

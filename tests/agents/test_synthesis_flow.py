@@ -1,0 +1,224 @@
+"""Synthesized generators through the whole pipeline, with a scripted model that writes good
+and bad template parts (tests/agents/synthesis_brain.py) and the real sandbox.
+
+A subtask no pool plan grounds gets a generator; a bad attempt goes back to the model with
+the checker's reason and the next one fixes it; a generator that never passes fails the
+subtask back to Design; items name the recorded source that labelled them, the Verifier and
+the scorer run that source (never a file), and replay needs neither it nor the sandbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.scoring import score_answer
+from agents.synthesis.plan import param_specs
+from benchagent.cli import main
+from replay.benchmark_files import directory_hash
+from replay.projections import RunState
+from store.events import Envelope, GeneratorSynthesized, SampleRealized
+from tests.agents.build_helpers import benchmark_lines, build, llm_calls, of_type, read_events
+from tests.agents.synthesis_brain import VARIANTS, SynthesisBrain
+from tools.llm.scripted import register_responder
+from tools.sandbox.synthesized import SynthesizedGenerator
+from tools.sandbox.template import compose
+
+DURATIONS = "convert a duration in seconds into hours, minutes and seconds"
+
+
+def brain(name: str, attempts: list[str], **kw: Any) -> str:
+    register_responder(name, SynthesisBrain(attempts, **kw))
+    return f"scripted:{name}"
+
+
+def config(tmp_path: Path, **agents: Any) -> str:
+    path = tmp_path / "config.yaml"
+    path.write_text(json.dumps({"agents": agents}))
+    return str(path)
+
+
+@pytest.fixture
+def empty_pool(tmp_path: Path) -> Path:
+    (tmp_path / "pool" / "dataset_cards").mkdir(parents=True)
+    return tmp_path / "pool"
+
+
+def synthesized(events: list[Envelope]) -> dict[str, GeneratorSynthesized]:
+    return {e.payload.name: e.payload for e in of_type(events, "GeneratorSynthesized")}
+
+
+def attempts_of(events: list[Envelope], name: str) -> list[tuple[int, str, bool, list[str]]]:
+    """(attempt, stage, passed, failed checks) of every check of a generator, in log order."""
+    return [(e.payload.attempt, e.payload.stage, e.payload.passed,
+             [c.check for c in e.payload.checks if c.status == "failed"])
+            for e in of_type(events, "GeneratorChecked") if e.payload.name == name]
+
+
+def recomputed_target(record: GeneratorSynthesized, sample: SampleRealized,
+                      tmp_path: Path) -> str:
+    """The item's target, computed again from the recorded source in a fresh sandbox."""
+    source = sample.generated_by
+    assert source is not None
+    with SynthesizedGenerator(record.name, record.source,
+                              params=param_specs(record.params)) as gen:
+        instance = gen.sample(source.seed, dict(source.params))
+        return gen.render(instance, tmp_path).target
+
+
+def test_no_pool_plan_passes_so_a_generator_is_synthesized_its_failures_fed_back_and_fixed(
+        tmp_path: Path, general_bench: Path, capsys: Any) -> None:
+    llm = brain("synth-fixes", ["imports", "vague", "good"], oracle=True)
+    code, doc, err = build(capsys, tmp_path, general_bench, "--eval-model", llm,
+                           requirement=DURATIONS, llm=llm, size=6)
+    assert code == 0, err
+    events = read_events(tmp_path)
+    scored = of_type(events, "PlanScored")
+    assert scored and not any(e.payload.accepted for e in scored)  # the pool grounds nothing
+    records = synthesized(events)
+    assert sorted(records) == ["synth-clock-notation", "synth-duration-conversion"]
+    for name, record in records.items():
+        # attempt 1 imports os; attempt 2 passes the code checks but its question names no
+        # answer format (the item judge: completeness); attempt 3 passes everything.
+        checks = attempts_of(events, name)
+        assert checks[0][:3] == (1, "code", False) and "imports" in checks[0][3]
+        assert checks[1:] == [(2, "code", True, []), (2, "items", False, ["completeness"]),
+                              (3, "code", True, []), (3, "items", True, [])]
+        assert record.attempts == 3 and record.revision == 1
+        assert record.source == compose(VARIANTS["good"])
+        assert record.sha256 == hashlib.sha256(record.source.encode()).hexdigest()
+        assert record.version == record.sha256[:12]
+        drafted = [e.payload for e in of_type(events, "GeneratorDrafted") if e.payload.name == name]
+        assert [d.attempt for d in drafted] == [1, 2, 3]
+        assert drafted[-1].source_sha256 == record.sha256
+    # Each failure went back to the model with the checker's own reason.
+    failures = [e.payload.feedback for e in of_type(events, "GeneratorChecked")
+                if e.payload.name == "synth-duration-conversion" and not e.payload.passed]
+    requests = [str(c.payload.messages[-1]["content"]) for c in llm_calls(events, "synthesis.parts")]
+    assert "It failed these checks" not in requests[0]
+    for feedback in failures:
+        assert any(feedback in r for r in requests), feedback
+    assert "import of 'os'" in failures[0] or "import os" in failures[0]
+    assert "completeness" in failures[1]
+
+    # Every item was made by the checked code; its label is what that code computes.
+    lines = benchmark_lines(tmp_path)
+    assert len(lines) == 6 and doc is not None and doc["accepted"] == 6
+    realized = {e.payload.sample_id: e.payload for e in of_type(events, "SampleRealized")}
+    for line in lines:
+        sample = realized[line["id"]]
+        assert sample.generated_by is not None
+        record = records[sample.generated_by.name]
+        assert line["metadata"]["target_from"] == f"generator:{record.name}@{record.version}"
+        assert line["target"] == recomputed_target(record, sample, tmp_path)
+    for e in of_type(events, "SampleChecked"):
+        (verdict,) = [v for v in e.payload.verdicts if v.check == "generator"]
+        assert verdict.passed and "consistency" in verdict.reason
+    out = tmp_path / "runs" / "run-test"
+    for record in records.values():
+        path = out / "generators" / f"{record.name}-{record.version}.py"
+        assert path.read_bytes() == record.source.encode()
+    assert doc["evaluations"][0]["accuracy"] == 1.0  # the oracle's answers, scored by the code
+
+
+def test_replay_needs_neither_the_generator_nor_the_sandbox(
+        tmp_path: Path, empty_pool: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    llm = brain("synth-replay", ["good"])
+    code, _, err = build(capsys, tmp_path, empty_pool, "--disable", "design", "--synthesize",
+                         "--config", config(tmp_path, generators=False), requirement=DURATIONS,
+                         llm=llm, size=3)
+    assert code == 0, err
+    monkeypatch.setenv("PATH", "")  # no bwrap: any use of the sandbox would fail
+    assert main(["replay", "run-test", "--home", str(tmp_path), "--out",
+                 str(tmp_path / "again")]) == 0
+    assert directory_hash(tmp_path / "again") == directory_hash(tmp_path / "runs" / "run-test")
+
+
+def test_scoring_runs_the_recorded_source_whatever_is_on_disk(
+        tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
+    llm = brain("synth-oracle", ["good"], oracle=True)
+    code, _, err = build(capsys, tmp_path, empty_pool, "--disable", "design", "--synthesize",
+                         "--config", config(tmp_path, generators=False), requirement=DURATIONS,
+                         llm=llm, size=3)
+    assert code == 0, err
+    (published,) = (tmp_path / "runs" / "run-test" / "generators").glob("*.py")
+    # The file beside the benchmark now rejects every answer; scoring must not read it.
+    published.write_text(published.read_text().replace(
+        "def accepts(problem, answer, response):", "def accepts(problem, answer, response):\n"
+        "    return False\n\n\ndef _unused(problem, answer, response):"))
+    assert main(["eval", "run-test", "--model", llm, "--home", str(tmp_path), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert doc["evaluations"][0]["accuracy"] == 1.0
+    events = read_events(tmp_path)
+    answered = of_type(events, "ModelAnswered")
+    assert len(answered) == 3
+    assert {a.payload.scorer for a in answered} == {"generator:synth-convert-a-duration-in-seconds-in"}
+    # And directly: the scorer takes the run's projection, not a path.
+    state = RunState.of(events, "run-test")
+    sample = next(iter(state.samples.realized.values())).payload
+    assert score_answer(sample.item, sample.item.target, sample.source, state.synthesis)[0] == 1.0
+    assert score_answer(sample.item, "0:00:00", sample.source, state.synthesis)[0] == 0.0
+    refused = score_answer(sample.item, sample.item.target, sample.source)  # no run log given
+    assert refused[:2] == (0.0, "refused") and "records no synthesized" in refused[2]["error"]
+
+
+def test_a_generator_that_never_passes_fails_the_subtask_back_to_design(
+        tmp_path: Path, general_bench: Path, capsys: Any) -> None:
+    llm = brain("synth-never", ["not_python"])
+    code, doc, err = build(capsys, tmp_path, general_bench, "--config",
+                           config(tmp_path, synthesis_rounds=2, max_design_rounds=2),
+                           requirement=DURATIONS, llm=llm, size=4)
+    assert code == 1 and doc is not None and doc["status"] == "failed"
+    events = read_events(tmp_path)
+    assert not of_type(events, "GeneratorSynthesized") and not of_type(events, "SpecFinalized")
+    failed = [e for e in of_type(events, "GroundingFailed") if e.payload.round == 1]
+    assert {e.payload.subtask for e in failed} == {"Duration conversion", "Clock notation"}
+    for e in failed:
+        reason = e.payload.reason
+        assert "\n" not in reason
+        assert reason.endswith("synthesis: no attempt at generator "
+                               f"synth-{e.payload.subtask.lower().replace(' ', '-')} passed "
+                               "every check in 2 rounds; the last failed python: not Python: "
+                               "expected ':' (line 2)")
+    checked = of_type(events, "GeneratorChecked")
+    assert len(checked) == 8 and all(c.payload.stage == "code" for c in checked)
+    # 2 rounds; the two subtasks' plans are the same, so is their request: answered once.
+    assert len(llm_calls(events, "synthesis.parts")) == 2
+    # Design revised the failed subtasks (round 2); they failed again and the run ended.
+    revised = [e for e in of_type(events, "SubtaskReviewed") if e.payload.round == 2]
+    assert {e.causation_id for e in revised} <= {e.event_id for e in failed} and revised
+    assert doc["stage"] == "grounding" and "no subtask could be grounded" in doc["reason"]
+
+
+def test_synthesize_adds_a_generator_beside_the_pool_plans(
+        tmp_path: Path, general_bench: Path, capsys: Any) -> None:
+    llm = brain("synth-beside", ["good"], pool_ok=True)
+    code, _, err = build(capsys, tmp_path, general_bench, "--synthesize", "--disable", "design",
+                         llm=llm, size=6)
+    assert code == 0, err
+    events = read_events(tmp_path)
+    (grounded,) = of_type(events, "SubtaskGrounded")
+    datasets = [g.dataset_id for g in grounded.payload.groundings]
+    assert any(d.startswith("gen-synth-") for d in datasets)
+    assert any(not d.startswith("gen-") for d in datasets)  # a pool dataset too
+    assert "synthesis: synth-" in grounded.payload.reason
+    sources = {line["metadata"]["target_from"].split(":")[0] for line in
+               benchmark_lines(tmp_path)}
+    assert sources == {"generator", "source_label"}
+
+
+def test_without_synthesis_a_subtask_the_pool_cannot_ground_goes_back_as_before(
+        tmp_path: Path, general_bench: Path, capsys: Any) -> None:
+    llm = brain("synth-off", ["good"])
+    code, _, _ = build(capsys, tmp_path, general_bench, "--disable", "design,synthesis",
+                       requirement=DURATIONS, llm=llm, size=4)
+    assert code == 1
+    events = read_events(tmp_path)
+    assert not llm_calls(events, "synthesis.")
+    (failed,) = of_type(events, "GroundingFailed")
+    assert "synthesis" not in failed.payload.reason
+

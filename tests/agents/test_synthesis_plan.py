@@ -1,0 +1,93 @@
+"""A generator plan and the template's parts, read from a model's answer: what is refused,
+in one line, before anything runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agents.synthesis.parts import code_from_answer, parts_problem
+from agents.synthesis.plan import PlanError, generator_name, param_specs, plan_from_answer
+from store.events import Subtask
+from tools.generators.param_sampling import params_rng, resolve_params
+from tools.sandbox.template import EXAMPLE_PARTS
+
+SUB = Subtask(name="Time zones on a DST change", description="Schedule a call across zones",
+              capability="date arithmetic", answer_format="short_answer")
+
+
+def answer(*params: dict[str, Any], metric: str = "exact_match") -> dict[str, Any]:
+    return {"reason": "r", "feasible": True, "description": "Schedule a call.",
+            "params": list(params), "constraints": ["the call is in working hours"],
+            "checks": [{"name": "Feasibility", "description": "a slot exists"}],
+            "complexity": "zones crossed / 3", "metric": metric}
+
+
+def test_a_plan_becomes_the_parameters_the_host_draws() -> None:
+    plan = plan_from_answer(answer(
+        {"name": "Zones", "kind": "int", "low": 1.5, "high": 4, "choices": ["x"],
+         "description": "how many zones"},
+        {"name": "month", "kind": "choice", "low": 0, "high": 0, "choices": ["3", "10", "11"],
+         "description": ""},
+        {"name": "weekend ok", "kind": "bool", "low": 0, "high": 0, "choices": [],
+         "description": ""}), SUB, "p-1")
+    assert plan.name == generator_name(SUB.name) == "synth-time-zones-on-a-dst-change"
+    assert [(p.name, p.kind, p.low, p.high, p.choices) for p in plan.params] == [
+        ("zones", "int", 2.0, 4.0, None), ("month", "choice", None, None, [3, 10, 11]),
+        ("weekend_ok", "bool", None, None, None)]
+    assert [c.name for c in plan.checks] == ["feasibility"] and not plan.multiple_choice
+    values, drawn = resolve_params(param_specs(plan.params), None, params_rng(plan.name, 3))
+    assert drawn == {"zones", "month", "weekend_ok"}
+    assert 2 <= values["zones"] <= 4 and values["month"] in (3, 10, 11)
+
+
+@pytest.mark.parametrize(("param", "message"), [
+    ({"name": "when", "kind": "date", "low": 0, "high": 1},
+     "parameter when: unknown kind 'date'; kinds are int, float, bool, choice"),
+    ({"name": "zones", "kind": "int", "low": 9, "high": 2},
+     "parameter zones: low 9 is above high 2"),
+    ({"name": "zones", "kind": "int", "low": 1.2, "high": 1.8},
+     "parameter zones: no integer between low 1.2 and high 1.8"),
+    ({"name": "month", "kind": "choice", "choices": ["3"]},
+     "parameter month: a choice parameter needs at least two choices"),
+    ({"name": "month", "kind": "choice", "choices": ["3", "3"]},
+     "parameter month: its choices repeat"),
+    ({"name": "rate", "kind": "float", "low": "a", "high": 2},
+     "parameter rate: low must be a number, got 'a'"),
+    ({"name": "9lives", "kind": "int", "low": 1, "high": 2},
+     "parameter name '9lives' is not usable as a Python identifier"),
+])
+def test_a_bad_plan_is_refused_with_one_line(param: dict[str, Any], message: str) -> None:
+    with pytest.raises(PlanError) as caught:
+        plan_from_answer(answer(param), SUB, "p-1")
+    assert str(caught.value) == message
+
+
+def test_an_unknown_metric_is_refused() -> None:
+    with pytest.raises(PlanError, match="unknown metric 'bleu'; metrics are exact_match, "
+                                        "accepts, multiple_choice"):
+        plan_from_answer(answer(metric="bleu"), SUB, "p-1")
+
+
+def test_the_code_is_read_from_a_fenced_answer_or_taken_as_it_is() -> None:
+    fenced = f"Here it is:\n```python\n{EXAMPLE_PARTS}```\nHope it helps."
+    assert code_from_answer(fenced) == EXAMPLE_PARTS
+    assert code_from_answer(EXAMPLE_PARTS) == EXAMPLE_PARTS
+    cut_off = f"```python\n{EXAMPLE_PARTS}"  # the model stopped before the closing fence
+    assert code_from_answer(cut_off) == EXAMPLE_PARTS
+    assert parts_problem(EXAMPLE_PARTS) is None
+
+
+@pytest.mark.parametrize(("code", "problem"), [
+    ("Sure! The generator converts seconds into hours.\n",
+     "not Python: invalid syntax (line 1)"),
+    ("def make_problem(rng, params)\n    return {}\n", "not Python: expected ':' (line 1)"),
+    (EXAMPLE_PARTS.replace("def solve(problem):", "def answer(problem):"),
+     "missing required function solve"),
+    ("def make_problem(rng, params):\n    return {}\n",
+     "missing required functions solve, question, complexity, checks"),
+    ("x = '\0'\n", "not Python: source code string cannot contain null bytes"),
+])
+def test_parts_that_cannot_be_used_say_why_in_one_line(code: str, problem: str) -> None:
+    assert parts_problem(code) == problem
