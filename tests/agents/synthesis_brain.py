@@ -132,6 +132,7 @@ class SynthesisBrain(ScriptedBrain):
         found = _SECONDS.search(str(messages[-1].get("content", "")))
         if self.oracle and found:
             hours, rest = divmod(int(found.group(1)), 3600)
-            return "%d:%02d:%02d" % (hours, *divmod(rest, 60))
+            minutes, seconds = divmod(rest, 60)
+            return f"{hours}:{minutes:02d}:{seconds:02d}"
         return super().answer(messages)
 
