@@ -11,8 +11,9 @@ When no plan passes (or the run asks for it: `--synthesize`), a generator synthe
 the subtask (`agents.synthesis`) is one more grounding: `GeneratorPlanned`, its attempts,
 `GeneratorSynthesized` and its `PlanProposed`.
 When every subtask is grounded, `SubtasksGrounded` hands the round to Allocation.
-After a `--plan-only` run's approval, `GeneratorsRevised` re-checks the generators the
-developer edited (re-synthesized where needed) before Allocation finalizes the spec.
+After a `--plan-only` run's approval (`SpecApproved`), the generators the developer edited
+are checked again (re-synthesized where needed), then `GeneratorsRevised` lets Allocation
+finalize the spec.
 
 Ablation `grounding-scoring`: the first search hit with the card's default plan,
 no plan scoring.
