@@ -22,7 +22,7 @@ ITEM_CHECKS = ["clarity", "completeness", "consistency"]
 
 PLAN_SCHEMA = obj(
     {
-        "reason": text(200),
+        "reason": text(150),
         "feasible": {"type": "boolean"},
         "description": text(200),
         "params": {"type": "array", "maxItems": 4, "items": obj({
@@ -48,18 +48,32 @@ _PLAN_SYSTEM = (
 )
 
 
+# A plan for the template's worked example (tools/sandbox/template.py EXAMPLE_PARTS).
+EXAMPLE_PLAN: dict[str, Any] = {
+    "description": "Convert a number of seconds into H:MM:SS.",
+    "params": [{"name": "max_seconds", "kind": "choice", "choices": ["59", "3599", "86399"],
+                "description": "largest number of seconds drawn"}],
+    "constraints": ["minutes and seconds are below 60"],
+    "checks": [{"name": "consistency", "description": "h:m:s adds up to the seconds"}],
+    "complexity": "units the answer needs (s; m and s; h, m and s), scaled to [0, 1]",
+    "metric": "exact_match",
+}
+
+
 def plan_messages(subtask: dict[str, Any], problem: str = "") -> list[dict[str, Any]]:
     ask = (
-        "Plan a generator for this subtask: what one problem asks; the parameters it varies "
-        "(kind int or float with a low and a high, choice with its choices, or bool); the "
-        "constraints every problem satisfies; the checks its code runs on each problem (a "
-        "short name and what it verifies); how a complexity in [0, 1] is computed from a "
-        "problem; the metric: exact_match (one right answer text), accepts (code decides "
-        "whether a response is right, e.g. writing that must follow checkable rules) or "
-        "multiple_choice. feasible is false only if the problems cannot be made and answered "
-        "by code with text alone (e.g. they need images, audio or video)."
+        "Plan a generator for this subtask: what one problem asks; its parameters: settings "
+        "that shape the problems (kind int or float with a low and a high, choice with its "
+        "choices, or bool), while each problem's own values are drawn at random by the code "
+        "within them; the constraints every problem satisfies; the checks its code runs on "
+        "each problem (a short name and what it verifies); how a complexity in [0, 1] is "
+        "computed from a problem, spread from easy (0) to hard (1); the metric: exact_match "
+        "(one right answer text), accepts (code decides whether a response is right, e.g. "
+        "writing that must follow checkable rules) or multiple_choice. feasible is false only "
+        "if the problems cannot be made and answered by code with text alone (e.g. they need "
+        "images, audio or video)."
     )
-    facts: dict[str, Any] = {"subtask": subtask}
+    facts: dict[str, Any] = {"subtask": subtask, "example_plan_for_another_subtask": EXAMPLE_PLAN}
     if problem:
         facts["your_previous_plan_was_refused"] = problem
     return messages(_PLAN_SYSTEM, ask, facts)
@@ -98,7 +112,8 @@ def parts_messages(plan: GeneratorPlan, previous: str = "",
     user = (
         f"{INSTRUCTIONS}\n{_METRIC_PARTS.get(plan.metric, '')}\n"
         + (f"checks() must return the planned checks by name: {names}.\n" if names else "")
-        + "params holds: " + (", ".join(p.name for p in plan.params) or "nothing") + ".\n\n"
+        + "params holds exactly these keys, not the example's: "
+        + (", ".join(p.name for p in plan.params) or "none") + ".\n\n"
         + "The plan:\n" + facts_block(plan_doc(plan)) + "\n\n"
         + "An example for another plan (its one parameter is max_seconds):\n```python\n"
         + EXAMPLE_PARTS + "```"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -72,6 +73,26 @@ def first_line(text: str, limit: int = 240) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+_KEY_ERROR = re.compile(r"KeyError: '([^']*)'")
+
+
+def with_hints(feedback: str, plan: GeneratorPlan, *, repeated: bool) -> str:
+    """The checker's feedback, with what a small model most often misses said plainly: a
+    parameter name that is not the plan's (copied from the example), or the same code sent
+    again (at temperature 0 the same request would get the same answer)."""
+    if not feedback:
+        return feedback
+    hints = []
+    names = [p.name for p in plan.params]
+    missing = sorted({k for k in _KEY_ERROR.findall(feedback) if k not in names})
+    if missing:
+        hints.append(f"- params has no key {', '.join(map(repr, missing))}: its keys are "
+                     + (", ".join(map(repr, names)) or "none"))
+    if repeated:
+        hints.append("- this code was sent before and failed the same way: change it")
+    return "\n".join([feedback, *hints])
+
+
 class Synthesizer:
     """See the module docstring."""
 
@@ -114,6 +135,7 @@ class Synthesizer:
         await self._record(GeneratorPlanned(plan=plan, round=round_, revision=revision, by=by,
                                             reason=reason), f"{name}:r{revision}")
         rounds = max(1, self.settings.synthesis_rounds)
+        tried: set[str] = set()
         for attempt in range(1, rounds + 1):
             if attempt == 1 and first_parts is not None:
                 parts, author = first_parts, first_by
@@ -123,7 +145,9 @@ class Synthesizer:
                     cause=self.cause)
                 parts, author = code_from_answer(answer), "grounding"
             key = f"{name}:r{revision}:a{attempt}"
-            passed, feedback = await self._attempt(plan, revision, attempt, parts, author, key)
+            passed, feedback = await self._attempt(plan, revision, attempt, parts, author, key,
+                                                   repeated=parts in tried)
+            tried.add(parts)
             if passed:
                 source = compose(parts)
                 sha = hashlib.sha256(source.encode()).hexdigest()
@@ -140,7 +164,7 @@ class Synthesizer:
             f"failed {first_line(feedback)}"))
 
     async def _attempt(self, plan: GeneratorPlan, revision: int, attempt: int, parts: str,
-                       author: Author, key: str) -> tuple[bool, str]:
+                       author: Author, key: str, *, repeated: bool) -> tuple[bool, str]:
         """Record and check one attempt: (passed, feedback for the next one)."""
         name = plan.name
         problem = await _checking(parts_problem, parts)
@@ -149,7 +173,7 @@ class Synthesizer:
         await self._record(GeneratorDrafted(name=name, revision=revision, attempt=attempt,
                                             parts=parts, source_sha256=sha, by=author), key)
         if problem:
-            feedback = f"- python: {problem}"
+            feedback = with_hints(f"- python: {problem}", plan, repeated=repeated)
             await self._record(GeneratorChecked(
                 name=name, revision=revision, attempt=attempt, stage="code", source_sha256="",
                 passed=False, checks=[SynthesisCheck(check="python", status="failed",
@@ -158,7 +182,7 @@ class Synthesizer:
             return False, feedback
         report = await _checking(check_generator, source,
                                  check_plan(plan, self.settings.synthesis_seeds))
-        feedback = report.feedback()
+        feedback = with_hints(report.feedback(), plan, repeated=repeated)
         await self._record(GeneratorChecked(
             name=name, revision=revision, attempt=attempt, stage="code", source_sha256=sha,
             passed=report.passed, feedback=feedback, seconds=report.stats.wall_seconds,
@@ -166,10 +190,10 @@ class Synthesizer:
                     for o in report.checks]), f"{key}:code")
         if not report.passed:
             return False, feedback
-        return await self._items(plan, revision, attempt, source, sha, key)
+        return await self._items(plan, revision, attempt, source, sha, key, repeated)
 
     async def _items(self, plan: GeneratorPlan, revision: int, attempt: int, source: str,
-                     sha: str, key: str) -> tuple[bool, str]:
+                     sha: str, key: str, repeated: bool) -> tuple[bool, str]:
         """Render K items; the planned checks must be reported, and the model judges them."""
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -184,7 +208,7 @@ class Synthesizer:
         checks, lines = item_verdicts(samples, host_problems, judged)
         if not samples and not host_problems:
             lines.append("- no item could be rendered")
-        feedback = "\n".join(lines)
+        feedback = with_hints("\n".join(lines), plan, repeated=repeated)
         await self._record(GeneratorChecked(
             name=plan.name, revision=revision, attempt=attempt, stage="items",
             source_sha256=sha, passed=not lines, checks=checks, feedback=feedback,

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from agents.synthesis.flow import with_hints
 from agents.synthesis.parts import code_from_answer, parts_problem
 from agents.synthesis.plan import PlanError, generator_name, param_specs, plan_from_answer
 from store.events import Subtask
@@ -91,3 +92,15 @@ def test_the_code_is_read_from_a_fenced_answer_or_taken_as_it_is() -> None:
 ])
 def test_parts_that_cannot_be_used_say_why_in_one_line(code: str, problem: str) -> None:
     assert parts_problem(code) == problem
+
+
+def test_feedback_says_plainly_what_a_small_model_misses() -> None:
+    plan = plan_from_answer(answer({"name": "zones", "kind": "int", "low": 1, "high": 3}),
+                            SUB, "p-1")
+    feedback = "- runs: 12 failures\n    seed 0, sample(): KeyError: 'max_seconds' (line 4)"
+    assert with_hints(feedback, plan, repeated=True).splitlines()[2:] == [
+        "- params has no key 'max_seconds': its keys are 'zones'",
+        "- this code was sent before and failed the same way: change it"]
+    assert with_hints("- runs: KeyError: 'zones'", plan, repeated=False) == (
+        "- runs: KeyError: 'zones'")  # a key of the plan: the code's own mistake, no hint
+    assert with_hints("", plan, repeated=True) == ""
