@@ -26,7 +26,9 @@ async def _collect(args: argparse.Namespace) -> list[dict]:
             events = await log.read(run_id)
             state = RunState.of(events, run_id)
             request = state.request.event
-            rows.append({"run_id": run_id, "status": state.status.milestone,
+            waiting = state.status.milestone == "running" and state.approval.waiting
+            rows.append({"run_id": run_id,
+                         "status": "awaiting approval" if waiting else state.status.milestone,
                          "events": len(events),
                          "requirement": request.payload.requirement if request else ""})
         return rows

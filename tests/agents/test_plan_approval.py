@@ -71,6 +71,9 @@ def test_plan_only_stops_at_the_plan_and_prints_it(plan_only: str, home: Path,
     calls = len(of_type(events, "LLMCallRecorded"))
     # Generated items cost no model call to realize or verify: nothing left but approval.
     assert f"model calls: {calls} so far; expected to finish: 0 (0 sourced items" in plan_only
+    assert main(["runs", "--home", str(home), "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["runs"]
+    assert row["status"] == "awaiting approval"
     # Resuming is not approving: one line, nothing appended.
     assert main(["build", "--resume", RUN, "--home", str(home)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
