@@ -22,8 +22,6 @@ ITEM_CHECKS = ["clarity", "completeness", "consistency"]
 
 PLAN_SCHEMA = obj(
     {
-        "reason": text(150),
-        "feasible": {"type": "boolean"},
         "description": text(200),
         "params": {"type": "array", "maxItems": 4, "items": obj({
             "name": text(30),
@@ -69,9 +67,7 @@ def plan_messages(subtask: dict[str, Any], problem: str = "") -> list[dict[str, 
         "each problem (a short name and what it verifies); how a complexity in [0, 1] is "
         "computed from a problem, spread from easy (0) to hard (1); the metric: exact_match "
         "(one right answer text), accepts (code decides whether a response is right, e.g. "
-        "writing that must follow checkable rules) or multiple_choice. feasible is false only "
-        "if the problems cannot be made and answered by code with text alone (e.g. they need "
-        "images, audio or video)."
+        "writing that must follow checkable rules) or multiple_choice."
     )
     facts: dict[str, Any] = {"subtask": subtask, "example_plan_for_another_subtask": EXAMPLE_PLAN}
     if problem:

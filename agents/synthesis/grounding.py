@@ -53,11 +53,16 @@ def generator_plan_for(record: GeneratorSynthesized) -> TransformationPlan:
 
 
 async def synthesized_grounding(
-    cause: Envelope[Payload], sub: Subtask, round_: int, settings: RunSettings,
-    llm: LLM, ctx: AgentContext,
+    cause: Envelope[Payload], sub: Subtask, round_: int, modality: list[str],
+    settings: RunSettings, llm: LLM, ctx: AgentContext,
 ) -> tuple[Batch, Grounding | None, str]:
     """Plan, write and check a generator for the subtask: (decision events, its grounding or
-    None, how it went in one line). The attempts are recorded as they happen."""
+    None, how it went in one line). The attempts are recorded as they happen. `modality` is
+    what the subtask's inputs need (its `DatasetPreferencesSet`): generators make text."""
+    media = [m for m in modality if m != "text"]
+    if media:
+        return [], None, (f"not attempted: the subtask needs {'+'.join(media)} inputs and "
+                          "synthesized generators make text problems")
     pid = plan_id(sub.name, generator_dataset_id(generator_name(sub.name)), round_)
     synthesizer = Synthesizer(ctx, llm, cause, settings)
     plan = await synthesizer.plan(sub, pid)

@@ -196,13 +196,6 @@ class ScriptedBrain:
         return {"alignment": alignment, "robustness": 4, "signal_preservation": signal,
                 "reason": f"shared focus: {', '.join(sorted(overlap)) or 'none'}"[:200]}
 
-    def synthesis_plan(self, f: dict[str, Any]) -> dict[str, Any]:
-        """This brain writes no generators (tests/agents/synthesis_brain.py does)."""
-        need = needed_modality(f["subtask"])
-        return {"reason": f"problems that need {need or 'human judgement'} cannot be made by code",
-                "feasible": False, "description": "", "params": [], "constraints": [],
-                "checks": [], "complexity": "", "metric": "exact_match"}
-
     # ------------------------------------------------------- orchestrator
 
     def orchestrator_sample_plan(self, f: dict[str, Any]) -> dict[str, Any]:

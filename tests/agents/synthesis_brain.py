@@ -4,8 +4,8 @@
 - Design proposes two duration subtasks and keeps them; a revision after a grounding failure
   keeps them too (the subtasks are fine: their generator was not);
 - every pool plan scores 1 on alignment (Score-and-Filter drops them all) unless `pool_ok`;
-- `synthesis.plan`: a duration generator (one choice parameter, max_seconds), or, for a
-  subtask about video, infeasible;
+- `synthesis.plan`: a duration generator (a choice parameter, max_seconds, and an int one,
+  min_seconds, that the code ignores);
 - the template's parts: the variants of `attempts`, in order: attempt n (the request shows
   the previous code, whose `# variant:` marker says which it was) gets the next one; the last
   repeats. Variants: `good` (the template's worked example), `imports` (imports os), `vague`
@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -87,13 +86,7 @@ class SynthesisBrain(ScriptedBrain):
     # ----------------------------------------------------------- synthesis
 
     def synthesis_plan(self, f: dict[str, Any]) -> dict[str, Any]:
-        sub = f["subtask"]
-        if "video" in json.dumps(sub).lower():
-            return {"reason": "it needs video clips", "feasible": False, "description": "",
-                    "params": [], "constraints": [], "checks": [], "complexity": "",
-                    "metric": "exact_match"}
         return {
-            "reason": "durations are made and converted by code", "feasible": True,
             "description": "Convert a number of seconds into H:MM:SS.",
             "params": [{"name": "max_seconds", "kind": "choice", "low": 0, "high": 0,
                         "choices": ["59", "3599", "86399"],

@@ -19,7 +19,7 @@ SUB = Subtask(name="Time zones on a DST change", description="Schedule a call ac
 
 
 def answer(*params: dict[str, Any], metric: str = "exact_match") -> dict[str, Any]:
-    return {"reason": "r", "feasible": True, "description": "Schedule a call.",
+    return {"description": "Schedule a call.",
             "params": list(params), "constraints": ["the call is in working hours"],
             "checks": [{"name": "Feasibility", "description": "a slot exists"}],
             "complexity": "zones crossed / 3", "metric": metric}
