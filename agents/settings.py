@@ -30,7 +30,7 @@ class RunSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     synthesize: bool = False
     synthesis_rounds: int = 3  # attempts at the generator's code per plan
     synthesis_seeds: int = 12  # seeds the sandboxed checks run
-    synthesis_item_checks: int = 3  # rendered items the model-based checks read
+    synthesis_item_checks: int = 2  # rendered items the model-based checks read (a call each)
     # Stop after the plan (`SpecProposed`) until `benchagent approve`.
     plan_only: bool = False
 

@@ -121,23 +121,22 @@ def parts_messages(plan: GeneratorPlan, previous: str = "",
     return [{"role": "system", "content": PARTS_SYSTEM}, {"role": "user", "content": user}]
 
 
-def item_check_schema(n: int) -> dict[str, Any]:
-    verdict = obj({"reason": text(200), "failed_check": {"enum": ["none", *ITEM_CHECKS]}})
-    return obj({"items": {"type": "array", "minItems": n, "maxItems": n, "items": verdict}},
-               title=ITEM_CHECK)
+# One item per request: judging several in one answer, the small models named a different
+# failing check for each item by position, whatever the items said.
+ITEM_CHECK_SCHEMA = obj({"reason": text(200), "failed_check": {"enum": ["none", *ITEM_CHECKS]}},
+                        title=ITEM_CHECK)
 
-
-_CHECK_SYSTEM = ("You check benchmark items made by a generator, before they are used. "
+_CHECK_SYSTEM = ("You check a benchmark item made by a generator, before it is used. "
                  "Answer with JSON only.")
 
 
-def item_check_messages(plan: GeneratorPlan, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def item_check_messages(plan: GeneratorPlan, item: dict[str, Any]) -> list[dict[str, Any]]:
     return messages(
         _CHECK_SYSTEM,
-        "For each item, in order, check: clarity (the question is understandable and has one "
-        "reading), completeness (it states every value and rule a solver needs), consistency "
-        "(the values in the question agree with its parameters, and the answer is right for "
-        "it). Give your reason, then the first check that fails, or none.",
+        "Check this item: clarity (the question is understandable and has one reading), "
+        "completeness (it states every value and rule needed to answer it), consistency (its "
+        "values agree with its parameters, and the answer is right for it). Give your reason, "
+        "then the check that fails, or none when the item is fine.",
         {"generator": {"description": plan.description, "constraints": plan.constraints},
-         "items": items},
+         "item": item},
     )

@@ -198,10 +198,11 @@ class Synthesizer:
             render_samples, plan, source, max(1, self.settings.synthesis_item_checks))
         judged: list[dict[str, Any]] = []
         if samples and not host_problems:  # a host failure is feedback enough: no model call
-            answer = await self.llm.complete_json(
-                prompts.ITEM_CHECK, prompts.item_check_messages(plan, judge_items(samples)),
-                prompts.item_check_schema(len(samples)), cause=self.cause)
-            judged = list(answer.get("items", []))
+            judged = list(await asyncio.gather(*(
+                self.llm.complete_json(prompts.ITEM_CHECK,
+                                       prompts.item_check_messages(plan, item),
+                                       prompts.ITEM_CHECK_SCHEMA, cause=self.cause)
+                for item in judge_items(samples))))
         checks, lines = item_verdicts(samples, host_problems, judged)
         if not samples and not host_problems:
             lines.append("- no item could be rendered")

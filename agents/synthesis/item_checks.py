@@ -2,8 +2,9 @@
 
 The host samples and renders K items in the sandbox and checks that the module's own
 `checks()` report every check the plan names; then the model judges the items for clarity,
-completeness and consistency (BenchAgents' V-Agent model-based checks). Every failure is a
-line of feedback for the model's next attempt.
+completeness and consistency (BenchAgents' V-Agent model-based checks), one item per request.
+Every failure is a line of feedback for the model's next attempt; a failing verdict that
+gives no reason (the small models' rote answer) does not count.
 """
 
 from __future__ import annotations
@@ -64,10 +65,15 @@ def render_samples(plan: GeneratorPlan, source: str,
 
 
 def judge_items(samples: list[RenderedSample]) -> list[dict[str, Any]]:
-    """The items as the judge reads them."""
-    return [{"item": n + 1, "question": clip(s.question, 700), "choices": s.choices,
-             "answer": clip(s.answer, 300), "parameters": s.params}
-            for n, s in enumerate(samples)]
+    """The items as the judge reads them (one per request)."""
+    return [{"question": clip(s.question, 700), "choices": s.choices,
+             "answer": clip(s.answer, 300), "parameters": s.params} for s in samples]
+
+
+def without_reason(reason: str) -> bool:
+    """A failing verdict whose reason says nothing (empty, "none", "n/a"): answered by rote."""
+    words = reason.lower().strip(" .!").split()
+    return len(words) < 2 or " ".join(words) in ("no issue", "no problem", "not applicable")
 
 
 def item_verdicts(samples: list[RenderedSample], host_problems: list[str],
@@ -76,8 +82,8 @@ def item_verdicts(samples: list[RenderedSample], host_problems: list[str],
     failures: dict[str, list[str]] = {name: [] for name in ITEM_CHECKS}
     for n, (sample, verdict) in enumerate(zip(samples, judged, strict=False)):
         check = str(verdict.get("failed_check", "none"))
-        if check in failures:
-            reason = " ".join(str(verdict.get("reason", "")).split())[:200]
+        reason = " ".join(str(verdict.get("reason", "")).split())[:200]
+        if check in failures and not without_reason(reason):
             failures[check].append(f"item {n + 1} (seed {sample.seed}): {check}: {reason}")
     checks = [SynthesisCheck(
         check="planned_checks", status="failed" if host_problems else "passed",

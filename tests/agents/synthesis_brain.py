@@ -109,15 +109,10 @@ class SynthesisBrain(ScriptedBrain):
         return f"```python\n{VARIANTS[self.attempts[index]]}```"
 
     def synthesis_item_check(self, f: dict[str, Any]) -> dict[str, Any]:
-        verdicts = []
-        for item in f["items"]:
-            if "H:MM:SS" not in item["question"]:
-                verdicts.append({"reason": "the question does not say how to write the answer",
-                                 "failed_check": "completeness"})
-            else:
-                verdicts.append({"reason": "clear, complete, consistent",
-                                 "failed_check": "none"})
-        return {"items": verdicts}
+        if "H:MM:SS" not in f["item"]["question"]:
+            return {"reason": "the question does not say how to write the answer",
+                    "failed_check": "completeness"}
+        return {"reason": "clear, complete, consistent", "failed_check": "none"}
 
     # ---------------------------------------------------------- evaluation
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from agents.synthesis.flow import with_hints
+from agents.synthesis.item_checks import RenderedSample, item_verdicts
 from agents.synthesis.parts import code_from_answer, parts_problem
 from agents.synthesis.plan import PlanError, generator_name, param_specs, plan_from_answer
 from store.events import Subtask
@@ -104,3 +105,17 @@ def test_feedback_says_plainly_what_a_small_model_misses() -> None:
     assert with_hints("- runs: KeyError: 'zones'", plan, repeated=False) == (
         "- runs: KeyError: 'zones'")  # a key of the plan: the code's own mistake, no hint
     assert with_hints("", plan, repeated=True) == ""
+
+
+def test_an_item_verdict_that_gives_no_reason_does_not_fail_the_item() -> None:
+    samples = [RenderedSample(seed=s, question="Convert 61 seconds. Answer as H:MM:SS.",
+                              choices=None, answer="0:01:01", params={}) for s in (1, 2, 3)]
+    checks, lines = item_verdicts(samples, [], [
+        {"reason": "none", "failed_check": "clarity"},  # rote: names a check, says nothing
+        {"reason": "The question never says the answer format.", "failed_check": "completeness"},
+        {"reason": "fine", "failed_check": "none"}])
+    assert lines == ["- item 2 (seed 2): completeness: The question never says the answer "
+                     "format."]
+    assert {c.check: c.status for c in checks} == {
+        "planned_checks": "passed", "clarity": "passed", "completeness": "failed",
+        "consistency": "passed"}
