@@ -122,9 +122,13 @@ def parts_messages(plan: GeneratorPlan, previous: str = "",
 
 
 # One item per request: judging several in one answer, the small models named a different
-# failing check for each item by position, whatever the items said.
-ITEM_CHECK_SCHEMA = obj({"reason": text(200), "failed_check": {"enum": ["none", *ITEM_CHECKS]}},
-                        title=ITEM_CHECK)
+# failing check for each item by position, whatever the items said. The item is described
+# before the verdict, and the verdict's words are plain ("fine" rather than "none", which the
+# 1.5B copied into its reason).
+VERDICTS = {"fine": None, "unclear": "clarity", "incomplete": "completeness",
+            "inconsistent": "consistency"}
+ITEM_CHECK_SCHEMA = obj({"question_asks": text(160), "missing_or_wrong": text(160),
+                         "verdict": {"enum": list(VERDICTS)}}, title=ITEM_CHECK)
 
 _CHECK_SYSTEM = ("You check a benchmark item made by a generator, before it is used. "
                  "Answer with JSON only.")
@@ -133,10 +137,10 @@ _CHECK_SYSTEM = ("You check a benchmark item made by a generator, before it is u
 def item_check_messages(plan: GeneratorPlan, item: dict[str, Any]) -> list[dict[str, Any]]:
     return messages(
         _CHECK_SYSTEM,
-        "Check this item: clarity (the question is understandable and has one reading), "
-        "completeness (it states every value and rule needed to answer it), consistency (its "
-        "values agree with its parameters, and the answer is right for it). Give your reason, "
-        "then the check that fails, or none when the item is fine.",
+        "Read this item. Say what its question asks, then what is missing or wrong in it "
+        "(\"nothing\" if nothing is), then your verdict: fine; unclear (it can be read in more "
+        "than one way); incomplete (a value or rule needed to answer it is not given); "
+        "inconsistent (its values disagree with its parameters, or the answer is not right).",
         {"generator": {"description": plan.description, "constraints": plan.constraints},
          "item": item},
     )

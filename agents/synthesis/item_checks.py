@@ -4,7 +4,7 @@ The host samples and renders K items in the sandbox and checks that the module's
 `checks()` report every check the plan names; then the model judges the items for clarity,
 completeness and consistency (BenchAgents' V-Agent model-based checks), one item per request.
 Every failure is a line of feedback for the model's next attempt; a failing verdict that
-gives no reason (the small models' rote answer) does not count.
+says nothing is missing or wrong (the small models' rote answer) does not count.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from agents.prompts.common import clip
-from agents.prompts.synthesis import ITEM_CHECKS
+from agents.prompts.synthesis import ITEM_CHECKS, VERDICTS
 from agents.synthesis.plan import CHECK_BUDGETS, param_specs
 from store.events import GeneratorPlan, SynthesisCheck
 from tools.sandbox.synthesized import GeneratedCodeError, SynthesizedGenerator
@@ -70,10 +70,18 @@ def judge_items(samples: list[RenderedSample]) -> list[dict[str, Any]]:
              "answer": clip(s.answer, 300), "parameters": s.params} for s in samples]
 
 
-def without_reason(reason: str) -> bool:
-    """A failing verdict whose reason says nothing (empty, "none", "n/a"): answered by rote."""
-    words = reason.lower().strip(" .!").split()
-    return len(words) < 2 or " ".join(words) in ("no issue", "no problem", "not applicable")
+_NOTHING = ("nothing", "none", "no issue", "no problem", "n/a", "not applicable")
+
+
+def failed_check(verdict: dict[str, Any]) -> tuple[str | None, str]:
+    """The check a judge's verdict fails, with its reason; None when it passes — or when it
+    names a failure but says nothing is missing or wrong (the small models' rote answer)."""
+    reason = " ".join(str(verdict.get("missing_or_wrong", "")).split())[:200]
+    check = VERDICTS.get(str(verdict.get("verdict", "fine")))
+    said = reason.lower().strip(" .!")
+    if check is None or len(said.split()) < 2 or said in _NOTHING:
+        return None, reason
+    return check, reason
 
 
 def item_verdicts(samples: list[RenderedSample], host_problems: list[str],
@@ -81,9 +89,8 @@ def item_verdicts(samples: list[RenderedSample], host_problems: list[str],
     """The stage's checks and its failures as feedback lines."""
     failures: dict[str, list[str]] = {name: [] for name in ITEM_CHECKS}
     for n, (sample, verdict) in enumerate(zip(samples, judged, strict=False)):
-        check = str(verdict.get("failed_check", "none"))
-        reason = " ".join(str(verdict.get("reason", "")).split())[:200]
-        if check in failures and not without_reason(reason):
+        check, reason = failed_check(verdict)
+        if check is not None:
             failures[check].append(f"item {n + 1} (seed {sample.seed}): {check}: {reason}")
     checks = [SynthesisCheck(
         check="planned_checks", status="failed" if host_problems else "passed",

@@ -109,10 +109,11 @@ class SynthesisBrain(ScriptedBrain):
         return f"```python\n{VARIANTS[self.attempts[index]]}```"
 
     def synthesis_item_check(self, f: dict[str, Any]) -> dict[str, Any]:
+        asks = "a duration in hours, minutes and seconds"
         if "H:MM:SS" not in f["item"]["question"]:
-            return {"reason": "the question does not say how to write the answer",
-                    "failed_check": "completeness"}
-        return {"reason": "clear, complete, consistent", "failed_check": "none"}
+            return {"question_asks": asks, "verdict": "incomplete",
+                    "missing_or_wrong": "the question does not say how to write the answer"}
+        return {"question_asks": asks, "missing_or_wrong": "nothing", "verdict": "fine"}
 
     # ---------------------------------------------------------- evaluation
 

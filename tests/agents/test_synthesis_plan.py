@@ -107,15 +107,18 @@ def test_feedback_says_plainly_what_a_small_model_misses() -> None:
     assert with_hints("", plan, repeated=True) == ""
 
 
-def test_an_item_verdict_that_gives_no_reason_does_not_fail_the_item() -> None:
+def test_an_item_verdict_that_names_nothing_wrong_does_not_fail_the_item() -> None:
     samples = [RenderedSample(seed=s, question="Convert 61 seconds. Answer as H:MM:SS.",
-                              choices=None, answer="0:01:01", params={}) for s in (1, 2, 3)]
+                              choices=None, answer="0:01:01", params={}) for s in (1, 2, 3, 4)]
+    asks = "a conversion"
     checks, lines = item_verdicts(samples, [], [
-        {"reason": "none", "failed_check": "clarity"},  # rote: names a check, says nothing
-        {"reason": "The question never says the answer format.", "failed_check": "completeness"},
-        {"reason": "fine", "failed_check": "none"}])
-    assert lines == ["- item 2 (seed 2): completeness: The question never says the answer "
-                     "format."]
+        # rote: names a failure, says nothing is wrong
+        {"question_asks": asks, "missing_or_wrong": "nothing", "verdict": "unclear"},
+        {"question_asks": asks, "missing_or_wrong": "The answer format is never given.",
+         "verdict": "incomplete"},
+        {"question_asks": asks, "missing_or_wrong": "nothing", "verdict": "fine"},
+        {"question_asks": asks, "missing_or_wrong": "none", "verdict": "inconsistent"}])
+    assert lines == ["- item 2 (seed 2): completeness: The answer format is never given."]
     assert {c.check: c.status for c in checks} == {
         "planned_checks": "passed", "clarity": "passed", "completeness": "failed",
         "consistency": "passed"}
