@@ -123,8 +123,8 @@ class GroundingAgent(Agent):
             if synthesis == "never":
                 batch.append((GroundingFailed(subtask=sub.name, round=round_, reason=why), key))
                 return batch, None
-            return await self._with_synthesized(event, sub, round_, modality, settings, ctx,
-                                                batch, [], key, why)
+            return await self._with_synthesized(event, sub, round_, settings, ctx, batch, [],
+                                                key, why)
 
         if "grounding-scoring" in req.disabled:
             card = hits[0][0]
@@ -160,8 +160,8 @@ class GroundingAgent(Agent):
         if synthesis == "always" or (not chosen and synthesis == "fallback"):
             why = passed if chosen else ("no transformation plan passed Score-and-Filter: "
                                          + "; ".join(verdicts))
-            return await self._with_synthesized(event, sub, round_, modality, settings, ctx,
-                                                batch, chosen, key, why)
+            return await self._with_synthesized(event, sub, round_, settings, ctx, batch,
+                                                chosen, key, why)
         if not chosen:
             batch.append((GroundingFailed(subtask=sub.name, round=round_,
                                           reason="no transformation plan passed Score-and-Filter: "
@@ -171,14 +171,14 @@ class GroundingAgent(Agent):
         return batch, chosen
 
     async def _with_synthesized(
-        self, event: Envelope[DesignAccepted], sub: Subtask, round_: int, modality: list[str],
+        self, event: Envelope[DesignAccepted], sub: Subtask, round_: int,
         settings: RunSettings, ctx: AgentContext, batch: Batch, chosen: list[Grounding],
         key: str, why: str,
     ) -> tuple[Batch, list[Grounding] | None]:
         """The pool's groundings (`why` says how they went) plus a synthesized generator's;
         with neither, the subtask goes back to Design."""
         decisions, grounding, how = await synthesized_grounding(
-            event, sub, round_, modality, settings, ctx.llm(self.role), ctx)
+            event, sub, round_, settings, ctx.llm(self.role), ctx)
         batch += decisions
         if grounding is None and not chosen:
             batch.append((GroundingFailed(subtask=sub.name, round=round_,

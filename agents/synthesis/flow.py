@@ -74,11 +74,13 @@ def first_line(text: str, limit: int = 240) -> str:
 
 
 _KEY_ERROR = re.compile(r"KeyError: '([^']*)'")
+_RANDOM_MODULE = re.compile(r"\brandom\.(?!Random\b)[a-z_]+\(")
 
 
-def with_hints(feedback: str, plan: GeneratorPlan, *, repeated: bool) -> str:
+def with_hints(feedback: str, plan: GeneratorPlan, parts: str, *, repeated: bool) -> str:
     """The checker's feedback, with what a small model most often misses said plainly: a
-    parameter name that is not the plan's (copied from the example), or the same code sent
+    parameter name that is not the plan's (copied from the example), the `random` module
+    used instead of `rng` (so the same seed gives another problem), or the same code sent
     again (at temperature 0 the same request would get the same answer)."""
     if not feedback:
         return feedback
@@ -88,6 +90,9 @@ def with_hints(feedback: str, plan: GeneratorPlan, *, repeated: bool) -> str:
     if missing:
         hints.append(f"- params has no key {', '.join(map(repr, missing))}: its keys are "
                      + (", ".join(map(repr, names)) or "none"))
+    if "- deterministic:" in feedback and _RANDOM_MODULE.search(parts):
+        hints.append("- draw every random value with rng (the random.Random make_problem "
+                     "gets), never with the random module")
     if repeated:
         hints.append("- this code was sent before and failed the same way: change it")
     return "\n".join([feedback, *hints])
@@ -170,7 +175,7 @@ class Synthesizer:
         await self._record(GeneratorDrafted(name=name, revision=revision, attempt=attempt,
                                             parts=parts, source_sha256=sha, by=author), key)
         if problem:
-            feedback = with_hints(f"- python: {problem}", plan, repeated=repeated)
+            feedback = with_hints(f"- python: {problem}", plan, parts, repeated=repeated)
             await self._record(GeneratorChecked(
                 name=name, revision=revision, attempt=attempt, stage="code", source_sha256="",
                 passed=False, checks=[SynthesisCheck(check="python", status="failed",
@@ -179,7 +184,7 @@ class Synthesizer:
             return False, feedback
         report = await _checking(check_generator, source,
                                  check_plan(plan, self.settings.synthesis_seeds))
-        feedback = with_hints(report.feedback(), plan, repeated=repeated)
+        feedback = with_hints(report.feedback(), plan, parts, repeated=repeated)
         await self._record(GeneratorChecked(
             name=name, revision=revision, attempt=attempt, stage="code", source_sha256=sha,
             passed=report.passed, feedback=feedback, seconds=report.stats.wall_seconds,
@@ -187,15 +192,15 @@ class Synthesizer:
                     for o in report.checks]), f"{key}:code")
         if not report.passed:
             return False, feedback
-        return await self._items(plan, revision, attempt, source, sha, key, repeated)
+        return await self._items(plan, revision, attempt, parts, sha, key, repeated)
 
-    async def _items(self, plan: GeneratorPlan, revision: int, attempt: int, source: str,
+    async def _items(self, plan: GeneratorPlan, revision: int, attempt: int, parts: str,
                      sha: str, key: str, repeated: bool) -> tuple[bool, str]:
         """Render K items; the planned checks must be reported, and the model judges them."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         samples, host_problems = await _checking(
-            render_samples, plan, source, max(1, self.settings.synthesis_item_checks))
+            render_samples, plan, compose(parts), max(1, self.settings.synthesis_item_checks))
         judged: list[dict[str, Any]] = []
         if samples and not host_problems:  # a host failure is feedback enough: no model call
             judged = list(await asyncio.gather(*(
@@ -206,7 +211,7 @@ class Synthesizer:
         checks, lines = item_verdicts(samples, host_problems, judged)
         if not samples and not host_problems:
             lines.append("- no item could be rendered")
-        feedback = with_hints("\n".join(lines), plan, repeated=repeated)
+        feedback = with_hints("\n".join(lines), plan, parts, repeated=repeated)
         await self._record(GeneratorChecked(
             name=plan.name, revision=revision, attempt=attempt, stage="items",
             source_sha256=sha, passed=not lines, checks=checks, feedback=feedback,

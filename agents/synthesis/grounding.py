@@ -8,6 +8,7 @@ as a fallback when no pool plan grounds the subtask (the default), or never (the
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from agents.base import LLM, AgentContext, Batch
@@ -52,14 +53,31 @@ def generator_plan_for(record: GeneratorSynthesized) -> TransformationPlan:
         target_source="generator")
 
 
+# Words that say a subtask's inputs are media; synthesized generators make text problems.
+# Read from the subtask's own words, not from the model's modality preference: the 1.5B
+# asked for image and audio to "schedule a call across time zones".
+MEDIA_WORDS = {
+    "image": ("image", "images", "picture", "pictures", "photo", "photos", "visual", "diagram",
+              "chart", "charts"),
+    "audio": ("audio", "speech", "spoken", "sound", "sounds", "voice", "listen"),
+    "video": ("video", "videos"),
+}
+_WORD = re.compile(r"[a-z]+")
+
+
+def media_needed(sub: Subtask) -> list[str]:
+    """The media a subtask's words say its inputs need (none: text)."""
+    words = set(_WORD.findall(f"{sub.name} {sub.description} {sub.capability}".lower()))
+    return [media for media, keys in MEDIA_WORDS.items() if words & set(keys)]
+
+
 async def synthesized_grounding(
-    cause: Envelope[Payload], sub: Subtask, round_: int, modality: list[str],
-    settings: RunSettings, llm: LLM, ctx: AgentContext,
+    cause: Envelope[Payload], sub: Subtask, round_: int, settings: RunSettings,
+    llm: LLM, ctx: AgentContext,
 ) -> tuple[Batch, Grounding | None, str]:
     """Plan, write and check a generator for the subtask: (decision events, its grounding or
-    None, how it went in one line). The attempts are recorded as they happen. `modality` is
-    what the subtask's inputs need (its `DatasetPreferencesSet`): generators make text."""
-    media = [m for m in modality if m != "text"]
+    None, how it went in one line). The attempts are recorded as they happen."""
+    media = media_needed(sub)
     if media:
         return [], None, (f"not attempted: the subtask needs {'+'.join(media)} inputs and "
                           "synthesized generators make text problems")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from agents.synthesis.flow import with_hints
+from agents.synthesis.grounding import media_needed
 from agents.synthesis.item_checks import RenderedSample, item_verdicts
 from agents.synthesis.parts import code_from_answer, parts_problem
 from agents.synthesis.plan import PlanError, generator_name, param_specs, plan_from_answer
@@ -99,12 +100,18 @@ def test_feedback_says_plainly_what_a_small_model_misses() -> None:
     plan = plan_from_answer(answer({"name": "zones", "kind": "int", "low": 1, "high": 3}),
                             SUB, "p-1")
     feedback = "- runs: 12 failures\n    seed 0, sample(): KeyError: 'max_seconds' (line 4)"
-    assert with_hints(feedback, plan, repeated=True).splitlines()[2:] == [
+    assert with_hints(feedback, plan, EXAMPLE_PARTS, repeated=True).splitlines()[2:] == [
         "- params has no key 'max_seconds': its keys are 'zones'",
         "- this code was sent before and failed the same way: change it"]
-    assert with_hints("- runs: KeyError: 'zones'", plan, repeated=False) == (
+    assert with_hints("- runs: KeyError: 'zones'", plan, EXAMPLE_PARTS, repeated=False) == (
         "- runs: KeyError: 'zones'")  # a key of the plan: the code's own mistake, no hint
-    assert with_hints("", plan, repeated=True) == ""
+    assert with_hints("", plan, EXAMPLE_PARTS, repeated=True) == ""
+    unseeded = EXAMPLE_PARTS.replace("rng.randint(", "random.randint(")
+    drifts = "- deterministic: 11 failures\n    seed 3: the same seed gave a different instance"
+    assert with_hints(drifts, plan, unseeded, repeated=False).splitlines()[-1] == (
+        "- draw every random value with rng (the random.Random make_problem gets), never with "
+        "the random module")
+    assert with_hints(drifts, plan, EXAMPLE_PARTS, repeated=False) == drifts
 
 
 def test_an_item_verdict_that_names_nothing_wrong_does_not_fail_the_item() -> None:
@@ -122,3 +129,16 @@ def test_an_item_verdict_that_names_nothing_wrong_does_not_fail_the_item() -> No
     assert {c.check: c.status for c in checks} == {
         "planned_checks": "passed", "clarity": "passed", "completeness": "failed",
         "consistency": "passed"}
+
+
+@pytest.mark.parametrize(("words", "media"), [
+    ("Causal reasoning over video clips", ["video"]),
+    ("Describe what a photo shows", ["image"]),
+    ("Transcribe spoken numbers", ["audio"]),
+    ("Schedule a call across time zones on a daylight-saving change", []),
+    ("Write 300 words that follow five formatting constraints", []),
+])
+def test_synthesis_is_not_attempted_for_a_subtask_whose_words_ask_for_media(
+        words: str, media: list[str]) -> None:
+    sub = Subtask(name=words, description=words, capability="", answer_format="any")
+    assert media_needed(sub) == media
