@@ -35,6 +35,8 @@ from store.events import Envelope, Payload, RunRequested
 from tools.llm.clients import ModelSpec, make_client, parse_model_spec
 
 EVAL_ROLE_PREFIX = "eval:"
+JUDGE_ROLE = "judge"
+JUDGE_ROLE_PREFIX = "judge:"
 MAX_RUNS = 64  # runs whose recorded answers the router keeps in memory
 
 ClientMaker = Callable[[ModelSpec, str, float], ChatCompletionClient]
@@ -45,10 +47,17 @@ def eval_role(model_spec: str) -> str:
     return f"{EVAL_ROLE_PREFIX}{model_spec}"
 
 
+def judge_role(model_spec: str) -> str:
+    """The role under which the judge `model_spec` answers (its calls are recorded so)."""
+    return f"{JUDGE_ROLE_PREFIX}{model_spec}"
+
+
 def spec_for_role(request: RunRequested, role: str) -> str:
-    """The model spec a run names for a role: `eval:<spec>`, `role_models`, else `llm`."""
-    if role.startswith(EVAL_ROLE_PREFIX):
-        return role[len(EVAL_ROLE_PREFIX):]
+    """The model spec a run names for a role: `eval:<spec>` and `judge:<spec>` name it,
+    else `role_models`, else `llm` (the backbone)."""
+    for prefix in (EVAL_ROLE_PREFIX, JUDGE_ROLE_PREFIX):
+        if role.startswith(prefix):
+            return role[len(prefix):]
     return request.role_models.get(role, request.llm)
 
 

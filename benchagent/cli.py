@@ -16,8 +16,8 @@ from benchagent.logs import configure_logging
 from store.log import LogError
 
 # Order is the order of `benchagent --help`.
-COMMANDS = ("build", "eval", "agent", "pool", "replay", "export", "audit", "log", "verify",
-            "runs")
+COMMANDS = ("build", "eval", "judge", "review", "report", "compare", "ablate", "agent", "pool",
+            "replay", "export", "audit", "log", "verify", "runs")
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -25,6 +25,14 @@ from typing import Any, Generic, Literal, TypeVar, get_args
 
 import msgspec
 
+from store.quality import (
+    HumanMarks,
+    ItemJudgement,
+    ItemScores,
+    JudgedAnswer,
+    MetricScore,
+)
+
 # 2: SampleRealized.target_from (a string) became SampleRealized.source (ItemSource).
 SCHEMA_VERSION = 2
 GENESIS_HASH = "0" * 64
@@ -431,6 +439,10 @@ class BenchmarkPublished(Payload, frozen=True, kw_only=True):
 class EvaluationRequested(Payload, frozen=True, kw_only=True):
     models: list[str]
     reason: str = ""
+    # The judge of open-ended answers (a model spec); "" = the run's judge role (role_models
+    # "judge", else the backbone).
+    judge: str = ""
+    expected_order: list[str] = []  # --expect-order: the models, weakest first
 
 
 class ModelReleased(Payload, frozen=True, kw_only=True):
@@ -444,6 +456,7 @@ class ModelAnswered(Payload, frozen=True, kw_only=True):
     score: float
     scorer: str
     detail: dict[str, Any] = {}
+    judged: JudgedAnswer | None = None  # an open-ended answer scored against its rubric
 
 
 class EvaluationScored(Payload, frozen=True, kw_only=True):
@@ -451,6 +464,72 @@ class EvaluationScored(Payload, frozen=True, kw_only=True):
     accuracy: float
     per_subtask: dict[str, float]
     n: int
+
+
+# ------------------------------------------------------------------ quality
+
+
+class JudgeRequested(Payload, frozen=True, kw_only=True):
+    """Judge the published benchmark (Benchmark Agent §4.1): the items named, then UIA.
+
+    `judge` is the model spec as displayed (no credentials); recording it here makes a
+    resumed judgement ask the same model. `vision`: whether that model was given images."""
+
+    judge: str
+    vision: bool
+    sample_ids: list[str]
+    items: int | None = None  # --items N (None: every published item)
+    seed: int = 0  # of the item sample
+
+
+class ItemJudged(Payload, frozen=True, kw_only=True):
+    """The judge's FSQ, QAC, CQC, TSD and SSC of one item, each with its reason."""
+
+    sample_id: str
+    scores: ItemScores
+    judge: str
+    unseen_media: list[str] = []  # media the judge was told it could not see
+    self_judged: bool = False  # the judge is the backbone that built the benchmark
+
+    def judgement(self) -> ItemJudgement:
+        return ItemJudgement(sample_id=self.sample_id, scores=self.scores, judge=self.judge,
+                             unseen_media=list(self.unseen_media))
+
+
+class BenchmarkJudged(Payload, frozen=True, kw_only=True):
+    """The judge's User-Intention Alignment of the whole benchmark; closes a JudgeRequested
+    (the request's `ItemJudged` events come in the same batch, before it)."""
+
+    uia: MetricScore
+    judge: str
+    builder: str  # the run's backbone
+    self_judged: bool
+    items_judged: int
+    items_shown: list[str] = []  # sample ids shown to the judge as examples
+    unjudged: dict[str, str] = {}  # sample id -> why the judge gave no usable answer
+
+
+class JudgingFailed(Payload, frozen=True, kw_only=True):
+    """A JudgeRequested that could not be answered (e.g. the UIA call failed)."""
+
+    reason: str
+
+
+class HumanReviewed(Payload, frozen=True, kw_only=True):
+    """A person's marks (1-5: correct, clear, answerable, relevant) for one item."""
+
+    sample_id: str
+    marks: HumanMarks
+    comment: str = ""
+    sheet: str = ""  # the imported file's name and sha256 prefix
+
+
+class AblationLinked(Payload, frozen=True, kw_only=True):
+    """This run is one variant of an ablation (`benchagent ablate`); its siblings' run ids."""
+
+    group: str
+    variant: str
+    runs: dict[str, str]  # variant -> run id, every variant of the group
 
 
 Event = (
@@ -487,6 +566,12 @@ Event = (
     | ModelReleased
     | ModelAnswered
     | EvaluationScored
+    | JudgeRequested
+    | ItemJudged
+    | BenchmarkJudged
+    | JudgingFailed
+    | HumanReviewed
+    | AblationLinked
 )
 
 EVENT_TYPES: dict[str, type[Payload]] = {type_name(t): t for t in get_args(Event)}

@@ -11,28 +11,35 @@
     evaluation   Evaluations      evaluation requests and their scores
     llm_usage    LlmUsage         LLM attempts, failures, tokens
     status       RunStatus        completed / failed, shortfall, the run's outcome
+    judgements   Judgements       the judge's requests, item judgements and UIA (quality loop)
+    reviews      HumanReviews     people's marks of items (the latest per item)
+    ablation     AblationLink     the ablation this run is a variant of (`benchagent ablate`)
 
 `RunState` (run_state.py) holds all of them for one run and folds each event once
 into every projection that reads its class. They are pure folds over store
 types: agents, the CLI and `replay.benchmark_files` depend on them alike.
 """
 
+from replay.projections.ablation import AblationLink
 from replay.projections.base import Projection
 from replay.projections.design import DesignRounds
 from replay.projections.evaluation import Evaluations
 from replay.projections.fates import SampleFate, SampleFates
 from replay.projections.grounding import GroundingRounds
+from replay.projections.judgements import Judgements
 from replay.projections.llm_usage import LlmUsage
 from replay.projections.media import Media
 from replay.projections.publication import Publication
 from replay.projections.request import RunRequest
+from replay.projections.reviews import HumanReviews
 from replay.projections.run_state import RunState, Stage
 from replay.projections.samples import Samples
 from replay.projections.slots import SlotKey, SpecSlots, slot_key
 from replay.projections.status import RunOutcome, RunStatus
 
 __all__ = [
-    "DesignRounds", "Evaluations", "GroundingRounds", "LlmUsage", "Media", "Projection",
-    "Publication", "RunOutcome", "RunRequest", "RunState", "RunStatus", "SampleFate",
-    "SampleFates", "Samples", "SlotKey", "SpecSlots", "Stage", "slot_key",
+    "AblationLink", "DesignRounds", "Evaluations", "GroundingRounds", "HumanReviews",
+    "Judgements", "LlmUsage", "Media", "Projection", "Publication", "RunOutcome", "RunRequest",
+    "RunState", "RunStatus", "SampleFate", "SampleFates", "Samples", "SlotKey", "SpecSlots",
+    "Stage", "slot_key",
 ]

@@ -7,6 +7,7 @@ from collections import defaultdict
 from replay.projections.base import Projection
 from store.dispatch import on
 from store.events import (
+    DatasetsSearched,
     Envelope,
     GroundingFailed,
     PlanProposed,
@@ -20,6 +21,7 @@ class GroundingRounds(Projection):
         self.failed: defaultdict[int, list[Envelope[GroundingFailed]]] = defaultdict(list)
         self.grounded: dict[int, Envelope[SubtasksGrounded]] = {}  # the first of each round
         self.plans: dict[str, TransformationPlan] = {}  # every plan proposed, by id
+        self.dataset_names: dict[str, str] = {}  # dataset id -> name, from the searches
 
     @on(GroundingFailed)
     def _failed(self, env: Envelope[GroundingFailed]) -> None:
@@ -28,6 +30,11 @@ class GroundingRounds(Projection):
     @on(SubtasksGrounded)
     def _grounded(self, env: Envelope[SubtasksGrounded]) -> None:
         self.grounded.setdefault(env.payload.round, env)
+
+    @on(DatasetsSearched)
+    def _searched(self, env: Envelope[DatasetsSearched]) -> None:
+        for hit in env.payload.hits:
+            self.dataset_names.setdefault(hit.dataset_id, hit.name)
 
     @on(PlanProposed)
     def _plan(self, env: Envelope[PlanProposed]) -> None:
