@@ -7,6 +7,7 @@ from typing import Any
 
 from store import events as ev
 from store.events import Envelope, EventEnvelope, Payload
+from store.quality import ITEM_METRICS
 
 
 def _short(text: str, n: int = 70) -> str:
@@ -88,9 +89,32 @@ def summarize(env: EventEnvelope) -> str:
         case ev.ModelReleased():
             return p.model
         case ev.ModelAnswered():
-            return f"{p.model} on {p.sample_id}: score {p.score:g} ({p.scorer})"
+            judged = ""
+            if p.judged is not None:
+                ok = sum(v.satisfied for v in p.judged.verdicts)
+                judged = f", judge: {ok}/{len(p.judged.verdicts)} criteria"
+            return f"{p.model} on {p.sample_id}: score {p.score:g} ({p.scorer}{judged})"
         case ev.EvaluationScored():
             return f"{p.model}: accuracy {p.accuracy:.3f} over {p.n}"
+        case ev.JudgeRequested():
+            sees = "sees images" if p.vision else "text only"
+            return f"{p.judge} ({sees}) on {len(p.sample_ids)} items"
+        case ev.ItemJudged():
+            scores = " ".join(f"{m.upper()} {p.scores.get(m).score}" for m in ITEM_METRICS)
+            unseen = f", {len(p.unseen_media)} media unseen" if p.unseen_media else ""
+            return f"{p.sample_id}: {scores}{unseen}"
+        case ev.BenchmarkJudged():
+            own = " (self-judged)" if p.self_judged else ""
+            return (f"UIA {p.uia.score} by {p.judge}{own}, {p.items_judged} items: "
+                    f"{_short(p.uia.reason, 40)}")
+        case ev.JudgingFailed():
+            return _short(p.reason)
+        case ev.HumanReviewed():
+            m = p.marks
+            return (f"{p.sample_id}: correct {m.correct} clear {m.clear} answerable "
+                    f"{m.answerable} relevant {m.relevant}")
+        case ev.AblationLinked():
+            return f"variant {p.variant} of {p.group} ({len(p.runs)} variants)"
         case ev.RunCompleted():
             return f"{p.accepted} accepted, {p.rejected} rejected"
         case ev.RunFailed():

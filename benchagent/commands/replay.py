@@ -1,4 +1,9 @@
-"""`benchagent replay RUN_ID --out DIR`: rebuild a run's output directory from the log alone."""
+"""`benchagent replay RUN_ID --out DIR`: rebuild a run's output directory from the log alone.
+
+Where the run has judgements or human reviews, the quality report is rebuilt too, beside
+the folder (`DIR.quality.json`, `DIR.quality.html`: `replay.quality.beside`), never in it:
+the folder is exactly the published files.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from benchagent.errors import UserError
 from benchagent.home import add_store_options, read_run
 from replay.benchmark_files import ProjectionError, benchmark_files, content_hash, write_output
 from replay.projections import RunState
+from replay.quality.from_run import has_quality_data
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,9 +44,14 @@ def run(args: argparse.Namespace) -> int:
             f"{pub.content_hash}; run `benchagent verify {args.run_id}`"
         )
     write_output(files, args.out)
+    quality: list[str] = []
+    if has_quality_data(state):
+        from replay.quality.beside import write_quality_beside
+
+        quality = [str(p) for p in write_quality_beside(state, args.out)]
     if args.json:
         print(json.dumps({"run_id": args.run_id, "out_dir": str(args.out), "files": len(files),
-                          "content_hash": digest}))
+                          "content_hash": digest, "quality": quality}))
     else:
         print(digest)
     return 0

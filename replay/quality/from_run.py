@@ -48,9 +48,10 @@ def source_of(sample: SampleRealized) -> str:
 
 def report_inputs(state: RunState, *, models: Sequence[str] | None = None,
                   expected_order: Sequence[str] | None = None, seed: int = 0,
-                  with_rejected: bool = True) -> ReportInputs:
+                  with_rejected: bool = True, with_media: bool = True) -> ReportInputs:
     """What the report shows of the run. `models`: the evaluated models to include (default
-    every one); `expected_order`: weakest first (default the latest recorded one)."""
+    every one); `expected_order`: weakest first (default the latest recorded one);
+    `with_media=False` leaves the media bytes out (for figures that need none)."""
     pub = state.publication.payload
     if pub is None:
         raise UnpublishedRun(f"run {state.run_id} has not published a benchmark yet")
@@ -82,7 +83,7 @@ def report_inputs(state: RunState, *, models: Sequence[str] | None = None,
                 rejected_by=verdict.check, rejection_reason=verdict.reason,
                 source=source_of(realized.payload)))
     media = {}
-    for it in items:
+    for it in items if with_media else []:
         for name in it.item.media:
             if name in state.media:
                 media[name] = media_bytes(state, name)
