@@ -185,6 +185,12 @@ def _pool_capacity(pools: list[str], settings: RunSettings, seen: PoolCache | No
 
 
 def run(args: argparse.Namespace) -> int:
+    return _report(args, execute(args))
+
+
+def execute(args: argparse.Namespace) -> tuple[RunOutcome, list[dict[str, Any]]]:
+    """Check the flags, build (or resume) the run, write its benchmark: its outcome and the
+    evaluations made at build (`benchagent ablate` builds its variants with this too)."""
     if args.resume and (args.requirement or args.run_id):
         raise UserError("--resume takes the run's own settings: give no requirement or --run-id")
     store_url = args.store or os.environ.get("BENCHAGENT_STORE")
@@ -211,8 +217,7 @@ def run(args: argparse.Namespace) -> int:
         else RetryPolicy().base_delay_s,
         timeout_s=config.llm_timeout_s or RetryPolicy().timeout_s,
     )
-    outcome = asyncio.run(_build(args, store_url, run_id, first, concurrency, retry, pools))
-    return _report(args, outcome)
+    return asyncio.run(_build(args, store_url, run_id, first, concurrency, retry, pools))
 
 
 async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,

@@ -11,6 +11,7 @@ from store.events import (
     Envelope,
     GroundingFailed,
     PlanProposed,
+    PlanScored,
     SubtasksGrounded,
     TransformationPlan,
 )
@@ -22,6 +23,7 @@ class GroundingRounds(Projection):
         self.grounded: dict[int, Envelope[SubtasksGrounded]] = {}  # the first of each round
         self.plans: dict[str, TransformationPlan] = {}  # every plan proposed, by id
         self.dataset_names: dict[str, str] = {}  # dataset id -> name, from the searches
+        self.scores: dict[str, PlanScored] = {}  # plan id -> its (first) score
 
     @on(GroundingFailed)
     def _failed(self, env: Envelope[GroundingFailed]) -> None:
@@ -35,6 +37,10 @@ class GroundingRounds(Projection):
     def _searched(self, env: Envelope[DatasetsSearched]) -> None:
         for hit in env.payload.hits:
             self.dataset_names.setdefault(hit.dataset_id, hit.name)
+
+    @on(PlanScored)
+    def _scored(self, env: Envelope[PlanScored]) -> None:
+        self.scores.setdefault(env.payload.plan_id, env.payload)
 
     @on(PlanProposed)
     def _plan(self, env: Envelope[PlanProposed]) -> None:
