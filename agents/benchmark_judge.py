@@ -5,9 +5,9 @@ The Evaluator role serves it (`EvaluatorAgent` includes these handlers): judging
 benchmark is evaluation, and no new worker kind is needed in distributed mode. The judge
 answers as role `judge:<spec>` through `ctx.llm`, on the model the request recorded, so a
 resumed judgement asks the same model and reuses every recorded answer. Items are judged
-concurrently (the router caps the calls in flight); an item whose judge gives no usable
-answer is listed in `BenchmarkJudged.unjudged`, and the request fails (`JudgingFailed`)
-only when the benchmark-level UIA call does, or when no item could be judged.
+concurrently with the benchmark-level UIA (the router caps the calls in flight); an item
+whose judge gives no usable answer is listed in `BenchmarkJudged.unjudged`, and the request
+fails (`JudgingFailed`) only when the UIA call does, or when no item could be judged.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from store.events import (
     Payload,
     Subtask,
 )
-from store.quality import ItemJudgement
+from store.quality import BenchmarkJudgement, ItemJudgement
 from tools.llm.clients import parse_model_spec
 
 
@@ -77,21 +77,24 @@ class BenchmarkJudge:
             except LLMCallFailed as exc:
                 return str(exc)
 
-        results = dict(zip(wanted, await asyncio.gather(*(one(s) for s in wanted)),
-                           strict=True))
+        async def benchmark() -> BenchmarkJudgement | str:
+            try:
+                return await judge_benchmark(llm, request.requirement, subtasks, published,
+                                             judge=p.judge, cause=event)
+            except LLMCallFailed as exc:
+                return f"the benchmark-level (UIA) judgement: {exc}"
+
+        # The UIA call goes with the items: it needs none of their answers.
+        *answers, uia = await asyncio.gather(*(one(s) for s in wanted), benchmark())
+        results = dict(zip(wanted, answers, strict=True))
         judged = {s: r for s, r in results.items() if isinstance(r, ItemJudgement)}
         unjudged = {s: r for s, r in results.items() if isinstance(r, str)}
+        failure = uia if isinstance(uia, str) else None
         if wanted and not judged:
-            first = next(iter(unjudged.values()))
-            await ctx.emit(JudgingFailed(reason=f"no item could be judged: {first}"),
-                           cause=event, key="failed")
-            return
-        try:
-            uia = await judge_benchmark(llm, request.requirement, subtasks, published,
-                                        judge=p.judge, cause=event)
-        except LLMCallFailed as exc:
-            await ctx.emit(JudgingFailed(reason=f"the benchmark-level (UIA) judgement: {exc}"),
-                           cause=event, key="failed")
+            failure = f"no item could be judged: {next(iter(unjudged.values()))}"
+        if failure is not None or not isinstance(uia, BenchmarkJudgement):
+            await ctx.emit(JudgingFailed(reason=failure or "no UIA"), cause=event,
+                           key="failed")
             return
         batch: list[tuple[Payload, str]] = [
             (ItemJudged(sample_id=s, scores=j.scores, judge=j.judge,
