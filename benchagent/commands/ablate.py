@@ -156,7 +156,7 @@ async def _existing(args: argparse.Namespace, run_ids: list[str]) -> dict[str, s
         return {}
     event_log = await open_log(args)
     try:
-        found = {}
+        found: dict[str, str] = {}
         for run_id in run_ids:
             events = await event_log.read(run_id)
             if events:
@@ -207,23 +207,25 @@ async def _row(event_log: EventLog, router: ModelRouter, args: argparse.Namespac
                items: int | None) -> tuple[AblationRow, JudgeOutcome | None]:
     if state is None:
         return AblationRow(variant=variant, run_id=run_id, status="not built"), None
-    base = {"variant": variant, "run_id": run_id, "llm_calls": state.llm.building_calls()}
+    row = AblationRow(variant=variant, run_id=run_id, status="failed",
+                      llm_calls=state.llm.building_calls())
     pub = state.publication.payload
     if pub is None:
         failed = state.status.failed
         reason = failed.payload.reason if failed else "no benchmark published"
-        return AblationRow(**base, status="failed", note=reason), None
-    base |= {"accepted": pub.accepted, "rejected": pub.rejected}
+        return msgspec.structs.replace(row, note=reason), None
+    row = msgspec.structs.replace(row, accepted=pub.accepted, rejected=pub.rejected)
     try:
         outcome = await judge_run(event_log, store_url(args.store), router, run_id,
                                   judge=args.judge or state.request.payload.llm, items=items,
                                   seed=args.seed)
     except UserError as exc:
-        return AblationRow(**base, status="judge failed", note=str(exc)), None
+        return msgspec.structs.replace(row, status="judge failed", note=str(exc)), None
     t = outcome.table
-    return AblationRow(**base, status="completed", uia=t.uia, fsq=t.fsq, qac=t.qac, cqc=t.cqc,
-                       tsd=t.tsd, ssc=t.ssc, overall=t.overall,
-                       note="self-judged" if outcome.self_judged else ""), outcome
+    return msgspec.structs.replace(
+        row, status="completed", uia=t.uia, fsq=t.fsq, qac=t.qac, cqc=t.cqc, tsd=t.tsd,
+        ssc=t.ssc, overall=t.overall,
+        note="self-judged" if outcome.self_judged else ""), outcome
 
 
 def _cell(v: float | None) -> str:
