@@ -1,8 +1,10 @@
 """`benchagent eval --expect-order`: accuracy with bootstrap intervals per subtask and overall,
-Kendall's τ, adjacent separability, and the small-n warning instead of false precision."""
+Kendall's τ, adjacent separability, and the small-n warning instead of false precision. The
+three models are real HTTP servers answering from a script."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,7 @@ from typing import Any
 import pytest
 from cli_helpers import cli, cli_json, types_of
 
-from tools.llm.scripted import register_responder
+from tools.llm.scripted_server import ScriptedServer
 
 RUN = "text"
 
@@ -44,16 +46,21 @@ def _responder(knows: set[str], answers: dict[str, str]) -> Any:
 def test_accuracy_intervals_order_and_separability(text_home: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     answers = _answers(text_home)
-    for name, knows in _family(text_home).items():
-        register_responder(f"family-{name}", _responder(knows, answers))
-    models = ["scripted:family-weak", "scripted:family-mid", "scripted:family-strong"]
-    doc = cli_json(capsys, "eval", RUN, *[a for m in models for a in ("--model", m)],
-                   "--expect-order", "<".join(models), "--home", str(text_home))
+    with contextlib.ExitStack() as stack:
+        servers = {name: stack.enter_context(ScriptedServer(_responder(knows, answers)))
+                   for name, knows in _family(text_home).items()}
+        models = [f"openai:{name}@{servers[name].base_url}" for name in ("weak", "mid", "strong")]
+        doc = cli_json(capsys, "eval", RUN, *[a for m in models for a in ("--model", m)],
+                       "--expect-order", "<".join(models), "--home", str(text_home))
+        assert all(s.calls == len(answers) for s in servers.values())
+        code, out, err = cli(capsys, "eval", RUN, *[a for m in models for a in ("--model", m)],
+                             "--expect-order", "<".join(models), "--home", str(text_home))
+        assert all(s.calls == len(answers) for s in servers.values())  # answers reused
     n = len(answers)
     overall = {a["model"]: a["accuracy"] for a in doc["accuracy"] if a["scope"] == "all"}
-    assert overall["scripted:family-weak"]["estimate"] == pytest.approx(1 / n)
-    assert overall["scripted:family-mid"]["estimate"] == pytest.approx((n // 2) / n)
-    assert overall["scripted:family-strong"]["estimate"] == 1.0
+    assert overall[models[0]]["estimate"] == pytest.approx(1 / n)
+    assert overall[models[1]]["estimate"] == pytest.approx((n // 2) / n)
+    assert overall[models[2]]["estimate"] == 1.0
     for iv in overall.values():
         assert iv["n"] == n and iv["low"] <= iv["estimate"] <= iv["high"]
         assert iv["warning"].startswith(f"only {n} items")  # no false precision
@@ -72,8 +79,6 @@ def test_accuracy_intervals_order_and_separability(text_home: Path,
                   if e.payload.expected_order]
     assert request.expected_order == models
 
-    code, out, err = cli(capsys, "eval", RUN, *[a for m in models for a in ("--model", m)],
-                         "--expect-order", "<".join(models), "--home", str(text_home))
     assert code == 0, err
     assert "accuracy (%) with bootstrap 95% intervals" in out
     assert f"⚠ only {n} items: the interval is not reliable below 30" in out
