@@ -81,7 +81,7 @@ async def judge_open_answer(ctx: AgentContext, judge: str, item: BenchmarkItem,
         reply = await ctx.llm(judge_role(judge)).complete_json(
             prompts.RUBRIC, prompts.messages(item.input, answered.answer, criteria, reference),
             prompts.schema(criteria), cause=cause)
-    except LLMCallFailed as exc:
+    except (LLMCallFailed, ValueError) as exc:  # ValueError: the judge cannot be served here
         return msgspec.structs.replace(answered,
                                        detail={**answered.detail, "judge_error": str(exc)})
     verdicts = [RubricVerdict(criterion=c.id, text=c.text,

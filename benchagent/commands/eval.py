@@ -99,6 +99,8 @@ def parse_order(text: str, models: list[str]) -> list[str]:
 
 async def _evaluate(args: argparse.Namespace, models: list[str], order: list[str]
                     ) -> tuple[list[dict[str, Any]], str | None, EvalFigures]:
+    from tools.llm.clients import check_available
+
     event_log = await open_log(args)
     router = ModelRouter(max_concurrency=args.llm_concurrency)
     try:
@@ -109,6 +111,11 @@ async def _evaluate(args: argparse.Namespace, models: list[str], order: list[str
         published = state.publication.event
         if published is None:
             raise UserError(f"run {args.run_id} has not published a benchmark yet")
+        if args.judge:  # the run's key variable, before anything is appended
+            try:
+                check_available(args.judge, state.request.payload.llm_key_env)
+            except ValueError as exc:
+                raise UserError(f"--judge: {exc}") from None
         request = _request_for(state, published, models, order, args.judge or "")
         done = _scores_for(state, request.event_id)
         if len(done) < len(models):

@@ -97,3 +97,19 @@ def test_a_bad_expected_order_is_one_line(text_home: Path, capsys: pytest.Captur
                          "scripted:schema", "--expect-order", order, "--home", str(text_home))
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert len(types_of(text_home, RUN, "EvaluationRequested")) == before
+
+
+@pytest.mark.parametrize("judge, message", [
+    ("gpt4", "--judge: unknown model spec 'gpt4'"),
+    ("openai:gpt-4o", "--judge: openai:gpt-4o needs an API key"),
+])
+def test_a_judge_that_cannot_be_served_is_refused_before_anything_is_asked(
+    text_home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    judge: str, message: str,
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    before = len(types_of(text_home, RUN, "EvaluationRequested"))
+    code, out, err = cli(capsys, "eval", RUN, "--model", "scripted:brain", "--judge", judge,
+                         "--home", str(text_home))
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert len(types_of(text_home, RUN, "EvaluationRequested")) == before
