@@ -192,7 +192,7 @@ def render(o: JudgeOutcome) -> str:
                      "its own work (give --judge SPEC for another model)")
     if o.unseen_media:
         kinds = sorted({m.rsplit(".", 1)[-1] for ms in o.unseen_media.values() for m in ms})
-        why = "it is not vision-capable" if not o.vision else "images only reach it"
+        why = "it is not vision-capable" if not o.vision else "only images reach a judge"
         lines.append(f"note: the judge could not see the media of {len(o.unseen_media)} "
                      f"item(s) ({', '.join(kinds)}; {why}): their CQC and TSD rest on the text")
     if o.unjudged:
