@@ -27,6 +27,7 @@ from agents.registry import ABLATIONS, parse_disabled
 from agents.sources import PoolCache
 from benchagent.commands import build
 from benchagent.commands.judge import METRIC_COLUMNS, JudgeOutcome, judge_run, parse_items
+from benchagent.config import BuildConfig, load_config
 from benchagent.errors import UserError
 from benchagent.home import add_store_options, open_log
 from benchagent.quality_runs import store_url
@@ -169,7 +170,9 @@ async def _existing(args: argparse.Namespace, run_ids: list[str]) -> dict[str, s
 async def _link_and_judge(args: argparse.Namespace, group: str, runs: dict[str, str],
                           items: int | None) -> AblationTable:
     event_log = await open_log(args)
-    router = ModelRouter(max_concurrency=args.llm_concurrency or 4)
+    config = load_config(args.config) if args.config else BuildConfig()
+    router = ModelRouter(retry=build.retry_policy(config),
+                         max_concurrency=args.llm_concurrency or config.llm_concurrency or 4)
     judge = ""
     try:
         rows = []

@@ -211,13 +211,18 @@ def execute(args: argparse.Namespace) -> tuple[RunOutcome, list[dict[str, Any]]]
     concurrency = args.llm_concurrency or config.llm_concurrency or DEFAULT_CONCURRENCY
     if concurrency < 1:
         raise UserError("--llm-concurrency must be at least 1")
-    retry = RetryPolicy(
+    retry = retry_policy(config)
+    return asyncio.run(_build(args, store_url, run_id, first, concurrency, retry, pools))
+
+
+def retry_policy(config: BuildConfig) -> RetryPolicy:
+    """Attempts, backoff and timeout of LLM calls, from the config file (defaults else)."""
+    return RetryPolicy(
         max_attempts=config.llm_attempts or RetryPolicy().max_attempts,
         base_delay_s=config.llm_backoff_s if config.llm_backoff_s is not None
         else RetryPolicy().base_delay_s,
         timeout_s=config.llm_timeout_s or RetryPolicy().timeout_s,
     )
-    return asyncio.run(_build(args, store_url, run_id, first, concurrency, retry, pools))
 
 
 async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
