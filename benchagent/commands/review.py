@@ -32,7 +32,7 @@ from replay.quality.review_sheet import (
     sample_for_review,
     write_sheet,
 )
-from replay.quality.run_media import media_bytes
+from replay.quality.run_media import known_media
 from store.events import HumanReviewed, new_event
 from store.quality import HumanReview
 
@@ -76,9 +76,7 @@ async def _sheet(args: argparse.Namespace) -> int:
     items = []
     for sid in ids:
         item = state.samples.realized[sid].payload.item
-        items.append(SheetItem(sample_id=sid, item=item,
-                               media={m: media_bytes(state, m) for m in item.media
-                                      if m in state.media}))
+        items.append(SheetItem(sample_id=sid, item=item, media=known_media(state, item.media)))
     try:
         write_sheet(items, args.sheet, run_id=args.run_id,
                     requirement=state.request.payload.requirement)

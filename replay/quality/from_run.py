@@ -29,7 +29,7 @@ from replay.quality.report_model import (
     ScopedAccuracy,
     SourceSummary,
 )
-from replay.quality.run_media import media_bytes
+from replay.quality.run_media import known_media
 from store.events import GeneratedBy, SampleRealized, Subtask
 from store.quality import BenchmarkJudgement, HumanReview, ItemScores
 
@@ -82,11 +82,7 @@ def report_inputs(state: RunState, *, models: Sequence[str] | None = None,
                 sample_id=sid, item=realized.payload.item, status="rejected",
                 rejected_by=verdict.check, rejection_reason=verdict.reason,
                 source=source_of(realized.payload)))
-    media = {}
-    for it in items if with_media else []:
-        for name in it.item.media:
-            if name in state.media:
-                media[name] = media_bytes(state, name)
+    media = known_media(state, [m for it in items for m in it.item.media]) if with_media else {}
     order = list(expected_order) if expected_order is not None else [
         m for m in state.evaluations.expected_order if m in set(wanted)]
     latest = state.judgements.latest

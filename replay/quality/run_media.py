@@ -25,6 +25,17 @@ def media_bytes(state: RunState, name: str) -> bytes:
     return state.media.stored[name]
 
 
+def known_media(state: RunState, names: Iterable[str]) -> dict[str, bytes]:
+    """The bytes of those of `names` the run holds (a name it lacks is left out)."""
+    found = {}
+    for name in names:
+        try:
+            found[name] = media_bytes(state, name)
+        except KeyError:
+            continue
+    return found
+
+
 def media_cache_dir() -> Path:
     """`$BENCHAGENT_MEDIA_CACHE`, else `~/.cache/benchagent/media-files`."""
     configured = os.environ.get(CACHE_ENV)
