@@ -7,7 +7,9 @@
   calls under role `eval:<spec>`); one `ModelAnswered` per answer with its score
   (choice match, normalised exact match, or the generator's scorer) and one
   `EvaluationScored` per model with overall and per-subtask accuracy; the run
-  completes after its first evaluation.
+  completes after its first evaluation. A model whose every call failed gets
+  `EvaluationFailed` with the first error instead: nothing to score, and a
+  daemon must not retry it forever.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from agents.scoring import score_answer
 from store.events import (
     BenchmarkPublished,
     Envelope,
+    EvaluationFailed,
     EvaluationRequested,
     EvaluationScored,
     ModelAnswered,
@@ -35,6 +38,8 @@ from store.events import (
 )
 
 log = structlog.get_logger(__name__)
+
+NO_ANSWER = "no_answer"  # the scorer of an item whose call failed
 
 
 class EvaluatorAgent(Agent):
@@ -58,7 +63,7 @@ class EvaluatorAgent(Agent):
     async def released(self, event: Envelope[ModelReleased], ctx: AgentContext) -> None:
         """A released model is evaluated on the run's benchmark (daemons)."""
         state = await ctx.state()
-        if state.status.failed is not None:
+        if state.status.failed is not None or state.publication.event is None:
             return
         await ctx.emit(EvaluationRequested(models=[event.payload.model], reason="model released"),
                        cause=event, key=event.payload.model)
@@ -77,6 +82,11 @@ class EvaluatorAgent(Agent):
         batch: list[tuple[Payload, str]] = []
         for model in p.models:
             answers = await asyncio.gather(*(self._answer(event, model, s, ctx) for s in samples))
+            if answers and all(a.scorer == NO_ANSWER for a in answers):
+                batch.append((EvaluationFailed(model=model, n=len(answers), reason=(
+                    f"all {len(answers)} calls failed; first: {answers[0].detail['error']}"
+                    )[:500]), model))
+                continue
             per_subtask: dict[str, list[float]] = defaultdict(list)
             for item, answered in zip((s.item for s in samples), answers, strict=True):
                 batch.append((answered, f"{model}:{item.id}"))
@@ -101,7 +111,7 @@ class EvaluatorAgent(Agent):
                                                                    cause=event)
         except LLMCallFailed as exc:
             return ModelAnswered(model=model, sample_id=item.id, answer="", score=0.0,
-                                 scorer="no_answer", detail={"error": str(exc)})
+                                 scorer=NO_ANSWER, detail={"error": str(exc)})
         score, scorer, detail = score_answer(item, answer, sample.source)
         return ModelAnswered(model=model, sample_id=item.id, answer=answer, score=score,
                              scorer=scorer, detail=detail)

@@ -17,10 +17,12 @@ exactly-once *effects*.
 - `wait_for(run_id, types, timeout)`: the first event of `run_id` whose payload is
   of a class in `types` (default: `RunCompleted`, `RunFailed`), from the log; raises
   `TimeoutError` after `timeout` seconds (None = wait forever).
-- `resume(run_id=None)`: for each unfinished run (no `RunCompleted`/`RunFailed`;
-  every run when `run_id` is None), re-deliver every event that a role of this
-  bus handles and for which that role recorded no reaction (no event with
-  `causation_id == event.event_id and agent == role`). Returns how many
+- `resume(run_id=None)`: for `run_id` (every run when None), re-deliver every
+  event that a role of this bus handles and for which that role recorded no
+  reaction (no event with `causation_id == event.event_id and agent == role`),
+  among the events still open: all of an unfinished run's (no `RunCompleted`/
+  `RunFailed`), and of a finished run those after its terminal event (a model
+  released on a published benchmark, an evaluation asked later). Returns how many
   (event, role) deliveries were made. Harmless if repeated: dedup.
 - `stop()`: stop taking new events, let handlers in flight finish (events not
   yet handled stay in the log for `resume`/redelivery), release connections.

@@ -31,7 +31,8 @@ GENESIS_HASH = "0" * 64
 
 Role = Literal["design", "grounding", "allocation", "orchestrator", "verifier", "evaluator"]
 ROLES: tuple[Role, ...] = get_args(Role)
-CheckName = Literal["format", "answerable", "answer_matches", "depends_on_signal", "generator"]
+CheckName = Literal["format", "answerable", "answer_matches", "depends_on_signal", "generator",
+                    "separates"]
 ReviewDecision = Literal["keep", "revise", "discard"]
 REVIEW_DECISIONS: tuple[ReviewDecision, ...] = get_args(ReviewDecision)
 # What the LLM may choose (agents/prompts), plus "any" (design disabled) and "generator".
@@ -95,6 +96,10 @@ class RunCompleted(Payload, frozen=True, kw_only=True):
 
 
 # ------------------------------------------------------------ nondeterminism
+
+
+# The role a model under evaluation answers under: `eval:<model spec>` (agents/models.py).
+EVAL_ROLE_PREFIX = "eval:"
 
 
 class LLMCallRecorded(Payload, frozen=True, kw_only=True):
@@ -434,7 +439,12 @@ class EvaluationRequested(Payload, frozen=True, kw_only=True):
 
 
 class ModelReleased(Payload, frozen=True, kw_only=True):
+    """A model to evaluate on this run's benchmark (recorded by the watcher, `benchagent watch`)."""
+
     model: str
+    source: str = ""  # where the watcher found it (openai:URL, folder:DIR, catalogue)
+    key_env: str = ""  # name of the variable holding its API key ("" = the run's llm_key_env)
+    discovered_at: float = 0.0  # when the watcher first saw it listed (unix time)
 
 
 class ModelAnswered(Payload, frozen=True, kw_only=True):
@@ -451,6 +461,96 @@ class EvaluationScored(Payload, frozen=True, kw_only=True):
     accuracy: float
     per_subtask: dict[str, float]
     n: int
+
+
+class EvaluationFailed(Payload, frozen=True, kw_only=True):
+    """Every call to the model failed: no score, and the reason (first error) instead."""
+
+    model: str
+    reason: str
+    n: int  # items it was asked
+
+
+# ------------------------------------------------------------------- daemon
+# `benchagent watch` keeps a stream of its own (run id `watch.WATCH_STREAM`, no RunRequested)
+# for what it learns of its model sources and what its budget stopped. What concerns one
+# benchmark (a model released on it, its saturation, a refresh's link to its parent) goes
+# into that benchmark's run.
+
+BudgetKind = Literal["runs", "calls"]
+SaturationScope = Literal["benchmark", "subtask"]
+
+
+class ModelDiscovered(Payload, frozen=True, kw_only=True):
+    """A source lists a model the watcher had not seen there (or not since it was withdrawn)."""
+
+    source: str  # openai:URL | folder:DIR | catalogue
+    model: str  # the model spec evaluations use
+    key_env: str = ""  # name of the variable holding its API key ("" = none)
+    appearance: int = 1  # 2, 3...: listed again after as many withdrawals
+
+
+class ModelWithdrawn(Payload, frozen=True, kw_only=True):
+    """A source that answered no longer lists a model: it is evaluated on nothing new."""
+
+    source: str
+    model: str
+    appearance: int  # the appearance that ended
+
+
+class BudgetExhausted(Payload, frozen=True, kw_only=True):
+    """The day's budget stopped the watcher from starting something (recorded once a day)."""
+
+    day: str  # UTC, YYYY-MM-DD
+    kind: BudgetKind
+    limit: int
+    used: int  # spent today when it stopped
+    needed: int  # what the stopped work would have cost at least
+    stopped: str  # e.g. "evaluate MODEL on RUN", "refresh RUN"
+
+
+class BenchmarkSaturated(Payload, frozen=True, kw_only=True):
+    """The best model reached the threshold on the benchmark (or one subtask): it no longer
+    separates models well. `evidence`: every scored model's accuracy in that scope."""
+
+    scope: SaturationScope
+    subtask: str | None = None
+    model: str
+    accuracy: float
+    threshold: float
+    n: int  # items in the scope
+    evidence: dict[str, float]
+    scored_event: str  # id of the EvaluationScored that reached the threshold
+
+
+class GeneratorShift(msgspec.Struct, frozen=True, kw_only=True):
+    """A generator plan's parameters moved toward higher complexity (measured, not guessed)."""
+
+    plan_id: str
+    generator: str
+    params_before: dict[str, Any]
+    params_after: dict[str, Any]
+    complexity_before: float  # mean instance complexity over the probe seeds
+    complexity_after: float
+
+
+class RefreshRequested(Payload, frozen=True, kw_only=True):
+    """This run refreshes a saturated benchmark: same requirement and spec, made harder.
+
+    Recorded with the run's `RunRequested` and its (inherited) `SpecFinalized` in one batch:
+    the Design agent leaves a refresh alone, the Orchestrator draws no item of `excluded`,
+    and the Verifier rejects an item that every model of `separate` solves.
+    """
+
+    parent_run: str
+    root_run: str  # v1 of the lineage
+    version: int  # 2 for the first refresh of root_run
+    saturation: list[str]  # ids of the parent's BenchmarkSaturated events
+    excluded: dict[str, list[str]]  # dataset id -> source item ids the parent used
+    harder: list[GeneratorShift] = []
+    separate: list[str] = []  # models evaluated on the parent (at least two, else none)
+    solved_by_all: int = 0  # parent items every evaluated model solved
+    reason: str = ""
 
 
 Event = (
@@ -487,6 +587,12 @@ Event = (
     | ModelReleased
     | ModelAnswered
     | EvaluationScored
+    | EvaluationFailed
+    | ModelDiscovered
+    | ModelWithdrawn
+    | BudgetExhausted
+    | BenchmarkSaturated
+    | RefreshRequested
 )
 
 EVENT_TYPES: dict[str, type[Payload]] = {type_name(t): t for t in get_args(Event)}

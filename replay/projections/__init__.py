@@ -8,7 +8,10 @@
     fates        SampleFates      what became of each sample, and why (`audit`)
     media        Media            media bytes by content-addressed name
     publication  Publication      the published benchmark
-    evaluation   Evaluations      evaluation requests and their scores
+    evaluation   Evaluations      models released, evaluation requests, scores and failures
+    leaderboard  Leaderboard      per-item scores of each model, released and evaluated when
+    lineage      Lineage          the run a refresh comes from, items it must not reuse,
+                                  saturation
     llm_usage    LlmUsage         LLM attempts, failures, tokens
     status       RunStatus        completed / failed, shortfall, the run's outcome
 
@@ -22,6 +25,8 @@ from replay.projections.design import DesignRounds
 from replay.projections.evaluation import Evaluations
 from replay.projections.fates import SampleFate, SampleFates
 from replay.projections.grounding import GroundingRounds
+from replay.projections.leaderboard import Leaderboard, ModelRecord
+from replay.projections.lineage import Lineage
 from replay.projections.llm_usage import LlmUsage
 from replay.projections.media import Media
 from replay.projections.publication import Publication
@@ -32,7 +37,8 @@ from replay.projections.slots import SlotKey, SpecSlots, slot_key
 from replay.projections.status import RunOutcome, RunStatus
 
 __all__ = [
-    "DesignRounds", "Evaluations", "GroundingRounds", "LlmUsage", "Media", "Projection",
+    "DesignRounds", "Evaluations", "GroundingRounds", "Leaderboard", "Lineage", "LlmUsage",
+    "Media", "ModelRecord", "Projection",
     "Publication", "RunOutcome", "RunRequest", "RunState", "RunStatus", "SampleFate",
     "SampleFates", "Samples", "SlotKey", "SpecSlots", "Stage", "slot_key",
 ]

@@ -1,10 +1,14 @@
-"""What the run's LLM calls cost: attempts recorded, failed attempts, tokens."""
+"""What the run's LLM calls cost: attempts recorded, failed attempts, tokens; attempts per
+UTC day (all of them, and those of models under evaluation), for a daemon's daily budget."""
 
 from __future__ import annotations
 
+import time
+from collections import Counter
+
 from replay.projections.base import Projection
 from store.dispatch import on
-from store.events import Envelope, LLMCallRecorded
+from store.events import EVAL_ROLE_PREFIX, Envelope, LLMCallRecorded
 
 
 class LlmUsage(Projection):
@@ -12,6 +16,8 @@ class LlmUsage(Projection):
         self.calls = 0
         self.errors = 0
         self.tokens = 0
+        self.daily: Counter[str] = Counter()  # YYYY-MM-DD -> attempts
+        self.daily_eval: Counter[str] = Counter()  # the same, role eval:<model> only
 
     @on(LLMCallRecorded)
     def _call(self, env: Envelope[LLMCallRecorded]) -> None:
@@ -19,3 +25,12 @@ class LlmUsage(Projection):
         self.calls += 1
         self.errors += p.error is not None
         self.tokens += p.prompt_tokens + p.completion_tokens
+        day = utc_day(env.time)
+        self.daily[day] += 1
+        if p.role.startswith(EVAL_ROLE_PREFIX):
+            self.daily_eval[day] += 1
+
+
+def utc_day(t: float) -> str:
+    """The UTC day of a unix time, YYYY-MM-DD."""
+    return time.strftime("%Y-%m-%d", time.gmtime(t))
