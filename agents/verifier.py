@@ -6,6 +6,7 @@
   and its blind answer, naming the check that fails (answerable, answer matches,
   depends on the target signal) or none; a blind solve that reaches the label
   settles `answerable` and `answer_matches`.
+  In a refresh, an item every known model solves fails `separates` (agents/separation.py).
   `SampleChecked` holds every verdict with its reason.
   Then `SampleAccepted`; or, once per sample, `RepairRequested` when the failing
   reason can be fixed by rewording; or `SampleRejected` + `ReplenishRequested`.
@@ -33,6 +34,7 @@ from agents.prompts import verifier as prompts
 from agents.prompts.common import clip
 from agents.prompts.evaluator import answer_messages
 from agents.scoring import score_answer
+from agents.separation import separation_verdict
 from agents.settings import settings_of
 from agents.sources import GeneratorVersionMismatch, recreate
 from replay.benchmark_files import benchmark_files, content_hash
@@ -104,6 +106,9 @@ class VerifierAgent(Agent):
             else:
                 semantic, repairable, hint = await self._semantic(event, state, ctx)
                 verdicts += semantic
+        if all(v.passed for v in verdicts) and (models := state.lineage.separating_models()):
+            verdicts.append(await separation_verdict(event, models, ctx))  # a refresh
+            repairable = False  # an item every model solves is replaced, not reworded
         batch.append((SampleChecked(sample_id=sid, verdicts=verdicts), sid))
         failed = [v for v in verdicts if not v.passed]
         if not failed:
