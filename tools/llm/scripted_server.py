@@ -10,6 +10,12 @@ a 200 whose content is malformed JSON ("timeout" makes the call hang for
     with ScriptedServer(schema_responder, latency_s=0.2) as server:
         client = make_client(f"openai:scripted@{server.base_url}")
 
+A server can also serve a model list that changes while it runs (for the watcher's
+tests): `ScriptedServer(models={"a": responder_a})`, then `add_model`, `remove_model`,
+`go_down` (the port stops answering and open connections get 503) and `come_back` (the
+same port again). With a model list, `GET /v1/models` lists it, a request for another
+model gets 404 `model_not_found`, and calls are counted per model and per request.
+
 Runnable too: `python -m tools.llm.scripted_server --latency 0.2 --port 8123`.
 """
 
@@ -20,6 +26,7 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -62,13 +69,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
-        if self.path.rstrip("/") == "/v1/models":
+        if self.server.owner.down:
+            self._send_unavailable()
+        elif self.path.rstrip("/") == "/v1/models":
             self._send(200, {"object": "list", "data": [
-                {"id": self.server.owner.model, "object": "model", "owned_by": "benchagent"}]})
+                {"id": name, "object": "model", "owned_by": "benchagent"}
+                for name in self.server.owner.listed()]})
         else:
             self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
 
+    def _send_unavailable(self) -> None:
+        self.close_connection = True  # a server going down drops its connections too
+        self._send(503, {"error": {"message": "scripted outage", "type": "server_error"}})
+
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        if self.server.owner.down:
+            self._send_unavailable()
+            return
         if self.path.rstrip("/") != "/v1/chat/completions":
             self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
             return
@@ -96,10 +113,14 @@ class ScriptedServer:
         seed: int = 0,
         hang_s: float = 30.0,
         model: str = "scripted",
+        models: Mapping[str, Responder] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.responder = responder
+        # None: any model name is answered by `responder` and the list is just `model`.
+        self._models: dict[str, Responder] | None = dict(models) if models is not None else None
+        self.down = False
         self.latency_s = latency_s
         self.faults = FaultPlan(failure_rate, seed, failure_kinds)
         self.hang_s = hang_s
@@ -110,7 +131,9 @@ class ScriptedServer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.calls = 0
-        self.outcomes: Counter[str] = Counter()  # ok | 429 | 500 | malformed | timeout | error
+        self.outcomes: Counter[str] = Counter()  # ok | 429 | 500 | malformed | timeout | error | 404
+        self.calls_by_model: Counter[str] = Counter()
+        self.requests: Counter[tuple[str, str]] = Counter()  # (model, request digest) -> calls
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -118,7 +141,7 @@ class ScriptedServer:
         httpd = _Server((self._host, self._port), _Handler)
         httpd.owner = self
         self._httpd = httpd
-        self._bound_port = httpd.server_address[1]
+        self._bound_port = self._port = httpd.server_address[1]  # a restart keeps the port
         self._thread = threading.Thread(target=httpd.serve_forever, name="scripted-llm",
                                         kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -132,6 +155,38 @@ class ScriptedServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+
+    # -- the model list -----------------------------------------------------------
+
+    def listed(self) -> list[str]:
+        """The models `GET /v1/models` lists now."""
+        with self._lock:
+            return sorted(self._models) if self._models is not None else [self.model]
+
+    def add_model(self, name: str, responder: Responder) -> None:
+        with self._lock:
+            if self._models is None:
+                self._models = {}
+            self._models[name] = responder
+
+    def remove_model(self, name: str) -> None:
+        with self._lock:
+            if self._models is not None:
+                self._models.pop(name, None)
+
+    def go_down(self) -> None:
+        """Stop answering: the port is closed, requests on open connections get 503."""
+        self.down = True
+        self.stop()
+
+    def come_back(self) -> None:
+        """Answer again, on the same port."""
+        self.down = False
+        self.start()
+
+    def _responder_for(self, model: str) -> Responder | None:
+        with self._lock:
+            return self._models.get(model) if self._models is not None else self.responder
 
     def __enter__(self) -> ScriptedServer:
         return self.start()
@@ -153,13 +208,22 @@ class ScriptedServer:
     # -- answering ---------------------------------------------------------------
 
     def answer(self, body: dict[str, Any], messages: list[dict[str, Any]]) -> tuple[int, dict]:
+        model = str(body.get("model", self.model))
+        schema, purpose = response_format_parts(body)
+        digest = request_digest(messages, schema)
         with self._lock:
             self.calls += 1
             n = self.calls
+            self.calls_by_model[model] += 1
+            self.requests[(model, digest)] += 1
+        responder = self._responder_for(model)
+        if responder is None:
+            self._count("404")
+            return 404, {"error": {"message": f"The model `{model}` does not exist",
+                                   "type": "invalid_request_error", "code": "model_not_found"}}
         if self.latency_s:
             time.sleep(self.latency_s)
-        schema, purpose = response_format_parts(body)
-        fault = self.faults.decide(request_digest(messages, schema), wants_json=schema is not None)
+        fault = self.faults.decide(digest, wants_json=schema is not None)
         if fault == "timeout":
             time.sleep(self.hang_s)
         if fault in ("429", "500"):
@@ -170,7 +234,7 @@ class ScriptedServer:
             content = MALFORMED_ANSWER
         else:
             try:
-                content = call_responder(self.responder, messages, schema, purpose)
+                content = call_responder(responder, messages, schema, purpose)
             except Exception as exc:  # a responder bug is the server's 500, not a crash
                 self._count("error")
                 return 500, {"error": {"message": f"responder failed: {exc}", "type": "server_error"}}
