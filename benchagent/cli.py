@@ -16,8 +16,8 @@ from benchagent.logs import configure_logging
 from store.log import LogError
 
 # Order is the order of `benchagent --help`.
-COMMANDS = ("build", "eval", "agent", "pool", "replay", "export", "audit", "log", "verify",
-            "runs")
+COMMANDS = ("build", "eval", "agent", "watch", "pool", "replay", "export", "audit", "log",
+            "verify", "runs", "leaderboard")
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -86,7 +86,23 @@ def summarize(env: EventEnvelope) -> str:
         case ev.EvaluationRequested():
             return ", ".join(p.models)
         case ev.ModelReleased():
-            return p.model
+            return p.model + (f" (from {p.source})" if p.source else "")
+        case ev.EvaluationFailed():
+            return f"{p.model}: {_short(p.reason)}"
+        case ev.ModelDiscovered():
+            again = f", appearance {p.appearance}" if p.appearance > 1 else ""
+            return f"{p.model} listed by {p.source}{again}"
+        case ev.ModelWithdrawn():
+            return f"{p.model} no longer listed by {p.source}"
+        case ev.BudgetExhausted():
+            return f"{p.kind} budget {p.used}/{p.limit} on {p.day}: not started: {p.stopped}"
+        case ev.BenchmarkSaturated():
+            scope = p.scope + (f" {p.subtask}" if p.subtask else "")
+            return f"{scope}: {p.model} reached {p.accuracy:.3f} (threshold {p.threshold:g})"
+        case ev.RefreshRequested():
+            return (f"v{p.version} of {p.root_run}, refreshing {p.parent_run}: "
+                    f"{sum(len(v) for v in p.excluded.values())} items excluded, "
+                    f"{len(p.harder)} generator plans harder")
         case ev.ModelAnswered():
             return f"{p.model} on {p.sample_id}: score {p.score:g} ({p.scorer})"
         case ev.EvaluationScored():
