@@ -115,4 +115,4 @@ async def test_sigterm_lets_the_evaluation_in_flight_finish(tmp_path: Path, home
 async def _eval_calls(home: Path, at_least: int) -> bool:
     events = await events_of(home, BENCH)
     return sum(1 for e in events if e.type == "LLMCallRecorded"
-               and e.payload.role.startswith("eval:")) >= at_least  # type: ignore[union-attr]
+               and e.payload.role.startswith("eval:")) >= at_least

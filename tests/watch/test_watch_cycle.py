@@ -77,7 +77,7 @@ async def test_releases_follow_the_model_list_as_it_changes(home: Path) -> None:
             server.remove_model("m1")
             await watcher.cycle()
             stream = await events_of(home, WATCH_STREAM)
-            assert [(e.type, e.payload.model) for e in stream] == [  # type: ignore[union-attr]
+            assert [(e.type, e.payload.model) for e in stream] == [
                 ("ModelDiscovered", spec(server, "m1")), ("ModelDiscovered", spec(server, "m2")),
                 ("ModelWithdrawn", spec(server, "m1"))]
 
@@ -94,7 +94,7 @@ async def test_releases_follow_the_model_list_as_it_changes(home: Path) -> None:
                              timeout=30, what="m2 and m3 scored")
             await watcher.cycle()  # nothing new: nothing recorded
         stream = await events_of(home, WATCH_STREAM)
-        assert [(e.type, e.payload.model, e.payload.appearance)  # type: ignore[union-attr]
+        assert [(e.type, e.payload.model, e.payload.appearance)
                 for e in stream[3:]] == [("ModelDiscovered", spec(server, "m1"), 2),
                                          ("ModelDiscovered", spec(server, "m3"), 1)]
         events = await events_of(home, BENCH)
@@ -103,8 +103,8 @@ async def test_releases_follow_the_model_list_as_it_changes(home: Path) -> None:
             assert per_model(events, "EvaluationScored")[spec(server, m)] == 1
             assert server.calls_by_model[m] == ITEMS  # each item asked once
         released = next(e for e in events if e.type == "ModelReleased")
-        assert released.payload.source == f"openai:{server.base_url}"  # type: ignore[union-attr]
-        assert released.payload.key_env == "WATCH_TEST_KEY"  # type: ignore[union-attr]
+        assert released.payload.source == f"openai:{server.base_url}"
+        assert released.payload.key_env == "WATCH_TEST_KEY"
 
 
 async def test_a_model_that_fails_every_call_is_recorded_failed_once(home: Path) -> None:
@@ -122,9 +122,9 @@ async def test_a_model_that_fails_every_call_is_recorded_failed_once(home: Path)
                 await watcher.cycle()
         events = await events_of(home, BENCH)
         (failed,) = [e for e in events if e.type == "EvaluationFailed"]
-        assert failed.payload.model == spec(server, "broken")  # type: ignore[union-attr]
-        assert "all 12 calls failed" in failed.payload.reason  # type: ignore[union-attr]
-        assert "500" in failed.payload.reason  # type: ignore[union-attr]
+        assert failed.payload.model == spec(server, "broken")
+        assert "all 12 calls failed" in failed.payload.reason
+        assert "500" in failed.payload.reason
         assert count(events, "EvaluationScored") == 0
         assert count(events, "EvaluationRequested") == 1  # not retried
         assert server.calls_by_model["broken"] == calls
@@ -149,8 +149,8 @@ async def test_the_daily_call_budget_stops_evaluations_and_says_so_once(home: Pa
                      if e.type == "BudgetExhausted"]
             assert len(stops) == 1  # recorded once a day, however many cycles it stops
             stop = stops[0]
-            assert (stop.kind, stop.limit) == ("calls", 20)  # type: ignore[union-attr]
-            assert stop.stopped == f"evaluate {spec(server, 'm2')} on {BENCH}"  # type: ignore[union-attr]
+            assert (stop.kind, stop.limit) == ("calls", 20)
+            assert stop.stopped == f"evaluate {spec(server, 'm2')} on {BENCH}"
             assert server.calls_by_model["m2"] == 0
             # The next day has a budget of its own.
             day[0] += 86_400
@@ -173,15 +173,15 @@ async def test_saturation_is_recorded_with_its_evidence_and_the_run_budget_holds
         events = await events_of(home, BENCH)
         (saturated,) = [e for e in events if e.type == "BenchmarkSaturated"]
         p = saturated.payload
-        assert (p.scope, p.model, p.accuracy, p.threshold, p.n) == (  # type: ignore[union-attr]
+        assert (p.scope, p.model, p.accuracy, p.threshold, p.n) == (
             "benchmark", spec(server, "oracle"), 1.0, 0.9, ITEMS)
-        assert p.evidence == {spec(server, "oracle"): 1.0,  # type: ignore[union-attr]
+        assert p.evidence == {spec(server, "oracle"): 1.0,
                               spec(server, "wrong"): 0.0}
         cause = next(e for e in events if e.event_id == saturated.causation_id)
-        assert cause.type == "EvaluationScored" and cause.payload.model == p.model  # type: ignore[union-attr]
+        assert cause.type == "EvaluationScored" and cause.payload.model == p.model
         stops = [e.payload for e in await events_of(home, WATCH_STREAM)
                  if e.type == "BudgetExhausted"]
-        assert [(s.kind, s.stopped) for s in stops] == [  # type: ignore[union-attr]
+        assert [(s.kind, s.stopped) for s in stops] == [
             ("runs", f"refresh {BENCH}")]
         assert await events_of(home, f"{BENCH}-v2") == []  # no refresh started
 
@@ -218,3 +218,20 @@ async def copy_benchmark(home: Path, source: str, target: str) -> None:
         await log.append(envs)
     finally:
         await log.close()
+
+
+async def test_a_released_model_is_called_with_its_sources_key_which_is_never_recorded(
+        home: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("WATCH_TEST_KEY", "sk-watch-secret-123")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-the-runs-own-key")
+    with ScriptedServer(models={"m1": wrong}) as server:
+        async with running_watcher(home, server) as watcher:
+            await watcher.cycle()
+            await wait_until(lambda: scored(home, spec(server, "m1")), timeout=30,
+                             what="m1 scored")
+        # The list and every evaluation call carried the key of the watcher's source, not
+        # the key the run was built with.
+        assert server.keys["sk-watch-secret-123"] == 1 + ITEMS
+        assert server.keys["sk-the-runs-own-key"] == 0
+    assert b"sk-watch-secret-123" not in (home / "events.db").read_bytes()
+    assert all(b"sk-watch-secret-123" not in p.read_bytes() for p in home.glob("events.db*"))

@@ -22,7 +22,7 @@ CONCURRENCY = 2
 
 async def _eval_calls(home: Path) -> int:
     return sum(1 for e in await events_of(home, BENCH)
-               if e.type == "LLMCallRecorded" and e.payload.role.startswith("eval:"))  # type: ignore[union-attr]
+               if e.type == "LLMCallRecorded" and e.payload.role.startswith("eval:"))
 
 
 @pytest.mark.slow
@@ -54,15 +54,15 @@ async def test_kill_9_mid_evaluation_then_restart(tmp_path: Path, home: Path) ->
     models = {f"openai:{m}@{server.base_url}" for m in "abc"}
     for type_name in ("ModelReleased", "EvaluationScored"):
         assert per_model(events, type_name) == {m: 1 for m in models}, type_name
-    requests = [e.payload.models for e in events  # type: ignore[union-attr]
+    requests = [e.payload.models for e in events
                 if e.type == "EvaluationRequested"]
     assert sorted(m for r in requests for m in r) == sorted(models) and len(requests) == 3
-    answered = {(e.payload.model, e.payload.sample_id)  # type: ignore[union-attr]
+    answered = {(e.payload.model, e.payload.sample_id)
                 for e in events if e.type == "ModelAnswered"}
     assert count(events, "ModelAnswered") == len(answered) == 3 * ITEMS
-    keys = [e.payload.request_key for e in events  # type: ignore[union-attr]
-            if e.type == "LLMCallRecorded" and e.payload.role.startswith("eval:")  # type: ignore[union-attr]
-            and e.payload.error is None]  # type: ignore[union-attr]
+    keys = [e.payload.request_key for e in events
+            if e.type == "LLMCallRecorded" and e.payload.role.startswith("eval:")
+            and e.payload.error is None]
     assert len(keys) == len(set(keys)) == 3 * ITEMS  # every answer recorded once
     stream = await events_of(home, WATCH_STREAM)
     assert per_model(stream, "ModelDiscovered") == {m: 1 for m in models}

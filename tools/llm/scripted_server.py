@@ -69,6 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        self.server.owner.note_key(self.headers.get("Authorization"))
         if self.server.owner.down:
             self._send_unavailable()
         elif self.path.rstrip("/") == "/v1/models":
@@ -83,6 +84,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(503, {"error": {"message": "scripted outage", "type": "server_error"}})
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        self.server.owner.note_key(self.headers.get("Authorization"))
         if self.server.owner.down:
             self._send_unavailable()
             return
@@ -131,9 +133,11 @@ class ScriptedServer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.calls = 0
-        self.outcomes: Counter[str] = Counter()  # ok | 429 | 500 | malformed | timeout | error | 404
+        # ok | 429 | 500 | malformed | timeout | error | 404
+        self.outcomes: Counter[str] = Counter()
         self.calls_by_model: Counter[str] = Counter()
         self.requests: Counter[tuple[str, str]] = Counter()  # (model, request digest) -> calls
+        self.keys: Counter[str] = Counter()  # bearer tokens the requests carried
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -183,6 +187,11 @@ class ScriptedServer:
         """Answer again, on the same port."""
         self.down = False
         self.start()
+
+    def note_key(self, authorization: str | None) -> None:
+        if authorization and authorization.startswith("Bearer "):
+            with self._lock:
+                self.keys[authorization.removeprefix("Bearer ")] += 1
 
     def _responder_for(self, model: str) -> Responder | None:
         with self._lock:
