@@ -25,7 +25,7 @@ from tools.generators.base import Generator, ParamSpec
 log = structlog.get_logger(__name__)
 
 PROBES = 6  # instances per measurement
-MIN_GAIN = 1e-9
+MIN_GAIN = 1e-3  # below this the "harder" parameters are noise
 
 
 def mean_complexity(gen: Generator, params: Mapping[str, Any], probes: int = PROBES
