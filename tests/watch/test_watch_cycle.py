@@ -19,11 +19,10 @@ from benchagent.watch import WATCH_STREAM
 from benchagent.watch.budget import DailyBudget
 from benchagent.watch.daemon import Watcher, WatchSettings
 from bus.inprocess import InProcessBus
-from replay.projections import RunState
-from store.events import Envelope, Payload, new_event
 from store.sqlite_log import SQLiteEventLog
 from tests.waiting import wait_until
 from tests.watch.answer_book import AnswerBook, sqlite_events, wrong
+from tests.watch.benchmarks import copy_benchmark
 from tests.watch.conftest import BENCH
 from tests.watch.store_reading import count, events_of, per_model
 from tools.llm.scripted_server import ScriptedServer
@@ -200,24 +199,6 @@ async def test_only_the_named_benchmarks_are_watched(home: Path) -> None:
                              what="scored on bench1")
         assert count(await events_of(home, "other"), "ModelReleased") == 1
         assert server.calls_by_model["m1"] == 2 * ITEMS
-
-
-async def copy_benchmark(home: Path, source: str, target: str) -> None:
-    """A second published benchmark: `source`'s request, items and publication, re-recorded
-    under another run id (what an evaluation reads; enough for these tests)."""
-    log = SQLiteEventLog(home / "events.db")
-    try:
-        state = RunState.of(await log.read(source), source)
-        pub = state.publication.payload
-        assert pub is not None
-        payloads: list[Payload] = [state.request.payload]
-        payloads += [state.samples.realized[sid].payload for sid in pub.sample_ids]
-        payloads.append(pub)
-        envs: list[Envelope[Payload]] = [new_event(target, "copy", p, None, key=str(i))
-                                         for i, p in enumerate(payloads)]
-        await log.append(envs)
-    finally:
-        await log.close()
 
 
 async def test_a_released_model_is_called_with_its_sources_key_which_is_never_recorded(
