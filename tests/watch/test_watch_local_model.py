@@ -1,5 +1,5 @@
 """The watcher on the real embedded model: a spec file dropped into a watched folder
-releases local:qwen2.5-coder-0.5b, which answers every item of a small benchmark (four
+releases local:qwen2.5-coder-0.5b, which answers every item of a small benchmark (two
 items: CPU inference) and lands on its leaderboard."""
 
 from __future__ import annotations
