@@ -472,7 +472,7 @@ class EvaluationFailed(Payload, frozen=True, kw_only=True):
 
 
 # ------------------------------------------------------------------- daemon
-# `benchagent watch` keeps a stream of its own (run id `watch.WATCH_STREAM`, no RunRequested)
+# `benchagent watch` keeps a stream of its own (run id "watcher", no RunRequested)
 # for what it learns of its model sources and what its budget stopped. What concerns one
 # benchmark (a model released on it, its saturation, a refresh's link to its parent) goes
 # into that benchmark's run.

@@ -19,6 +19,7 @@ import asyncio
 import os
 import re
 import signal
+from pathlib import Path
 
 from agents.models import ModelRouter
 from agents.registry import ALL_ROLES, make_agents
@@ -105,15 +106,21 @@ def check_args(args: argparse.Namespace) -> tuple[list[ModelSource], WatchSettin
     settings = WatchSettings(
         interval_s=args.interval, saturation=args.saturation,
         budget=DailyBudget(runs=args.budget_runs, calls=args.budget_calls),
-        benchmarks=list(dict.fromkeys(args.benchmarks)), heartbeat=args.heartbeat)
+        benchmarks=list(dict.fromkeys(args.benchmarks)), heartbeat=args.heartbeat,
+        runs_dir=None if store_url else str(home_path(args) / "runs"))
     return sources, settings
+
+
+def home_path(args: argparse.Namespace) -> Path:
+    """The home folder `open_log` would use, without creating it."""
+    return Path(args.home or os.environ.get("BENCHAGENT_HOME") or ".benchagent")
 
 
 def run(args: argparse.Namespace) -> int:
     sources, settings = check_args(args)
     if settings.benchmarks and not (args.store or os.environ.get("BENCHAGENT_STORE")):
-        home = args.home or os.environ.get("BENCHAGENT_HOME") or ".benchagent"
-        if not os.path.isfile(os.path.join(home, "events.db")):  # not even a log: create none
+        home = home_path(args)
+        if not (home / "events.db").is_file():  # not even a log: create none
             raise UserError(f"unknown benchmark id: {settings.benchmarks[0]} "
                             f"({home} holds no event log)")
     asyncio.run(_watch(args, sources, settings))

@@ -5,8 +5,9 @@
 - runs: refresh runs started today.
 
 Before starting an evaluation the watcher adds what the evaluations already started will
-still cost (one call per item, a lower bound) and what this one will; a refresh needs a
-run left and a call left. What the budget stopped is recorded (`BudgetExhausted`) once a
+still cost (counted as a whole benchmark each, as if none of their calls were made yet: the
+budget errs on the side of spending less) and what this one will (one call per item); a
+refresh needs a run left and a call left. What the budget stopped is recorded (`BudgetExhausted`) once a
 day per thing stopped. A refresh already started is finished even if it crosses the call
 budget: a half-built benchmark would be worth nothing.
 """

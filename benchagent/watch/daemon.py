@@ -14,7 +14,8 @@ Each cycle:
    answers reused on resume);
 4. records `BenchmarkSaturated` where the best model reached the threshold;
 5. starts a saturated benchmark's refresh once its evaluations are settled, within the
-   day's run budget (benchagent/watch/refresh.py);
+   day's run budget (benchagent/watch/refresh.py); once published, writes its files to
+   `<home>/runs/<run>/` (SQLite home) as `build` does;
 6. touches its heartbeat file (the container's health check).
 
 The agents (evaluations, refresh builds) run on the bus beside the cycle: in this process
@@ -35,6 +36,7 @@ from pathlib import Path
 import msgspec
 import structlog
 
+from benchagent.run import write_benchmark
 from benchagent.watch import WATCH_STREAM, WATCHER
 from benchagent.watch.budget import DailyBudget, calls_on, refreshes_on
 from benchagent.watch.refresh import child_run_id, refresh_events
@@ -65,6 +67,7 @@ class WatchSettings(msgspec.Struct, frozen=True, kw_only=True):
     budget: DailyBudget
     benchmarks: list[str] = []  # empty: every published run
     heartbeat: str | None = None
+    runs_dir: str | None = None  # where a published refresh's files go (<home>/runs)
 
 
 class Watcher:
@@ -121,6 +124,7 @@ class Watcher:
             await self._saturation(state)
         for state in watched:
             await self._refresh(state, everything, day)
+            self._write_refresh(state)
         self.cycles += 1
         self._beat(now, listings, len(watched))
 
@@ -241,6 +245,15 @@ class Watcher:
         if not self._stream_delivers:
             await self.bus.resume(child)
         log.info("watch.refresh_started", parent=state.run_id, run_id=child)
+
+    def _write_refresh(self, state: RunState) -> None:
+        """A published refresh's files in `<home>/runs/<run>/`, as `build` writes a run's."""
+        if self.settings.runs_dir is None or state.lineage.refresh is None:
+            return
+        out = Path(self.settings.runs_dir) / state.run_id
+        if state.status.completed is not None and not out.exists():
+            write_benchmark(state, out)
+            log.info("watch.refresh_written", run_id=state.run_id, out_dir=str(out))
 
     async def _stopped(self, day: str, kind: BudgetKind, limit: int, used: int, needed: int,
                        what: str) -> None:
