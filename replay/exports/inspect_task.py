@@ -83,10 +83,13 @@ def benchagent_score() -> Scorer:
     async def score(state: TaskState, target: Target) -> Score:
         import msgspec
         from agents.scoring import score_answer
-        from store.events import BenchmarkItem
+        from store.events import BenchmarkItem, GeneratedBy
 
         item = msgspec.convert(state.metadata["item"], BenchmarkItem)
-        value, name, detail = score_answer(item, state.output.completion)
+        meta = item.metadata  # a generated item names its generator, version, seed and params
+        source = GeneratedBy(name=str(meta["generator"]), version=str(meta["generator_version"]),
+                             seed=int(meta["seed"]), params=dict(meta.get("params") or {{}}))
+        value, name, detail = score_answer(item, state.output.completion, source)
         return Score(value=value, answer=state.output.completion, explanation=name,
                      metadata=detail)
 
