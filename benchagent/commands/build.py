@@ -37,6 +37,7 @@ from benchagent.progress import Progress
 from benchagent.run import RunOutcome, drive_run, make_bus, outcome_of, write_benchmark
 from bus.base import BusError
 from store.events import Envelope, EvaluationScored, RunRequested, new_event
+from store.verify import read_verified
 
 MAX_REQUIREMENT_CHARS = 20_000
 DEFAULT_SIZE = 20
@@ -221,9 +222,9 @@ async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
     llm_factory = RunLLMFactory(retry=retry, max_concurrency=concurrency)
     try:
         if first is None:
-            events = await event_log.read(run_id)
-            if not events:
+            if not await event_log.last_seq(run_id):
                 raise UserError(f"cannot resume {run_id}: no such run in this store")
+            events = await read_verified(event_log, run_id)
             finished = outcome_of(events, run_id)
             if finished.status != "running":
                 raise UserError(f"cannot resume {run_id}: it has already {finished.status}")
@@ -239,7 +240,7 @@ async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
         except BusError as exc:
             raise UserError(f"run {run_id} stopped: {exc}; resume it with --resume {run_id}") \
                 from None
-        events = await event_log.read(run_id)
+        events = await read_verified(event_log, run_id)
         outcome = outcome_of(events, run_id)
         if outcome.status == "completed":
             out = run_dir(args, run_id)

@@ -31,7 +31,8 @@ from store.events import (
     RunFailed,
     new_event,
 )
-from store.log import EventLog, UnknownRun
+from store.log import EventLog
+from store.verify import read_verified
 
 POLL_S = 0.1
 
@@ -73,9 +74,7 @@ async def _evaluate(args: argparse.Namespace, models: list[str]) -> tuple[list[d
     event_log = await open_log(args)
     factory = RunLLMFactory(max_concurrency=args.llm_concurrency)
     try:
-        events = await event_log.read(args.run_id)
-        if not events:
-            raise UnknownRun(args.run_id)
+        events = await read_verified(event_log, args.run_id)  # UnknownRun, TamperedLog
         published = next((e for e in events if isinstance(e.payload, BenchmarkPublished)), None)
         if published is None:
             raise UserError(f"run {args.run_id} has not published a benchmark yet")

@@ -7,14 +7,16 @@ import json
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from forgery import rewrite_run  # noqa: E402
 from synthetic_run import synthetic_run  # noqa: E402
 
 from benchagent.cli import main  # noqa: E402
 from replay.benchmark_files import directory_hash, project_benchmark, write_output  # noqa: E402
-from store.events import BenchmarkPublished  # noqa: E402
+from store.events import BenchmarkPublished, Envelope, SampleRealized  # noqa: E402
 from store.sqlite_log import SQLiteEventLog  # noqa: E402
 
 RUN = "run-synthetic"
@@ -71,16 +73,15 @@ def test_replay_is_byte_identical_to_the_original(home: Path, tmp_path: Path, ca
 
 
 def test_replay_refuses_a_log_whose_hash_does_not_match(home: Path, tmp_path: Path, capsys) -> None:
-    import sqlite3
+    # An edit re-chained by a forger: the chain holds, the published content hash does not.
+    def edit(env: Envelope) -> Envelope | None:
+        p = env.payload
+        if isinstance(p, SampleRealized) and p.sample_id == "cause-d1-00000-a1":
+            item = msgspec.structs.replace(p.item, input="How did event 0 happen?")
+            return msgspec.structs.replace(env, payload=msgspec.structs.replace(p, item=item))
+        return None
 
-    conn = sqlite3.connect(home / "events.db")
-    seq, data = conn.execute(
-        "SELECT seq, data FROM events WHERE type = 'SampleRealized' ORDER BY seq LIMIT 1"
-    ).fetchone()
-    conn.execute("UPDATE events SET data = ? WHERE seq = ?",
-                 (bytes(data).replace(b"Why did", b"How did"), seq))
-    conn.commit()
-    conn.close()
+    assert rewrite_run(home / "events.db", RUN, edit) == 1
     out = tmp_path / "rebuilt"
     code, _, err = run_cli(capsys, "replay", RUN, "--out", str(out), "--home", str(home))
     assert code != 0
@@ -147,4 +148,4 @@ def test_corrupted_event_makes_commands_refuse_the_run(home: Path, capsys) -> No
     conn.commit()
     conn.close()
     code, _, err = run_cli(capsys, "audit", RUN, "--home", str(home))
-    assert code == 2 and "event seq 5 cannot be decoded" in err
+    assert code == 2 and "event seq 5 undecodable" in err
