@@ -21,7 +21,12 @@ from agents.run_llm import RunLLMFactory
 from benchagent.errors import UserError
 from benchagent.progress import Progress
 from bus.base import Bus
-from replay.benchmark_files import content_hash, project_benchmark, write_output
+from replay.benchmark_files import (
+    ProjectionError,
+    project_output,
+    published_event,
+    write_output,
+)
 from store.events import BenchmarkPublished, Envelope, QuotaShortfall, RunCompleted, RunFailed
 from store.log import EventLog
 
@@ -88,15 +93,17 @@ def outcome_of(events: list[Envelope], run_id: str) -> RunOutcome:
 
 
 def write_benchmark(events: list[Envelope], out_dir: Path) -> str:
-    """Write the published benchmark of `events` to `out_dir`; its content hash."""
-    published = [e.payload for e in events if isinstance(e.payload, BenchmarkPublished)]
-    if not published:
-        raise UserError("the run has not published a benchmark")
-    pub = published[0]
-    files = project_benchmark(events, pub.sample_ids)
-    digest = content_hash(files)
-    if digest != pub.content_hash:
-        raise UserError(f"the files rebuilt from the log hash to {digest}, not the published "
-                        f"{pub.content_hash}; the log may have been altered")
+    """Write the published benchmark of `events` (and its sidecars) to `out_dir`; its
+    content hash."""
+    try:
+        files = project_output(events)
+    except ProjectionError as exc:
+        raise UserError(f"run {events[0].run_id if events else '?'}: {exc}") from None
     write_output(files, out_dir)
-    return digest
+    return published_hash(events)
+
+
+def published_hash(events: list[Envelope]) -> str:
+    pub = published_event(events).payload
+    assert isinstance(pub, BenchmarkPublished)
+    return pub.content_hash

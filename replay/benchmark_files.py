@@ -8,7 +8,11 @@ source dataset is touched (media bytes live in `MediaStored` events).
 
 Files: `benchmark.jsonl` (one item per line, sorted by id), `media/` (content
 addressed), `spec.json` (requirement, subtasks, plans, quotas) and `README.md`
-(the dataset card).
+(the dataset card): these depend only on the requirement, the seed and the
+recorded answers, never on the run id, so two identical builds give the same
+bytes. What is run-specific (run id, the ids of the events behind each item) is
+the sidecar `provenance.jsonl`, outside the content hash (`SIDECARS`).
+`project_output` is the whole folder: `build` and `replay` write exactly that.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 import msgspec
 
 from store.events import (
+    BenchmarkPublished,
     Envelope,
     MediaStored,
     RunRequested,
@@ -32,6 +37,8 @@ from store.events import (
 )
 
 BenchmarkFiles = dict[str, bytes]
+PROVENANCE = "provenance.jsonl"
+SIDECARS = frozenset({PROVENANCE})  # written beside the benchmark, not content-hashed
 
 _json = msgspec.json.Encoder(order="deterministic")
 
@@ -77,10 +84,6 @@ def project_benchmark(events: Iterable[Envelope], sample_ids: Iterable[str]) -> 
             files[name] = media[name]
         metadata = dict(item.metadata)
         metadata["target_from"] = env.payload.target_from
-        metadata["events"] = {
-            "realized": env.event_id,
-            "accepted": accepted[sample_id].event_id if sample_id in accepted else None,
-        }
         record = {
             "id": item.id,
             "subtask": item.subtask,
@@ -98,6 +101,57 @@ def project_benchmark(events: Iterable[Envelope], sample_ids: Iterable[str]) -> 
     return dict(sorted(files.items()))
 
 
+def project_provenance(events: Iterable[Envelope], sample_ids: Iterable[str]) -> bytes:
+    """`provenance.jsonl`: per item (sorted by id), the run and the events that made it."""
+    wanted = set(sample_ids)
+    realized: dict[str, Envelope] = {}
+    accepted: dict[str, Envelope] = {}
+    for env in events:
+        p = env.payload
+        if isinstance(p, SampleRealized) and p.sample_id in wanted:
+            realized[p.sample_id] = env
+        elif isinstance(p, SampleAccepted) and p.sample_id in wanted:
+            accepted[p.sample_id] = env
+    missing = sorted(wanted - realized.keys())
+    if missing:
+        raise ProjectionError(f"accepted samples with no realized item: {', '.join(missing[:5])}")
+    lines = []
+    for sample_id in sorted(wanted, key=lambda s: realized[s].payload.item.id):
+        env = realized[sample_id]
+        lines.append(_json.encode({
+            "id": env.payload.item.id,
+            "sample_id": sample_id,
+            "run_id": env.run_id,
+            "realized": {"event_id": env.event_id, "seq": env.seq},
+            "accepted": ({"event_id": accepted[sample_id].event_id,
+                          "seq": accepted[sample_id].seq} if sample_id in accepted else None),
+        }))
+    return b"".join(line + b"\n" for line in lines)
+
+
+def published_event(events: Iterable[Envelope]) -> Envelope:
+    """The run's `BenchmarkPublished` (the first: what `build` wrote); ProjectionError if none."""
+    for env in events:
+        if isinstance(env.payload, BenchmarkPublished):
+            return env
+    raise ProjectionError("the run has not published a benchmark yet")
+
+
+def project_output(events: list[Envelope]) -> BenchmarkFiles:
+    """Every file of the published folder: the benchmark (checked against the published
+    content hash) and its sidecars. ProjectionError if the log cannot give them."""
+    published = published_event(events)
+    pub = published.payload
+    assert isinstance(pub, BenchmarkPublished)
+    files = project_benchmark(events, pub.sample_ids)
+    digest = content_hash(files)
+    if digest != pub.content_hash:
+        raise ProjectionError(f"rebuilt content hash {digest} differs from the published "
+                              f"{pub.content_hash}")
+    files[PROVENANCE] = project_provenance(events, pub.sample_ids)
+    return dict(sorted(files.items()))
+
+
 def content_hash(files: Mapping[str, bytes]) -> str:
     """sha256 over the sorted relative paths and the bytes of every file."""
     h = hashlib.sha256()
@@ -109,11 +163,21 @@ def content_hash(files: Mapping[str, bytes]) -> str:
 
 
 def directory_hash(root: Path) -> str:
-    """`content_hash` of the files under a directory on disk."""
+    """`content_hash` of every file under a directory on disk (sidecars too)."""
     files = {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
         if p.is_file()
+    }
+    return content_hash(files)
+
+
+def benchmark_hash(root: Path) -> str:
+    """The content hash of a published folder on disk: what `BenchmarkPublished` names."""
+    files = {
+        rel: p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and (rel := p.relative_to(root).as_posix()) not in SIDECARS
     }
     return content_hash(files)
 
@@ -175,7 +239,8 @@ def _readme(request: RunRequested, spec: SpecFinalized | None, items: list) -> s
         "",
         "`benchmark.jsonl`: one JSON object per line with `id`, `subtask`, `input`, `choices`,",
         "`target`, `media` (paths under `media/`, content-addressed) and `metadata` (source dataset",
-        "and item, plan, parameters, and the ids of the events that produced the item).",
+        "and item, plan, parameters). `provenance.jsonl` names, per item, the run and the events",
+        "that produced and accepted it.",
         "Rebuild byte for byte with `benchagent replay RUN_ID --out DIR`.",
         "",
     ]

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "agents"))
 from build_helpers import REQUIREMENT, build, of_type, read_events, register_brains  # noqa: E402
 
 from benchagent.cli import main  # noqa: E402
-from replay.benchmark_files import directory_hash  # noqa: E402
+from replay.benchmark_files import benchmark_hash, directory_hash  # noqa: E402
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -29,7 +29,8 @@ def test_build_writes_the_benchmark_and_replay_matches(tmp_path: Path, general_b
     assert code == 0, err
     out_dir = Path(doc["out_dir"])
     assert out_dir == home / "runs" / "run-test"
-    assert sorted(p.name for p in out_dir.iterdir()) == ["README.md", "benchmark.jsonl", "spec.json"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["README.md", "benchmark.jsonl",
+                                                         "provenance.jsonl", "spec.json"]
     assert set(doc) >= {"run_id", "out_dir", "accepted", "rejected", "content_hash"}
     spec = json.loads((out_dir / "spec.json").read_text())
     assert spec["requirement"] == REQUIREMENT and spec["size"] == 8
@@ -37,7 +38,8 @@ def test_build_writes_the_benchmark_and_replay_matches(tmp_path: Path, general_b
     code, out, err = run_cli(capsys, "replay", "run-test", "--out", str(tmp_path / "replayed"),
                              "--home", str(home))
     assert code == 0, err
-    assert directory_hash(tmp_path / "replayed") == directory_hash(out_dir) == doc["content_hash"]
+    assert directory_hash(tmp_path / "replayed") == directory_hash(out_dir)
+    assert benchmark_hash(out_dir) == doc["content_hash"]
 
     code, out, err = run_cli(capsys, "audit", "run-test", "--home", str(home))
     assert code == 0, err

@@ -17,7 +17,7 @@ from nats_server import NatsServer  # noqa: E402
 from scripted_brain import brain  # noqa: E402
 
 from agents.registry import ALL_ROLES  # noqa: E402
-from replay.benchmark_files import directory_hash  # noqa: E402
+from replay.benchmark_files import benchmark_hash  # noqa: E402
 from tools.llm.scripted_server import ScriptedServer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,4 +50,4 @@ def test_agents_in_separate_processes_build_the_same_benchmark(
         assert code == 0, err
     assert remote["content_hash"] == local["content_hash"]
     run = Path("runs") / "run-test"
-    assert directory_hash(tmp_path / "remote" / run) == directory_hash(tmp_path / "local" / run)
+    assert benchmark_hash(tmp_path / "remote" / run) == benchmark_hash(tmp_path / "local" / run)

@@ -12,7 +12,7 @@ from build_helpers import build, of_type, read_events  # noqa: E402
 from nats_server import NatsServer  # noqa: E402
 from scripted_brain import brain  # noqa: E402
 
-from replay.benchmark_files import directory_hash  # noqa: E402
+from replay.benchmark_files import benchmark_hash  # noqa: E402
 from tools.llm.scripted_server import ScriptedServer  # noqa: E402
 
 
@@ -28,7 +28,7 @@ def test_nats_mode_gives_the_same_bytes_as_in_process(tmp_path: Path, general_be
     assert remote["content_hash"] == local["content_hash"]
     assert (remote["accepted"], remote["rejected"]) == (local["accepted"], local["rejected"])
     run = Path("runs") / "run-test"
-    assert directory_hash(tmp_path / "local" / run) == directory_hash(tmp_path / "nats-home" / run)
+    assert benchmark_hash(tmp_path / "local" / run) == benchmark_hash(tmp_path / "nats-home" / run)
 
 
 def test_a_server_failing_20_percent_of_calls_is_survived(tmp_path: Path, general_bench: Path,

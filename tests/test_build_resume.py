@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "agents"))
 from build_helpers import REQUIREMENT, of_type, read_events  # noqa: E402
 from scripted_brain import brain  # noqa: E402
 
-from replay.benchmark_files import directory_hash  # noqa: E402
+from replay.benchmark_files import benchmark_hash  # noqa: E402
 from tools.llm.scripted_server import ScriptedServer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -110,7 +110,7 @@ def test_kill_9_then_resume_pays_nothing_twice_and_matches(tmp_path: Path, gener
         assert done.returncode == 0, done.stderr.decode()[-3000:]
 
     run_dir = Path("runs") / RUN
-    assert directory_hash(killed / run_dir) == directory_hash(clean / run_dir)
+    assert benchmark_hash(killed / run_dir) == benchmark_hash(clean / run_dir)
     assert resumed["content_hash"] == json.loads(done.stdout)["content_hash"]
     # Every call the interrupted run still needed was paid once, never more.
     assert len(counting.answered["first"]) + len(counting.answered["resume"]) <= \

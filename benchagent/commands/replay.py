@@ -9,7 +9,12 @@ from pathlib import Path
 
 from benchagent.errors import UserError
 from benchagent.home import add_store_options, read_run
-from replay.benchmark_files import ProjectionError, content_hash, project_benchmark, write_output
+from replay.benchmark_files import (
+    ProjectionError,
+    project_output,
+    published_event,
+    write_output,
+)
 from store.events import BenchmarkPublished
 
 
@@ -24,20 +29,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     events = asyncio.run(read_run(args, args.run_id))
-    published = [e.payload for e in events if isinstance(e.payload, BenchmarkPublished)]
-    if not published:
-        raise UserError(f"run {args.run_id} has not published a benchmark yet")
-    pub = published[-1]
     try:
-        files = project_benchmark(events, pub.sample_ids)
+        files = project_output(events)
     except ProjectionError as exc:
         raise UserError(f"run {args.run_id}: {exc}") from None
-    digest = content_hash(files)
-    if digest != pub.content_hash:
-        raise UserError(
-            f"run {args.run_id}: rebuilt content hash {digest} differs from the published "
-            f"{pub.content_hash}; run `benchagent verify {args.run_id}`"
-        )
+    pub = published_event(events).payload
+    assert isinstance(pub, BenchmarkPublished)
+    digest = pub.content_hash
     write_output(files, args.out)
     if args.json:
         print(json.dumps({"run_id": args.run_id, "out_dir": str(args.out), "files": len(files),

@@ -15,7 +15,7 @@ from forgery import rewrite_run  # noqa: E402
 from synthetic_run import synthetic_run  # noqa: E402
 
 from benchagent.cli import main  # noqa: E402
-from replay.benchmark_files import directory_hash, project_benchmark, write_output  # noqa: E402
+from replay.benchmark_files import benchmark_hash, project_benchmark, write_output  # noqa: E402
 from store.events import BenchmarkPublished, Envelope, SampleRealized  # noqa: E402
 from store.sqlite_log import SQLiteEventLog  # noqa: E402
 
@@ -62,7 +62,7 @@ def test_replay_is_byte_identical_to_the_original(home: Path, tmp_path: Path, ca
     out = tmp_path / "rebuilt"
     code, stdout, _ = run_cli(capsys, "replay", RUN, "--out", str(out), "--home", str(home))
     assert code == 0
-    assert stdout.strip() == pub.content_hash == directory_hash(out) == directory_hash(original)
+    assert stdout.strip() == pub.content_hash == benchmark_hash(out) == benchmark_hash(original)
     for path in original.rglob("*"):
         if path.is_file():
             assert (out / path.relative_to(original)).read_bytes() == path.read_bytes()
