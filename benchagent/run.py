@@ -21,12 +21,8 @@ from agents.run_llm import RunLLMFactory
 from benchagent.errors import UserError
 from benchagent.progress import Progress
 from bus.base import Bus
-from replay.benchmark_files import (
-    ProjectionError,
-    project_output,
-    published_event,
-    write_output,
-)
+from replay.benchmark_files import ProjectionError, project_output, published_event
+from replay.output_folder import OutputRefused, write_folder
 from store.events import BenchmarkPublished, Envelope, QuotaShortfall, RunCompleted, RunFailed
 from store.log import EventLog
 
@@ -95,11 +91,12 @@ def outcome_of(events: list[Envelope], run_id: str) -> RunOutcome:
 def write_benchmark(events: list[Envelope], out_dir: Path) -> str:
     """Write the published benchmark of `events` (and its sidecars) to `out_dir`; its
     content hash."""
+    run_id = events[0].run_id if events else "?"
     try:
         files = project_output(events)
-    except ProjectionError as exc:
-        raise UserError(f"run {events[0].run_id if events else '?'}: {exc}") from None
-    write_output(files, out_dir)
+        write_folder(files, out_dir, run_id)
+    except (ProjectionError, OutputRefused) as exc:
+        raise UserError(f"run {run_id}: {exc}") from None
     return published_hash(events)
 
 

@@ -18,8 +18,6 @@ the sidecar `provenance.jsonl`, outside the content hash (`SIDECARS`).
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -180,23 +178,6 @@ def benchmark_hash(root: Path) -> str:
         if p.is_file() and (rel := p.relative_to(root).as_posix()) not in SIDECARS
     }
     return content_hash(files)
-
-
-def write_output(files: Mapping[str, bytes], out_dir: Path) -> None:
-    """Write the files as `out_dir`, all at once: a crash never leaves half an output."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    for rel, data in files.items():
-        path = tmp / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    if out_dir.exists():
-        out_dir.rename(old)
-    tmp.rename(out_dir)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _spec_json(request: RunRequested, spec: SpecFinalized | None) -> bytes:

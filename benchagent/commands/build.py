@@ -36,6 +36,7 @@ from benchagent.home import add_store_options, open_log, run_dir
 from benchagent.progress import Progress
 from benchagent.run import RunOutcome, drive_run, make_bus, outcome_of, write_benchmark
 from bus.base import BusError
+from replay.output_folder import OutputRefused, check_target
 from store.events import Envelope, EvaluationScored, RunRequested, new_event
 from store.verify import read_verified
 
@@ -230,6 +231,10 @@ async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
                 raise UserError(f"cannot resume {run_id}: it has already {finished.status}")
         elif await event_log.last_seq(run_id):
             raise UserError(f"run {run_id} already exists; choose another --run-id or --resume it")
+        try:  # the run's folder: refuse now what would be refused after the whole build
+            check_target(run_dir(args, run_id), run_id)
+        except OutputRefused as exc:
+            raise UserError(f"run {run_id}: {exc}") from None
         print(f"run {run_id}", file=sys.stderr)
         roles = [] if args.remote_agents else list(ALL_ROLES)
         agents = make_agents(roles, AgentOptions(pools=pools, models=llm_factory))

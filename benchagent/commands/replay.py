@@ -9,34 +9,34 @@ from pathlib import Path
 
 from benchagent.errors import UserError
 from benchagent.home import add_store_options, read_run
-from replay.benchmark_files import (
-    ProjectionError,
-    project_output,
-    published_event,
-    write_output,
-)
+from replay.benchmark_files import ProjectionError, project_output, published_event
+from replay.output_folder import OutputRefused, check_target, write_folder
 from store.events import BenchmarkPublished
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help="rebuild a benchmark from the log, byte for byte")
     p.add_argument("run_id")
-    p.add_argument("--out", required=True, type=Path, help="output directory to (re)create")
+    p.add_argument("--out", required=True, type=Path,
+                   help="output folder: new, empty, or an earlier output of this run")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     add_store_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    events = asyncio.run(read_run(args, args.run_id))
     try:
+        check_target(args.out, args.run_id)  # before any work: nothing of the user's is lost
+        events = asyncio.run(read_run(args, args.run_id))
         files = project_output(events)
+        write_folder(files, args.out, args.run_id)
+    except OutputRefused as exc:
+        raise UserError(f"--out {exc}") from None
     except ProjectionError as exc:
         raise UserError(f"run {args.run_id}: {exc}") from None
     pub = published_event(events).payload
     assert isinstance(pub, BenchmarkPublished)
     digest = pub.content_hash
-    write_output(files, args.out)
     if args.json:
         print(json.dumps({"run_id": args.run_id, "out_dir": str(args.out), "files": len(files),
                           "content_hash": digest}))

@@ -15,7 +15,8 @@ from forgery import rewrite_run  # noqa: E402
 from synthetic_run import synthetic_run  # noqa: E402
 
 from benchagent.cli import main  # noqa: E402
-from replay.benchmark_files import benchmark_hash, project_benchmark, write_output  # noqa: E402
+from replay.benchmark_files import benchmark_hash, project_benchmark  # noqa: E402
+from replay.output_folder import write_folder  # noqa: E402
 from store.events import BenchmarkPublished, Envelope, SampleRealized  # noqa: E402
 from store.sqlite_log import SQLiteEventLog  # noqa: E402
 
@@ -57,7 +58,7 @@ def test_replay_is_byte_identical_to_the_original(home: Path, tmp_path: Path, ca
     pub = events[-1].payload
     assert isinstance(pub, BenchmarkPublished)
     original = tmp_path / "original"
-    write_output(project_benchmark(events, pub.sample_ids), original)
+    write_folder(project_benchmark(events, pub.sample_ids), original, RUN)
 
     out = tmp_path / "rebuilt"
     code, stdout, _ = run_cli(capsys, "replay", RUN, "--out", str(out), "--home", str(home))
