@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 import structlog
@@ -21,10 +22,14 @@ from agents.run_llm import RunLLMFactory
 from benchagent.errors import UserError
 from benchagent.progress import Progress
 from bus.base import Bus
-from replay.benchmark_files import ProjectionError, project_output, published_event
+from replay.anchor import Anchor, sign
+from replay.benchmark_files import ProjectionError, make_anchor, project_output, published_event
 from replay.output_folder import OutputRefused, write_folder
 from store.events import BenchmarkPublished, Envelope, QuotaShortfall, RunCompleted, RunFailed
 from store.log import EventLog
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 log = structlog.get_logger("benchagent.run")
 
@@ -88,16 +93,23 @@ def outcome_of(events: list[Envelope], run_id: str) -> RunOutcome:
                       rejected=done.rejected, content_hash=done.content_hash, shortfall=shortfall)
 
 
-def write_benchmark(events: list[Envelope], out_dir: Path) -> str:
-    """Write the published benchmark of `events` (and its sidecars) to `out_dir`; its
-    content hash."""
+def write_benchmark(events: list[Envelope], out_dir: Path,
+                    signing_key: Ed25519PrivateKey | None = None) -> str:
+    """Write the published benchmark of `events` (card, anchor, sidecar) to `out_dir`, the
+    anchor signed with `signing_key` if given; the benchmark's content hash."""
     run_id = events[0].run_id if events else "?"
     try:
-        files = project_output(events)
+        files = project_output(events, anchored(events, signing_key))
         write_folder(files, out_dir, run_id)
     except (ProjectionError, OutputRefused) as exc:
         raise UserError(f"run {run_id}: {exc}") from None
     return published_hash(events)
+
+
+def anchored(events: list[Envelope], signing_key: Ed25519PrivateKey | None) -> Anchor:
+    """The run's anchor at publication, signed when a key is given."""
+    anchor = make_anchor(events)
+    return sign(anchor, signing_key) if signing_key is not None else anchor
 
 
 def published_hash(events: list[Envelope]) -> str:

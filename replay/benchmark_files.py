@@ -1,18 +1,24 @@
 """The published benchmark as a pure projection of the log.
 
-`project_benchmark(events, sample_ids)` is the only code that turns events into
-the files of `runs/<run_id>/`: the publishing agent hashes its result, `build`
-writes it, and `replay` rebuilds it later from the log alone, so the three agree
-byte for byte by construction. It reads recorded events only; no model, tool or
-source dataset is touched (media bytes live in `MediaStored` events).
+`project_output(events, anchor)` is the only code that turns events into the
+files of `runs/<run_id>/`: `build` writes it, and `replay` rebuilds it later
+from the log alone, so the two agree byte for byte by construction. It reads
+recorded events only; no model, tool or source dataset is touched (media bytes
+live in `MediaStored` events).
 
-Files: `benchmark.jsonl` (one item per line, sorted by id), `media/` (content
-addressed), `spec.json` (requirement, subtasks, plans, quotas) and `README.md`
-(the dataset card): these depend only on the requirement, the seed and the
-recorded answers, never on the run id, so two identical builds give the same
-bytes. What is run-specific (run id, the ids of the events behind each item) is
-the sidecar `provenance.jsonl`, outside the content hash (`SIDECARS`).
-`project_output` is the whole folder: `build` and `replay` write exactly that.
+The folder has two parts:
+
+- the benchmark, `benchmark.jsonl` (one item per line, sorted by id) and
+  `media/` (content addressed): `project_benchmark`, hashed by `content_hash`
+  into `BenchmarkPublished` by the publishing agent. It depends only on the
+  requirement, the seed and the recorded answers, never on the run id, so two
+  identical builds give the same bytes;
+- around it, what names this run and this log: `spec.json` (requirement,
+  subtasks, plans, quotas, and the `anchor`: content hash and the log's head at
+  publication, see `replay.anchor`), `README.md` (the dataset card, anchor
+  included) and `provenance.jsonl` (per item, the events that made it). The head
+  is known only once `BenchmarkPublished` is sealed, so these cannot be inside
+  the hash that event names.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ from pathlib import Path
 
 import msgspec
 
+from replay.anchor import Anchor
 from store.events import (
+    BenchmarkItem,
     BenchmarkPublished,
     Envelope,
     MediaStored,
@@ -35,8 +43,11 @@ from store.events import (
 )
 
 BenchmarkFiles = dict[str, bytes]
+BENCHMARK = "benchmark.jsonl"
+MEDIA_DIR = "media/"
 PROVENANCE = "provenance.jsonl"
-SIDECARS = frozenset({PROVENANCE})  # written beside the benchmark, not content-hashed
+SPEC = "spec.json"
+README = "README.md"
 
 _json = msgspec.json.Encoder(order="deterministic")
 
@@ -45,8 +56,28 @@ class ProjectionError(Exception):
     """The log does not hold what the benchmark needs (e.g. a missing media file)."""
 
 
-def project_benchmark(events: Iterable[Envelope], sample_ids: Iterable[str]) -> BenchmarkFiles:
-    """The output directory's files for the accepted `sample_ids`, from the events alone."""
+def is_content(path: str) -> bool:
+    """Is this file of a published folder covered by the content hash?"""
+    return path == BENCHMARK or path.startswith(MEDIA_DIR)
+
+
+class _Published(msgspec.Struct, kw_only=True):
+    request: RunRequested
+    spec: SpecFinalized | None
+    realized: dict[str, Envelope]  # sample id → its (last) SampleRealized
+    accepted: dict[str, Envelope]
+    media: dict[str, bytes]
+
+    def order(self) -> list[str]:
+        return sorted(self.realized, key=lambda s: self._item(s).id)
+
+    def _item(self, sample_id: str) -> BenchmarkItem:
+        payload = self.realized[sample_id].payload
+        assert isinstance(payload, SampleRealized)
+        return payload.item
+
+
+def _collect(events: Iterable[Envelope], sample_ids: Iterable[str]) -> _Published:
     wanted = set(sample_ids)
     request: RunRequested | None = None
     spec: SpecFinalized | None = None
@@ -70,18 +101,26 @@ def project_benchmark(events: Iterable[Envelope], sample_ids: Iterable[str]) -> 
     missing = sorted(wanted - realized.keys())
     if missing:
         raise ProjectionError(f"accepted samples with no realized item: {', '.join(missing[:5])}")
+    return _Published(request=request, spec=spec, realized=realized, accepted=accepted,
+                      media=media)
 
+
+def project_benchmark(events: Iterable[Envelope], sample_ids: Iterable[str]) -> BenchmarkFiles:
+    """The content-hashed files (`benchmark.jsonl`, `media/`) for the accepted `sample_ids`."""
+    run = _collect(events, sample_ids)
     files: BenchmarkFiles = {}
     lines: list[bytes] = []
-    for sample_id in sorted(wanted, key=lambda s: realized[s].payload.item.id):
-        env = realized[sample_id]
-        item = env.payload.item
+    for sample_id in run.order():
+        env = run.realized[sample_id]
+        payload = env.payload
+        assert isinstance(payload, SampleRealized)
+        item = payload.item
         for name in item.media:
-            if name not in media:
+            if name not in run.media:
                 raise ProjectionError(f"sample {sample_id}: media {name} is not in the log")
-            files[name] = media[name]
+            files[name] = run.media[name]
         metadata = dict(item.metadata)
-        metadata["target_from"] = env.payload.target_from
+        metadata["target_from"] = payload.target_from
         record = {
             "id": item.id,
             "subtask": item.subtask,
@@ -92,37 +131,23 @@ def project_benchmark(events: Iterable[Envelope], sample_ids: Iterable[str]) -> 
             "metadata": metadata,
         }
         lines.append(_json.encode(record))
-    files["benchmark.jsonl"] = b"".join(line + b"\n" for line in lines)
-    files["spec.json"] = _spec_json(request, spec)
-    items = [realized[s].payload.item for s in wanted]
-    files["README.md"] = _readme(request, spec, items).encode()
+    files[BENCHMARK] = b"".join(line + b"\n" for line in lines)
     return dict(sorted(files.items()))
 
 
 def project_provenance(events: Iterable[Envelope], sample_ids: Iterable[str]) -> bytes:
     """`provenance.jsonl`: per item (sorted by id), the run and the events that made it."""
-    wanted = set(sample_ids)
-    realized: dict[str, Envelope] = {}
-    accepted: dict[str, Envelope] = {}
-    for env in events:
-        p = env.payload
-        if isinstance(p, SampleRealized) and p.sample_id in wanted:
-            realized[p.sample_id] = env
-        elif isinstance(p, SampleAccepted) and p.sample_id in wanted:
-            accepted[p.sample_id] = env
-    missing = sorted(wanted - realized.keys())
-    if missing:
-        raise ProjectionError(f"accepted samples with no realized item: {', '.join(missing[:5])}")
+    run = _collect(events, sample_ids)
     lines = []
-    for sample_id in sorted(wanted, key=lambda s: realized[s].payload.item.id):
-        env = realized[sample_id]
+    for sample_id in run.order():
+        env = run.realized[sample_id]
+        done = run.accepted.get(sample_id)
         lines.append(_json.encode({
-            "id": env.payload.item.id,
+            "id": run._item(sample_id).id,
             "sample_id": sample_id,
             "run_id": env.run_id,
             "realized": {"event_id": env.event_id, "seq": env.seq},
-            "accepted": ({"event_id": accepted[sample_id].event_id,
-                          "seq": accepted[sample_id].seq} if sample_id in accepted else None),
+            "accepted": {"event_id": done.event_id, "seq": done.seq} if done else None,
         }))
     return b"".join(line + b"\n" for line in lines)
 
@@ -135,18 +160,31 @@ def published_event(events: Iterable[Envelope]) -> Envelope:
     raise ProjectionError("the run has not published a benchmark yet")
 
 
-def project_output(events: list[Envelope]) -> BenchmarkFiles:
-    """Every file of the published folder: the benchmark (checked against the published
-    content hash) and its sidecars. ProjectionError if the log cannot give them."""
+def make_anchor(events: list[Envelope]) -> Anchor:
+    """The unsigned anchor of the run's publication, from the log; the benchmark files are
+    rebuilt and must hash to what `BenchmarkPublished` names (else ProjectionError)."""
     published = published_event(events)
     pub = published.payload
     assert isinstance(pub, BenchmarkPublished)
-    files = project_benchmark(events, pub.sample_ids)
-    digest = content_hash(files)
+    digest = content_hash(project_benchmark(events, pub.sample_ids))
     if digest != pub.content_hash:
         raise ProjectionError(f"rebuilt content hash {digest} differs from the published "
                               f"{pub.content_hash}")
+    return Anchor(run_id=published.run_id, content_hash=digest, head_seq=published.seq,
+                  head_hash=published.hash)
+
+
+def project_output(events: list[Envelope], anchor: Anchor) -> BenchmarkFiles:
+    """Every file of the published folder, the card carrying `anchor` (from `make_anchor`,
+    which checks the content hash; maybe signed). ProjectionError if the log cannot give them."""
+    pub = published_event(events).payload
+    assert isinstance(pub, BenchmarkPublished)
+    files = project_benchmark(events, pub.sample_ids)
+    run = _collect(events, pub.sample_ids)
     files[PROVENANCE] = project_provenance(events, pub.sample_ids)
+    files[SPEC] = _spec_json(run.request, run.spec, anchor)
+    items = [run._item(s) for s in run.order()]
+    files[README] = _readme(run.request, run.spec, items, anchor).encode()
     return dict(sorted(files.items()))
 
 
@@ -161,7 +199,7 @@ def content_hash(files: Mapping[str, bytes]) -> str:
 
 
 def directory_hash(root: Path) -> str:
-    """`content_hash` of every file under a directory on disk (sidecars too)."""
+    """`content_hash` of every file under a directory on disk (card and sidecar too)."""
     files = {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
@@ -175,13 +213,14 @@ def benchmark_hash(root: Path) -> str:
     files = {
         rel: p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and (rel := p.relative_to(root).as_posix()) not in SIDECARS
+        if p.is_file() and is_content(rel := p.relative_to(root).as_posix())
     }
     return content_hash(files)
 
 
-def _spec_json(request: RunRequested, spec: SpecFinalized | None) -> bytes:
+def _spec_json(request: RunRequested, spec: SpecFinalized | None, anchor: Anchor) -> bytes:
     doc = {
+        "anchor": msgspec.to_builtins(anchor),
         "requirement": request.requirement,
         "size": request.size,
         "seed": request.seed,
@@ -193,7 +232,8 @@ def _spec_json(request: RunRequested, spec: SpecFinalized | None) -> bytes:
     return msgspec.json.format(_json.encode(doc), indent=2) + b"\n"
 
 
-def _readme(request: RunRequested, spec: SpecFinalized | None, items: list) -> str:
+def _readme(request: RunRequested, spec: SpecFinalized | None, items: list,
+            anchor: Anchor) -> str:
     per_subtask = Counter(item.subtask for item in items)
     sources = Counter(str(item.metadata.get("source_dataset", "?")) for item in items)
     lines = [
@@ -223,6 +263,20 @@ def _readme(request: RunRequested, spec: SpecFinalized | None, items: list) -> s
         "and item, plan, parameters). `provenance.jsonl` names, per item, the run and the events",
         "that produced and accepted it.",
         "Rebuild byte for byte with `benchagent replay RUN_ID --out DIR`.",
+        "",
+        "## Integrity",
+        "",
+        f"- run: `{anchor.run_id}`",
+        f"- content hash (`benchmark.jsonl` and `media/`): `{anchor.content_hash}`",
+        f"- log head at publication: event seq {anchor.head_seq}, hash `{anchor.head_hash}`",
+    ]
+    if anchor.signature is not None:
+        lines.append(f"- Ed25519 signature of the anchor in `spec.json`: `{anchor.signature.value}`")
+        lines.append(f"- public key: `{anchor.signature.public_key}`")
+    lines += [
+        "",
+        f"Check this folder against the log with `benchagent verify {anchor.run_id} --against "
+        "DIR`.",
         "",
     ]
     return "\n".join(lines)

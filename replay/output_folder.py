@@ -1,8 +1,8 @@
 """Writing a benchmark folder without ever destroying what a user kept there.
 
 `write_folder(files, out_dir, run_id)` accepts as a target only a folder that
-does not exist, an empty folder, or an earlier output of the same run (its
-`provenance.jsonl` names that run and it holds nothing the new output would
+does not exist, an empty folder, or an earlier output of the same run (the
+anchor in its `spec.json` names that run and it holds nothing the new output would
 not: every file is one an output writes, media named by their sha256); anything
 else is `OutputRefused`, one line naming what is in the way.
 The files are written into a fresh temporary folder beside the target and
@@ -55,7 +55,13 @@ def check_target(out_dir: Path, run_id: str, files: Collection[str] | None = Non
 
 
 def output_run_id(folder: Path) -> str | None:
-    """The run a benchmark folder was written from (by its provenance), or None."""
+    """The run a benchmark folder was written from (its anchor, else its provenance), or None."""
+    from replay.anchor import AnchorError, read_folder_anchor
+
+    try:
+        return read_folder_anchor(folder).run_id
+    except AnchorError:
+        pass
     try:
         lines = (Path(folder) / "provenance.jsonl").read_text().splitlines()
         runs = {json.loads(line)["run_id"] for line in lines if line.strip()}

@@ -2,7 +2,7 @@
 
     benchagent build "REQUIREMENT" [--size N] [--seed S] [--pool DIR]... [--llm SPEC]
         [--llm-key-env NAME] [--eval-model SPEC]... [--disable LIST] [--config YAML]
-        [--home DIR] [--store URL] [--resume RUN_ID] [--run-id ID] [--json]
+        [--home DIR] [--store URL] [--resume RUN_ID] [--run-id ID] [--sign-key FILE] [--json]
 
 Everything is checked before anything is written (bad input: one line, exit 2).
 The run's settings go into its first event (`RunRequested`), never a secret:
@@ -21,7 +21,7 @@ import secrets
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -36,9 +36,13 @@ from benchagent.home import add_store_options, open_log, run_dir
 from benchagent.progress import Progress
 from benchagent.run import RunOutcome, drive_run, make_bus, outcome_of, write_benchmark
 from bus.base import BusError
+from replay.anchor import AnchorError, load_signing_key
 from replay.output_folder import OutputRefused, check_target
 from store.events import Envelope, EvaluationScored, RunRequested, new_event
 from store.verify import read_verified
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 MAX_REQUIREMENT_CHARS = 20_000
 DEFAULT_SIZE = 20
@@ -72,6 +76,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"LLM calls in flight at once (default {DEFAULT_CONCURRENCY})")
     p.add_argument("--remote-agents", action="store_true",
                    help="with --store nats://: leave the work to `benchagent agent` workers")
+    p.add_argument("--sign-key", type=Path, metavar="FILE",
+                   help="sign the published anchor (log head and content hash) with this "
+                        "Ed25519 private key")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     add_store_options(p)
     p.set_defaults(func=run)
@@ -212,13 +219,19 @@ def run(args: argparse.Namespace) -> int:
         else RetryPolicy().base_delay_s,
         timeout_s=config.llm_timeout_s or RetryPolicy().timeout_s,
     )
-    outcome = asyncio.run(_build(args, store_url, run_id, first, concurrency, retry, pools))
+    try:
+        signing_key = load_signing_key(args.sign_key) if args.sign_key is not None else None
+    except AnchorError as exc:
+        raise UserError(str(exc)) from None
+    outcome = asyncio.run(_build(args, store_url, run_id, first, concurrency, retry, pools,
+                                 signing_key))
     return _report(args, outcome)
 
 
 async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
                  first: Envelope | None, concurrency: int, retry: RetryPolicy,
-                 pools: PoolCache) -> tuple[RunOutcome, list[dict[str, Any]]]:
+                 pools: PoolCache, signing_key: Ed25519PrivateKey | None = None,
+                 ) -> tuple[RunOutcome, list[dict[str, Any]]]:
     event_log = await open_log(args)
     llm_factory = RunLLMFactory(retry=retry, max_concurrency=concurrency)
     try:
@@ -249,7 +262,7 @@ async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
         outcome = outcome_of(events, run_id)
         if outcome.status == "completed":
             out = run_dir(args, run_id)
-            write_benchmark(events, out)
+            write_benchmark(events, out, signing_key)
             outcome.out_dir = str(out)
         evaluations = [msgspec.to_builtins(e.payload) for e in events
                        if isinstance(e.payload, EvaluationScored)]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from benchagent.errors import UserError
 from benchagent.home import add_store_options, read_run
+from benchagent.run import anchored
+from replay.anchor import AnchorError, load_signing_key
 from replay.benchmark_files import ProjectionError, project_output, published_event
 from replay.output_folder import OutputRefused, check_target, write_folder
 from store.events import BenchmarkPublished
@@ -19,6 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run_id")
     p.add_argument("--out", required=True, type=Path,
                    help="output folder: new, empty, or an earlier output of this run")
+    p.add_argument("--sign-key", type=Path, metavar="FILE",
+                   help="sign the anchor (log head and content hash) with this Ed25519 key")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     add_store_options(p)
     p.set_defaults(func=run)
@@ -26,10 +30,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
+        key = load_signing_key(args.sign_key) if args.sign_key is not None else None
         check_target(args.out, args.run_id)  # before any work: nothing of the user's is lost
         events = asyncio.run(read_run(args, args.run_id))
-        files = project_output(events)
+        files = project_output(events, anchored(events, key))
         write_folder(files, args.out, args.run_id)
+    except AnchorError as exc:
+        raise UserError(str(exc)) from None
     except OutputRefused as exc:
         raise UserError(f"--out {exc}") from None
     except ProjectionError as exc:
