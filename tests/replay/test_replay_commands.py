@@ -127,6 +127,34 @@ def test_log_timeline(home: Path, capsys) -> None:
     assert "BenchmarkPublished" in text.splitlines()[-1]
 
 
+def test_log_json_carries_each_payload_with_media_as_hash_and_size(home: Path, capsys) -> None:
+    import base64
+    import hashlib
+
+    code, out, _ = run_cli(capsys, "log", RUN, "--home", str(home), "--json")
+    assert code == 0
+    rows = json.loads(out)["events"]
+    events = synthetic_run(RUN, samples=40, reject_every=4)
+    assert len(rows) == len(events)
+    for row, env in zip(rows, events, strict=True):
+        assert row["payload"]["type"] == row["type"] == env.type
+        assert len(row["hash"]) == 64
+    by_type = {}
+    for row in rows:
+        by_type.setdefault(row["type"], []).append(row["payload"])
+    assert by_type["RunRequested"][0]["requirement"] == "Can a model find causes?"
+    realized = by_type["SampleRealized"][0]
+    assert realized["item"]["input"] == "Why did event 0 happen?"
+    assert by_type["SampleRejected"][0]["reason"] == "context lacks the cause"
+    media_events = [e.payload for e in events if e.type == "MediaStored"]
+    assert len(by_type["MediaStored"]) == len(media_events) == 4
+    for shown, stored in zip(by_type["MediaStored"], media_events, strict=True):
+        assert shown["data"] == {"sha256": hashlib.sha256(stored.data).hexdigest(),
+                                 "size": len(stored.data)}
+        assert shown["name"] == stored.name
+        assert base64.b64encode(stored.data).decode() not in out  # never the bytes
+
+
 @pytest.mark.parametrize("command", ["replay", "audit", "log"])
 def test_unknown_run_is_one_clear_line(home: Path, tmp_path: Path, capsys, command: str) -> None:
     extra = ["--out", str(tmp_path / "x")] if command == "replay" else []
