@@ -31,7 +31,7 @@ from agents.run_llm import RunLLMFactory
 from agents.settings import SETTING_NAMES, RunSettings, settings_from_config
 from agents.sources import PoolCache
 from benchagent.config import BuildConfig, load_config
-from benchagent.errors import UserError
+from benchagent.errors import RunInterrupted, UserError
 from benchagent.home import add_store_options, open_log, run_dir
 from benchagent.progress import Progress
 from benchagent.run import RunOutcome, drive_run, make_bus, outcome_of, write_benchmark
@@ -223,8 +223,11 @@ def run(args: argparse.Namespace) -> int:
         signing_key = load_signing_key(args.sign_key) if args.sign_key is not None else None
     except AnchorError as exc:
         raise UserError(str(exc)) from None
-    outcome = asyncio.run(_build(args, store_url, run_id, first, concurrency, retry, pools,
-                                 signing_key))
+    try:
+        outcome = asyncio.run(_build(args, store_url, run_id, first, concurrency, retry, pools,
+                                     signing_key))
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the bus has stopped, the log holds all
+        raise RunInterrupted(run_id) from None
     return _report(args, outcome)
 
 
