@@ -50,14 +50,12 @@ async def open_log(args: argparse.Namespace) -> EventLog:
 
 
 async def read_run(args: argparse.Namespace, run_id: str) -> list:
-    """All events of `run_id` from the selected store; `UnknownRun` if it has none."""
-    from store.log import UnknownRun
+    """All events of `run_id` from the selected store, hash chain checked first:
+    `UnknownRun` if it has none, `TamperedLog` (naming the first bad event) if broken."""
+    from store.verify import read_verified
 
     log = await open_log(args)
     try:
-        events = await log.read(run_id)
+        return await read_verified(log, run_id)
     finally:
         await log.close()
-    if not events:
-        raise UnknownRun(run_id)
-    return events

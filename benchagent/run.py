@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -20,10 +21,15 @@ from agents.models import ModelRouter
 from benchagent.errors import UserError
 from benchagent.progress import Progress
 from bus.base import Bus
-from replay.benchmark_files import benchmark_files, content_hash, write_output
+from replay.anchor import Anchor, sign
+from replay.benchmark_files import ProjectionError, make_anchor, output_files
+from replay.output_folder import FolderError, write_folder
 from replay.projections import RunOutcome, RunState
 from store.events import Envelope
 from store.log import EventLog
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 log = structlog.get_logger("benchagent.run")
 
@@ -69,15 +75,19 @@ def outcome_of(state: RunState) -> RunOutcome:
     return state.status.outcome(state.run_id)
 
 
-def write_benchmark(state: RunState, out_dir: Path) -> str:
-    """Write the run's published benchmark to `out_dir`; its content hash."""
-    pub = state.publication.payload
-    if pub is None:
-        raise UserError("the run has not published a benchmark")
-    files = benchmark_files(state, pub.sample_ids)
-    digest = content_hash(files)
-    if digest != pub.content_hash:
-        raise UserError(f"the files rebuilt from the log hash to {digest}, not the published "
-                        f"{pub.content_hash}; the log may have been altered")
-    write_output(files, out_dir)
-    return digest
+def write_benchmark(state: RunState, out_dir: Path,
+                    signing_key: Ed25519PrivateKey | None = None) -> str:
+    """Write the run's published benchmark (card, anchor, sidecar) to `out_dir`, the anchor
+    signed with `signing_key` if given; the benchmark's content hash."""
+    try:
+        anchor = anchored(state, signing_key)
+        write_folder(output_files(state, anchor), out_dir, state.run_id)
+    except (ProjectionError, FolderError) as exc:
+        raise UserError(f"run {state.run_id}: {exc}") from None
+    return anchor.content_hash
+
+
+def anchored(state: RunState, signing_key: Ed25519PrivateKey | None) -> Anchor:
+    """The run's anchor at publication, signed when a key is given."""
+    anchor = make_anchor(state)
+    return sign(anchor, signing_key) if signing_key is not None else anchor

@@ -2,7 +2,7 @@
 
     benchagent build "REQUIREMENT" [--size N] [--seed S] [--pool DIR]... [--llm SPEC]
         [--llm-key-env NAME] [--eval-model SPEC]... [--disable LIST] [--config YAML]
-        [--home DIR] [--store URL] [--resume RUN_ID] [--run-id ID] [--json]
+        [--home DIR] [--store URL] [--resume RUN_ID] [--run-id ID] [--sign-key FILE] [--json]
 
 Everything is checked before anything is written (bad input: one line, exit 2).
 The run's settings go into its first event (`RunRequested`), never a secret:
@@ -21,7 +21,7 @@ import secrets
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -31,13 +31,19 @@ from agents.registry import ALL_ROLES, AgentOptions, make_agents, parse_disabled
 from agents.settings import SETTING_NAMES, RunSettings, settings_from_config
 from agents.sources import PoolCache
 from benchagent.config import BuildConfig, load_config
-from benchagent.errors import UserError
+from benchagent.errors import RunInterrupted, UserError
 from benchagent.home import add_store_options, open_log, run_dir
 from benchagent.progress import Progress
 from benchagent.run import RunOutcome, drive_run, make_bus, outcome_of, write_benchmark
 from bus.base import BusError
+from replay.anchor import AnchorError, load_signing_key
+from replay.output_folder import OutputRefused, check_target
 from replay.projections import RunState
 from store.events import Envelope, RunRequested, new_event
+from store.verify import read_verified
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 MAX_REQUIREMENT_CHARS = 20_000
 DEFAULT_SIZE = 20
@@ -71,6 +77,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"LLM calls in flight at once (default {DEFAULT_CONCURRENCY})")
     p.add_argument("--remote-agents", action="store_true",
                    help="with --store nats://: leave the work to `benchagent agent` workers")
+    p.add_argument("--sign-key", type=Path, metavar="FILE",
+                   help="sign the published anchor (log head and content hash) with this "
+                        "Ed25519 private key")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     add_store_options(p)
     p.set_defaults(func=run)
@@ -211,25 +220,37 @@ def run(args: argparse.Namespace) -> int:
         else RetryPolicy().base_delay_s,
         timeout_s=config.llm_timeout_s or RetryPolicy().timeout_s,
     )
-    outcome = asyncio.run(_build(args, store_url, run_id, first, concurrency, retry, pools))
+    try:
+        signing_key = load_signing_key(args.sign_key) if args.sign_key is not None else None
+    except AnchorError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        outcome = asyncio.run(_build(args, store_url, run_id, first, concurrency, retry, pools,
+                                     signing_key))
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the bus has stopped, the log holds all
+        raise RunInterrupted(run_id) from None
     return _report(args, outcome)
 
 
 async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
                  first: Envelope | None, concurrency: int, retry: RetryPolicy,
-                 pools: PoolCache) -> tuple[RunOutcome, list[dict[str, Any]]]:
+                 pools: PoolCache, signing_key: Ed25519PrivateKey | None = None,
+                 ) -> tuple[RunOutcome, list[dict[str, Any]]]:
     event_log = await open_log(args)
     router = ModelRouter(retry=retry, max_concurrency=concurrency)
     try:
         if first is None:
-            events = await event_log.read(run_id)
-            if not events:
+            if not await event_log.last_seq(run_id):
                 raise UserError(f"cannot resume {run_id}: no such run in this store")
-            finished = outcome_of(RunState.of(events, run_id))
+            finished = outcome_of(RunState.of(await read_verified(event_log, run_id), run_id))
             if finished.status != "running":
                 raise UserError(f"cannot resume {run_id}: it has already {finished.status}")
         elif await event_log.last_seq(run_id):
             raise UserError(f"run {run_id} already exists; choose another --run-id or --resume it")
+        try:  # the run's folder: refuse now what would be refused after the whole build
+            check_target(run_dir(args, run_id), run_id)
+        except OutputRefused as exc:
+            raise UserError(f"run {run_id}: {exc}") from None
         print(f"run {run_id}", file=sys.stderr)
         roles = [] if args.remote_agents else list(ALL_ROLES)
         agents = make_agents(roles, AgentOptions(pools=pools))
@@ -240,11 +261,11 @@ async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
         except BusError as exc:
             raise UserError(f"run {run_id} stopped: {exc}; resume it with --resume {run_id}") \
                 from None
-        state = RunState.of(await event_log.read(run_id), run_id)
+        state = RunState.of(await read_verified(event_log, run_id), run_id)
         outcome = outcome_of(state)
         if outcome.status == "completed":
             out = run_dir(args, run_id)
-            write_benchmark(state, out)
+            write_benchmark(state, out, signing_key)
             outcome.out_dir = str(out)
         evaluations = [msgspec.to_builtins(s) for s in state.evaluations.scores]
         return outcome, evaluations

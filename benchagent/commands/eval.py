@@ -25,7 +25,8 @@ from benchagent.run import make_bus
 from bus.base import Bus
 from replay.projections import RunState
 from store.events import BenchmarkPublished, Envelope, EvaluationRequested, new_event
-from store.log import EventLog, UnknownRun
+from store.log import EventLog
+from store.verify import read_verified
 
 POLL_S = 0.1
 
@@ -67,9 +68,7 @@ async def _evaluate(args: argparse.Namespace, models: list[str]) -> tuple[list[d
     event_log = await open_log(args)
     router = ModelRouter(max_concurrency=args.llm_concurrency)
     try:
-        events = await event_log.read(args.run_id)
-        if not events:
-            raise UnknownRun(args.run_id)
+        events = await read_verified(event_log, args.run_id)  # UnknownRun, TamperedLog
         state = RunState.of(events, args.run_id)
         published = state.publication.event
         if published is None:

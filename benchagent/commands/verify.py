@@ -1,7 +1,11 @@
-"""`benchagent verify RUN_ID`: recompute the run's hash chain and name the first bad event.
+"""`benchagent verify RUN_ID [--against DIR]`: recompute the run's hash chain and name the
+first bad event; with `--against`, also check a published benchmark folder against the log.
 
-Exit 0 when the chain is intact, 1 when an event was modified, deleted,
-inserted, reordered or cannot be decoded (bad input exits 2 via the CLI).
+Exit 0 when the chain is intact (and the folder agrees), 1 when an event was
+modified, deleted, inserted, reordered or cannot be decoded, or when the folder
+and the log disagree: one line per disagreement (a log re-chained after
+publication, different items, missing or altered media, a bad signature). Bad
+input, e.g. `--against` a folder that is not a benchmark, exits 2 via the CLI.
 """
 
 from __future__ import annotations
@@ -9,11 +13,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from pathlib import Path
 
 import msgspec
 
+from benchagent.errors import UserError
 from benchagent.home import add_store_options, open_log
-from store.verify import VerifyReport, verify_run
+from replay.anchor import AnchorError, load_public_key, read_folder_anchor
+from replay.projections import RunState
+from replay.published_check import folder_problems
+from store.events import Envelope
+from store.verify import VerifyReport, read_verified, verify_run
 
 EXIT_TAMPERED = 1
 
@@ -21,23 +31,53 @@ EXIT_TAMPERED = 1
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="check a run's log for tampering (hash chain)")
     p.add_argument("run_id")
+    p.add_argument("--against", type=Path, metavar="DIR",
+                   help="also check a published benchmark folder against the log")
+    p.add_argument("--public-key", type=Path, metavar="FILE",
+                   help="with --against: require the anchor signed by this Ed25519 key")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     add_store_options(p)
     p.set_defaults(func=run)
 
 
-async def _verify(args: argparse.Namespace) -> VerifyReport:
+async def _verify(args: argparse.Namespace) -> tuple[VerifyReport, list[Envelope]]:
     log = await open_log(args)
     try:
-        return await verify_run(log, args.run_id)
+        report = await verify_run(log, args.run_id)
+        events = await read_verified(log, args.run_id) if report.ok and args.against else []
+        return report, events
     finally:
         await log.close()
 
 
 def run(args: argparse.Namespace) -> int:
-    report = asyncio.run(_verify(args))
+    if args.public_key is not None and args.against is None:
+        raise UserError("--public-key needs --against DIR")
+    try:
+        trusted = load_public_key(args.public_key) if args.public_key is not None else None
+        if args.against is not None:
+            read_folder_anchor(args.against)  # not a benchmark: one line before any work
+    except AnchorError as exc:
+        raise UserError(str(exc)) from None
+    report, events = asyncio.run(_verify(args))
+    problems: list[str] = []
+    if report.ok and args.against is not None:
+        try:
+            problems = folder_problems(RunState.of(events, args.run_id), args.against, trusted)
+        except AnchorError as exc:
+            raise UserError(str(exc)) from None
+    ok = report.ok and not problems
     if args.json:
-        print(json.dumps(msgspec.to_builtins(report)))
+        doc = msgspec.to_builtins(report)
+        if args.against is not None:
+            doc["against"] = {"folder": str(args.against), "ok": report.ok and not problems,
+                              "problems": problems}
+        doc["ok"] = ok
+        print(json.dumps(doc))
+    elif problems:
+        for line in problems:
+            print(f"run {args.run_id} vs {args.against}: {line}")
     else:
-        print(report.summary())
-    return 0 if report.ok else EXIT_TAMPERED
+        print(report.summary() + (f"; {args.against} agrees with the log"
+                                  if report.ok and args.against is not None else ""))
+    return 0 if ok else EXIT_TAMPERED

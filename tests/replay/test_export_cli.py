@@ -36,8 +36,11 @@ def test_jsonl_is_the_published_benchmark_with_a_manifest(media_run) -> None:
     manifest = json.loads(got["manifest.json"])
     assert manifest["files"] == {k: hashlib.sha256(v).hexdigest() for k, v in got.items()
                                  if k != "manifest.json"}
-    head = media_run.events[-1]
-    assert manifest["log_head"] == {"hash": head.hash, "seq": head.seq}
+    # The export names the published folder's anchor: the log's head at publication.
+    event = next(e for e in media_run.events if e.type == "BenchmarkPublished")
+    assert manifest["anchor"] == json.loads(published["spec.json"])["anchor"]
+    assert (manifest["anchor"]["head_hash"], manifest["anchor"]["head_seq"]) == (event.hash,
+                                                                                event.seq)
     assert manifest["items"] == len(got["benchmark.jsonl"].splitlines())
     pub = next(e.payload for e in media_run.events if e.type == "BenchmarkPublished")
     assert manifest["content_hash"] == pub.content_hash

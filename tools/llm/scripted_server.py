@@ -5,7 +5,14 @@ For performance measurements and fault tests against a real HTTP stack:
 waits a fixed latency (in its own thread, so concurrent calls overlap) and may
 fail by the seeded `FaultPlan` of `tools.llm.scripted`: HTTP 429, HTTP 500, or
 a 200 whose content is malformed JSON ("timeout" makes the call hang for
-`hang_s`, for client-timeout tests).
+`hang_s`, for client-timeout tests). Faults only an HTTP server can make
+(`HTTP_FAULT_KINDS`):
+
+    garbled    200 whose body is `{not json`
+    truncated  200 whose body is the first half of the completion (complete as HTTP)
+    empty      200 with an empty body
+    reset      200 announcing the whole body, sending half, then closing the connection
+    400 401 403 404   what a server says to a request no retry can fix
 
     with ScriptedServer(schema_responder, latency_s=0.2) as server:
         client = make_client(f"openai:scripted@{server.base_url}")
@@ -23,6 +30,8 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import msgspec
+
 from tools.llm.scripted import (
     FAULT_KINDS,
     MALFORMED_ANSWER,
@@ -34,6 +43,30 @@ from tools.llm.scripted import (
     response_format_parts,
     schema_responder,
 )
+
+HTTP_FAULT_KINDS = ("garbled", "truncated", "empty", "reset", "400", "401", "403", "404")
+ALL_FAULT_KINDS = FAULT_KINDS + HTTP_FAULT_KINDS
+GARBLED_BODY = b"{not json"
+_FINAL_ERRORS = {
+    "400": ("invalid_request_error", "scripted 400: this model's maximum context length is "
+            "exceeded"),
+    "401": ("invalid_api_key", "scripted 401: incorrect API key provided"),
+    "403": ("permission_denied", "scripted 403: the key may not use this model"),
+    "404": ("model_not_found", "scripted 404: the model does not exist"),
+}
+
+
+class Reply(msgspec.Struct, frozen=True):
+    """What the handler sends: status, body bytes, and for `reset` how many bytes before
+    the connection is dropped (the headers still announce the whole body)."""
+
+    status: int
+    body: bytes
+    cut_after: int | None = None
+
+
+def _json_reply(status: int, doc: dict[str, Any]) -> Reply:
+    return Reply(status, json.dumps(doc).encode())
 
 
 class _Server(ThreadingHTTPServer):
@@ -50,13 +83,20 @@ class _Handler(BaseHTTPRequestHandler):
         return None  # quiet: tests and perf runs read their own counters
 
     def _send(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
+        self._reply(_json_reply(status, body))
+
+    def _reply(self, reply: Reply) -> None:
         try:
-            self.send_response(status)
+            self.send_response(reply.status)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
-            self.wfile.write(data)
+            if reply.cut_after is None:
+                self.wfile.write(reply.body)
+                return
+            self.wfile.write(reply.body[:reply.cut_after])
+            self.wfile.flush()
+            self.close_connection = True  # the rest never comes
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up first (a timeout under test, a fault it retries): nothing to send.
             self.close_connection = True
@@ -79,8 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError) as exc:
             self._send(400, {"error": {"message": f"bad request: {exc}", "type": "invalid"}})
             return
-        status, reply = self.server.owner.answer(body, messages)
-        self._send(status, reply)
+        self._reply(self.server.owner.answer(body, messages))
 
 
 class ScriptedServer:
@@ -101,7 +140,7 @@ class ScriptedServer:
     ) -> None:
         self.responder = responder
         self.latency_s = latency_s
-        self.faults = FaultPlan(failure_rate, seed, failure_kinds)
+        self.faults = FaultPlan(failure_rate, seed, failure_kinds, known=ALL_FAULT_KINDS)
         self.hang_s = hang_s
         self.model = model
         self._host, self._port = host, port
@@ -110,7 +149,7 @@ class ScriptedServer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.calls = 0
-        self.outcomes: Counter[str] = Counter()  # ok | 429 | 500 | malformed | timeout | error
+        self.outcomes: Counter[str] = Counter()  # ok | error | a fault kind
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -152,7 +191,7 @@ class ScriptedServer:
 
     # -- answering ---------------------------------------------------------------
 
-    def answer(self, body: dict[str, Any], messages: list[dict[str, Any]]) -> tuple[int, dict]:
+    def answer(self, body: dict[str, Any], messages: list[dict[str, Any]]) -> Reply:
         with self._lock:
             self.calls += 1
             n = self.calls
@@ -165,7 +204,19 @@ class ScriptedServer:
         if fault in ("429", "500"):
             self._count(fault)
             kind = "rate_limit_exceeded" if fault == "429" else "server_error"
-            return int(fault), {"error": {"message": f"scripted {fault}", "type": kind}}
+            return _json_reply(int(fault), {"error": {"message": f"scripted {fault}",
+                                                      "type": kind}})
+        if fault in _FINAL_ERRORS:
+            self._count(fault)
+            code, message = _FINAL_ERRORS[fault]
+            return _json_reply(int(fault), {"error": {"message": message, "code": code,
+                                                      "type": code}})
+        if fault == "garbled":
+            self._count(fault)
+            return Reply(200, GARBLED_BODY)
+        if fault == "empty":
+            self._count(fault)
+            return Reply(200, b"")
         if fault == "malformed":
             content = MALFORMED_ANSWER
         else:
@@ -173,11 +224,11 @@ class ScriptedServer:
                 content = call_responder(self.responder, messages, schema, purpose)
             except Exception as exc:  # a responder bug is the server's 500, not a crash
                 self._count("error")
-                return 500, {"error": {"message": f"responder failed: {exc}", "type": "server_error"}}
-        self._count(fault or "ok")
+                return _json_reply(500, {"error": {"message": f"responder failed: {exc}",
+                                                   "type": "server_error"}})
         prompt = sum(approx_tokens(json.dumps(m.get("content"))) for m in messages)
         completion = approx_tokens(content)
-        return 200, {
+        data = json.dumps({
             "id": f"chatcmpl-{n}",
             "object": "chat.completion",
             "created": 0,
@@ -186,7 +237,13 @@ class ScriptedServer:
                          "message": {"role": "assistant", "content": content}}],
             "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
                       "total_tokens": prompt + completion},
-        }
+        }).encode()
+        self._count(fault or "ok")
+        if fault == "truncated":
+            return Reply(200, data[:len(data) // 2])
+        if fault == "reset":
+            return Reply(200, data, cut_after=len(data) // 2)
+        return Reply(200, data)
 
     def _count(self, outcome: str) -> None:
         with self._lock:
@@ -199,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per call")
     parser.add_argument("--failure-rate", type=float, default=0.0)
     parser.add_argument("--failure-kinds", default="429,500,malformed",
-                        help=f"comma-separated, among {','.join(FAULT_KINDS)}")
+                        help=f"comma-separated, among {','.join(ALL_FAULT_KINDS)}")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     server = ScriptedServer(latency_s=args.latency, failure_rate=args.failure_rate,
