@@ -12,13 +12,19 @@ exactly-once *effects*.
   (`bus.wiring.RoleTable`). Only newly appended events are delivered.
 - A handler that raises makes the run fail visibly: the bus logs the error and
   emits `RunFailed(stage=<role>, reason=...)` caused by the event it was handling.
+  A handler that raises `ServiceUnavailable` (the world failed) stops the run
+  instead: `RunStopped`, and no event of a stopped run is handled until a
+  `RunResumed` is submitted; each bus reacts to `RunResumed` by re-delivering
+  what the run's roles it serves never reacted to (`resume(run_id)`).
 - Several events (of one run or of many) may be handled at the same time, also
   by one agent object: agents derive state from `ctx.history()`.
-- `wait_for(run_id, types, timeout)`: the first event of `run_id` whose payload is
-  of a class in `types` (default: `RunCompleted`, `RunFailed`), from the log; raises
-  `TimeoutError` after `timeout` seconds (None = wait forever).
-- `resume(run_id=None)`: for each unfinished run (no `RunCompleted`/`RunFailed`;
-  every run when `run_id` is None), re-deliver every event that a role of this
+- `wait_for(run_id, types, timeout, after_seq=0)`: the first event of `run_id` after
+  `after_seq` whose payload is of a class in `types` (default: `RunCompleted`,
+  `RunFailed`), from the log; raises `TimeoutError` after `timeout` seconds (None =
+  wait forever).
+- `resume(run_id=None)`: for each unfinished run that is not stopped (no
+  `RunCompleted`/`RunFailed`, no `RunStopped` without a later `RunResumed`; every
+  such run when `run_id` is None), re-deliver every event that a role of this
   bus handles and for which that role recorded no reaction (no event with
   `causation_id == event.event_id and agent == role`). Returns how many
   (event, role) deliveries were made. Harmless if repeated: dedup.
@@ -33,10 +39,12 @@ import contextlib
 from collections.abc import Iterable
 from typing import Protocol
 
-from store.events import Envelope, Payload, RunCompleted, RunFailed, type_name
+from store.events import Envelope, Payload, RunCompleted, RunFailed, RunStopped, type_name
 from store.log import EventLog
 
 TERMINAL: tuple[type[Payload], ...] = (RunCompleted, RunFailed)
+# What ends a `build`'s wait: the run finished, or it stopped and waits for `--resume`.
+ENDS_A_BUILD: tuple[type[Payload], ...] = (*TERMINAL, RunStopped)
 
 
 class BusError(Exception):
@@ -53,6 +61,8 @@ class Bus(Protocol):
         run_id: str,
         types: Iterable[type[Payload]] = TERMINAL,
         timeout: float | None = None,
+        *,
+        after_seq: int = 0,
     ) -> Envelope[Payload]: ...
 
     async def resume(self, run_id: str | None = None) -> int: ...
@@ -61,13 +71,15 @@ class Bus(Protocol):
 
 
 async def wait_for_event(
-    log: EventLog, run_id: str, types: Iterable[type[Payload]], timeout: float | None
+    log: EventLog, run_id: str, types: Iterable[type[Payload]], timeout: float | None,
+    after_seq: int = 0,
 ) -> Envelope[Payload]:
-    """First event of `run_id` (already stored or still to come) of a class in `types`."""
+    """First event of `run_id` after `after_seq` (already stored or still to come) of a
+    class in `types`."""
     wanted = tuple(types)
 
     async def first_match() -> Envelope[Payload]:
-        async with contextlib.aclosing(log.subscribe(run_id, 1)) as events:
+        async with contextlib.aclosing(log.subscribe(run_id, after_seq + 1)) as events:
             async for env in events:
                 if isinstance(env.payload, wanted):
                     return env

@@ -16,7 +16,7 @@ import structlog
 
 from bus.base import TERMINAL
 from bus.context import HistoryCache
-from store.events import Envelope, EventEnvelope, Payload, is_reaction
+from store.events import Envelope, EventEnvelope, Payload, RunResumed, RunStopped, is_reaction
 from store.log import EventLog, LogError
 
 log = structlog.get_logger("bus")
@@ -25,6 +25,18 @@ log = structlog.get_logger("bus")
 def is_finished(events: Sequence[Envelope[Payload]]) -> bool:
     """A run is finished once it holds a `RunCompleted` or `RunFailed`."""
     return any(isinstance(e.payload, TERMINAL) for e in events)
+
+
+def is_stopped(events: Sequence[Envelope[Payload]]) -> bool:
+    """A run is stopped from its `RunStopped` until a later `RunResumed`: it waits for
+    `benchagent build --resume`, and no worker takes it up on its own."""
+    stopped = False
+    for e in events:
+        if isinstance(e.payload, RunStopped):
+            stopped = True
+        elif isinstance(e.payload, RunResumed):
+            stopped = False
+    return stopped
 
 
 def unreacted(
@@ -43,7 +55,8 @@ def unreacted(
 async def unfinished_runs(
     event_log: EventLog, histories: HistoryCache, run_id: str | None
 ) -> list[list[EventEnvelope]]:
-    """The events of each unfinished run: `run_id`'s alone, or every run in the log.
+    """The events of each unfinished run that is not stopped: `run_id`'s alone, or every run
+    in the log.
 
     A named run that cannot be read raises; when scanning every run, one that
     cannot be read (e.g. a corrupt event) is logged and skipped, so that one bad
@@ -51,7 +64,7 @@ async def unfinished_runs(
     """
     if run_id is not None:
         events = list(await histories.get(run_id).refresh())
-        return [] if is_finished(events) else [events]
+        return [] if is_finished(events) or is_stopped(events) else [events]
     found = []
     for rid in await event_log.runs():
         try:
@@ -59,6 +72,6 @@ async def unfinished_runs(
         except LogError as exc:
             log.error("resume_skipped_run", run_id=rid, error=str(exc))
             continue
-        if not is_finished(events):
+        if not is_finished(events) and not is_stopped(events):
             found.append(events)
     return found

@@ -2,24 +2,26 @@
 
 This module is the only code that turns a run's projections
 (`replay.projections.RunState`) into the files of `runs/<run_id>/`: the
-publishing agent hashes the benchmark files into `BenchmarkPublished`, `build`
-writes the folder, and `replay` rebuilds it later from the log alone, so the
-three agree byte for byte by construction. It reads recorded events only; no
-model, tool or source dataset is touched (media bytes live in `MediaStored`
-events).
+publishing agent hashes the benchmark into `BenchmarkPublished`, `build` writes
+the folder, and `replay` rebuilds it later from the log alone, so the three
+agree byte for byte by construction. It reads recorded events and the run's
+blob store only (media bytes are content-addressed blobs named by `MediaStored`
+events); no model, tool or source dataset is touched.
 
 The folder has two parts:
 
 - the benchmark, `benchmark.jsonl` (one item per line, sorted by id) and
-  `media/` (content addressed): `benchmark_files(state, sample_ids)`, hashed by
-  `content_hash` into `BenchmarkPublished`. It depends only on the requirement,
-  the seed and the recorded answers, never on the run id, so two identical
-  builds give the same bytes;
+  `media/` (content addressed): `benchmark_content(state, sample_ids)`, hashed
+  by `content_hash` into `BenchmarkPublished`. The hash covers each file's path,
+  size and sha256, so it is computed from the events alone (media by the sha256
+  their `MediaStored` names) and checked on disk by hashing the files. It
+  depends only on the requirement, the seed and the recorded answers, never on
+  the run id, so two identical builds give the same bytes;
 - around it, what names this run and this log: `spec.json` (requirement,
   subtasks, plans, quotas, and the `anchor`: content hash and the log's head at
   publication, see `replay.anchor`), `README.md` (the dataset card, anchor
   included) and `provenance.jsonl` (per item, the events that made it):
-  `output_files(state, anchor)`. The head is known only once
+  `output_files(state, anchor, blobs)`. The head is known only once
   `BenchmarkPublished` is sealed, so these cannot be inside the hash that event
   names.
 """
@@ -35,10 +37,12 @@ import msgspec
 
 from replay.anchor import Anchor
 from replay.projections import RunState
+from store.blobs import BlobStore
 from store.events import (
     BenchmarkItem,
     BenchmarkPublished,
     Envelope,
+    MediaStored,
     Payload,
     RunRequested,
     SampleRealized,
@@ -65,27 +69,61 @@ def is_content(path: str) -> bool:
     return path == BENCHMARK or path.startswith(MEDIA_DIR)
 
 
+class FileDigest(msgspec.Struct, frozen=True, kw_only=True):
+    """What the content hash covers of one file: its sha256 and size."""
+
+    sha256: str
+    size: int
+
+    @classmethod
+    def of(cls, data: bytes) -> FileDigest:
+        return cls(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+
+class BenchmarkContent(msgspec.Struct, frozen=True, kw_only=True):
+    """The content-hashed part of a published folder: `benchmark.jsonl` (bytes) and the
+    media it names (`MediaStored`: sha256 and size; the bytes are blobs)."""
+
+    jsonl: bytes
+    media: dict[str, MediaStored]  # media/<sha256>.<ext> → its event
+
+    def digests(self) -> dict[str, FileDigest]:
+        found = {name: FileDigest(sha256=m.sha256, size=m.size) for name, m in self.media.items()}
+        found[BENCHMARK] = FileDigest.of(self.jsonl)
+        return dict(sorted(found.items()))
+
+    def content_hash(self) -> str:
+        return hash_digests(self.digests())
+
+    async def files(self, blobs: BlobStore) -> BenchmarkFiles:
+        """The files' bytes: the media read from `blobs` (each checked against its sha256:
+        `BlobMissing`, `BlobAltered`)."""
+        files = {name: await blobs.get(m.sha256) for name, m in self.media.items()}
+        files[BENCHMARK] = self.jsonl
+        return dict(sorted(files.items()))
+
+
 def project_benchmark(events: Sequence[Envelope[Payload]],
-                      sample_ids: Iterable[str]) -> BenchmarkFiles:
-    """The content-hashed files for the accepted `sample_ids`, from the events alone."""
-    return benchmark_files(RunState.of(events), sample_ids)
+                      sample_ids: Iterable[str]) -> BenchmarkContent:
+    """The content-hashed part for the accepted `sample_ids`, from the events alone."""
+    return benchmark_content(RunState.of(events), sample_ids)
 
 
-def benchmark_files(state: RunState, sample_ids: Iterable[str]) -> BenchmarkFiles:
-    """The content-hashed files (`benchmark.jsonl`, `media/`) for the accepted `sample_ids`,
-    from a run's projections: the latest realization of each sample (a repair re-realizes
-    it) and the media the log stores."""
+def benchmark_content(state: RunState, sample_ids: Iterable[str]) -> BenchmarkContent:
+    """`benchmark.jsonl` and the media it names for the accepted `sample_ids`, from a run's
+    projections: the latest realization of each sample (a repair re-realizes it) and the
+    media the log names."""
     realized = _realized(state, sample_ids)
-    media = state.media.stored
-    files: BenchmarkFiles = {}
+    stored = state.media.stored
+    media: dict[str, MediaStored] = {}
     lines: list[bytes] = []
     for env in realized:
         item = env.payload.item
         for name in item.media:
-            if name not in media:
+            if name not in stored:
                 raise ProjectionError(f"sample {env.payload.sample_id}: media {name} is not "
                                       "in the log")
-            files[name] = media[name]
+            media[name] = stored[name]
         metadata = dict(item.metadata)
         metadata["target_from"] = target_from(env.payload.source)
         record = {
@@ -98,8 +136,8 @@ def benchmark_files(state: RunState, sample_ids: Iterable[str]) -> BenchmarkFile
             "metadata": metadata,
         }
         lines.append(_json.encode(record))
-    files[BENCHMARK] = b"".join(line + b"\n" for line in lines)
-    return dict(sorted(files.items()))
+    return BenchmarkContent(jsonl=b"".join(line + b"\n" for line in lines),
+                            media=dict(sorted(media.items())))
 
 
 def provenance_file(state: RunState, sample_ids: Iterable[str]) -> bytes:
@@ -129,7 +167,7 @@ def make_anchor(state: RunState) -> Anchor:
     rebuilt and must hash to what `BenchmarkPublished` names (else ProjectionError)."""
     published = published_event(state)
     pub = published.payload
-    digest = content_hash(benchmark_files(state, pub.sample_ids))
+    digest = benchmark_content(state, pub.sample_ids).content_hash()
     if digest != pub.content_hash:
         raise ProjectionError(f"the files rebuilt from the log hash to {digest}, which differs "
                               f"from the published {pub.content_hash}; the log may have been "
@@ -138,33 +176,40 @@ def make_anchor(state: RunState) -> Anchor:
                   head_hash=published.hash)
 
 
-def output_files(state: RunState, anchor: Anchor) -> BenchmarkFiles:
+async def output_files(state: RunState, anchor: Anchor, blobs: BlobStore) -> BenchmarkFiles:
     """Every file of the published folder, the card carrying `anchor` (from `make_anchor`,
-    which checks the content hash; maybe signed). ProjectionError if the log cannot give them."""
-    pub = published_event(state).payload
-    files = benchmark_files(state, pub.sample_ids)
-    request = _request(state)
-    spec = state.slots.spec_payload
-    files[PROVENANCE] = provenance_file(state, pub.sample_ids)
-    files[SPEC] = _spec_json(request, spec, anchor)
-    items = [env.payload.item for env in _realized(state, pub.sample_ids)]
-    files[README] = _readme(request, spec, items, anchor).encode()
+    which checks the content hash; maybe signed), the media read from `blobs`.
+    ProjectionError if the log cannot give them; `BlobMissing`/`BlobAltered` (one line,
+    naming the blob) if the blob store cannot."""
+    files = await benchmark_content(state, published_event(state).payload.sample_ids
+                                    ).files(blobs)
+    files.update(card_files(state, anchor))
     return dict(sorted(files.items()))
 
 
-def project_output(events: Sequence[Envelope[Payload]], anchor: Anchor) -> BenchmarkFiles:
-    """`output_files` of the run `events` make up."""
-    return output_files(RunState.of(events), anchor)
+def card_files(state: RunState, anchor: Anchor) -> BenchmarkFiles:
+    """The files around the benchmark: `spec.json`, `README.md`, `provenance.jsonl`."""
+    pub = published_event(state).payload
+    request = _request(state)
+    spec = state.slots.spec_payload
+    items = [env.payload.item for env in _realized(state, pub.sample_ids)]
+    return {PROVENANCE: provenance_file(state, pub.sample_ids),
+            SPEC: _spec_json(request, spec, anchor),
+            README: _readme(request, spec, items, anchor).encode()}
+
+
+def hash_digests(digests: Mapping[str, FileDigest]) -> str:
+    """The content hash: sha256 over the sorted relative paths, each file's size and sha256."""
+    h = hashlib.sha256()
+    for path in sorted(digests):
+        d = digests[path]
+        h.update(path.encode() + b"\0" + d.size.to_bytes(8, "big") + bytes.fromhex(d.sha256))
+    return h.hexdigest()
 
 
 def content_hash(files: Mapping[str, bytes]) -> str:
-    """sha256 over the sorted relative paths and the bytes of every file."""
-    h = hashlib.sha256()
-    for path in sorted(files):
-        data = files[path]
-        h.update(path.encode() + b"\0" + len(data).to_bytes(8, "big"))
-        h.update(data)
-    return h.hexdigest()
+    """`hash_digests` of files given as bytes."""
+    return hash_digests({path: FileDigest.of(data) for path, data in files.items()})
 
 
 def directory_hash(root: Path) -> str:

@@ -1,8 +1,9 @@
 """An event's payload as plain JSON for auditors (`benchagent log --json`).
 
-Every field of the decision is kept; bytes (media) are never printed, only
-what identifies them: `{"sha256": ..., "size": ...}`. An auditor can check them
-against the published `media/` or the blob store without a megabyte of base64.
+Every field of the decision is kept. Media bytes are not in events at all
+(`MediaStored` names a blob by sha256 and size); should a payload ever hold
+bytes, they are shown as what identifies them, `{"sha256": ..., "size": ...}`,
+never as a megabyte of base64.
 """
 
 from __future__ import annotations

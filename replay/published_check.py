@@ -4,23 +4,26 @@ The log's chain is checked first by the caller. Then the folder's anchor is
 compared with the anchor the log gives today: a log edited and re-chained after
 publication has another head hash at the anchored seq. Every file the log
 projects must be in the folder with the same bytes (a missing or altered media
-file, different items, an edited card are each named), the folder may hold
+file, different items, an edited card are each named; media are compared by the
+sha256 and size their `MediaStored` names, so no blob is read), the folder may hold
 nothing else, and a signature, if any (or if a trusted key is required), must
 verify. Each disagreement is one line.
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from replay.anchor import Anchor, read_folder_anchor, signature_problem
 from replay.benchmark_files import (
+    BENCHMARK,
+    FileDigest,
     ProjectionError,
+    benchmark_content,
+    card_files,
     content_hash,
     is_content,
     make_anchor,
-    output_files,
 )
 from replay.projections import RunState
 
@@ -43,7 +46,9 @@ def folder_problems(state: RunState, folder: Path,
         problems.append(f"signature: {why_unsigned}")
     # The card is projected with the folder's own anchor: a disagreeing anchor is named
     # above once, not again as a card that differs.
-    expected = output_files(state, published)
+    content = benchmark_content(state, logged_sample_ids(state))
+    expected: dict[str, bytes | FileDigest] = {**content.digests(), **card_files(state, published)}
+    expected[BENCHMARK] = content.jsonl
     problems += _file_problems(expected, folder)
     on_disk = {rel: (folder / rel).read_bytes() for rel in expected
                if is_content(rel) and (folder / rel).is_file()}
@@ -69,22 +74,29 @@ def _anchor_problems(published: Anchor, logged: Anchor) -> list[str]:
     return problems
 
 
-def _file_problems(expected: dict[str, bytes], folder: Path) -> list[str]:
+def logged_sample_ids(state: RunState) -> list[str]:
+    pub = state.publication.payload
+    assert pub is not None  # make_anchor succeeded
+    return pub.sample_ids
+
+
+def _file_problems(expected: dict[str, bytes | FileDigest], folder: Path) -> list[str]:
     problems = []
-    for rel, data in expected.items():
+    for rel, want in expected.items():
         path = folder / rel
         if not path.is_file():
             problems.append(f"{rel} is missing from the folder")
             continue
         actual = path.read_bytes()
-        if actual == data:
+        if isinstance(want, FileDigest):
+            got = FileDigest.of(actual)
+            if got != want:
+                problems.append(f"{rel} was altered: its {got.size} bytes hash to {got.sha256}, "
+                                f"the log names {want.size} bytes hashing to {want.sha256}")
             continue
-        if rel.startswith("media/"):
-            problems.append(f"{rel} was altered: its bytes hash to "
-                            f"{hashlib.sha256(actual).hexdigest()}, the log's to "
-                            f"{hashlib.sha256(data).hexdigest()}")
-        else:
-            problems.append(f"{rel} differs from the log's projection ({_first_difference(data, actual)})")
+        if actual != want:
+            problems.append(f"{rel} differs from the log's projection "
+                            f"({_first_difference(want, actual)})")
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
         if path.is_file() and rel not in expected:

@@ -30,6 +30,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
@@ -258,13 +259,15 @@ class JetStreamBlobStore:
         from nats.js.errors import ObjectNotFoundError
 
         ref = blob_ref(data)
-        try:
-            info = await self._store.get_info(ref.sha256)
-        except ObjectNotFoundError:
-            info = None
-        if info is not None and info.size == ref.size and info.digest == _nats_digest(ref.sha256):
-            return ref  # already stored
-        await self._store.put(ref.sha256, data)
+        with self._unavailable_as_store_error("store"):
+            try:
+                info = await self._store.get_info(ref.sha256)
+            except ObjectNotFoundError:
+                info = None
+            if info is not None and info.size == ref.size \
+                    and info.digest == _nats_digest(ref.sha256):
+                return ref  # already stored
+            await self._store.put(ref.sha256, data)
         return ref
 
     async def get(self, sha256: str) -> bytes:
@@ -272,11 +275,12 @@ class JetStreamBlobStore:
 
         check_sha256(sha256)
         where = f"bucket {self.bucket}"
-        try:
-            info = await self._store.get_info(sha256)
-        except ObjectNotFoundError:
-            raise BlobMissing(sha256, where) from None
-        data = await self._read_chunks(info.nuid, info.chunks or 0) if info.size else b""
+        with self._unavailable_as_store_error("read"):
+            try:
+                info = await self._store.get_info(sha256)
+            except ObjectNotFoundError:
+                raise BlobMissing(sha256, where) from None
+            data = await self._read_chunks(info.nuid, info.chunks or 0) if info.size else b""
         actual = hashlib.sha256(data).hexdigest()
         if actual != sha256:  # replaced by other bytes, or chunks lost or altered
             raise BlobAltered(sha256, where, actual, len(data))
@@ -315,11 +319,26 @@ class JetStreamBlobStore:
         from nats.js.errors import ObjectNotFoundError
 
         check_sha256(sha256)
-        try:
-            await self._store.get_info(sha256)
-        except ObjectNotFoundError:
-            return False
+        with self._unavailable_as_store_error("look up"):
+            try:
+                await self._store.get_info(sha256)
+            except ObjectNotFoundError:
+                return False
         return True
+
+    @contextlib.contextmanager
+    def _unavailable_as_store_error(self, doing: str) -> Iterator[None]:
+        """A server that does not answer (restarting, unreachable) is `StoreUnavailable`:
+        the caller retries later; a blob that is missing or altered is not this."""
+        import nats.errors
+
+        try:
+            yield
+        except BlobError:
+            raise
+        except (TimeoutError, nats.errors.Error) as exc:
+            raise StoreUnavailable(f"cannot {doing} blobs in bucket {self.bucket}: "
+                                   f"{type(exc).__name__}: {exc}") from None
 
     async def verify(self, sha256: str, size: int | None = None) -> BlobProblem | None:
         return await verify_blob(self, sha256, size)

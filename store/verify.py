@@ -15,6 +15,9 @@ storage order, the first place where the chain does not hold is classified:
 Deleting the last events of a run leaves a shorter but valid chain; only an
 anchor kept elsewhere (a published head hash) can reveal that.
 
+`blob_problems(events, blobs)` checks every blob the run's `MediaStored` events
+name against its sha256 and size, and names each missing or altered one.
+
 `read_verified(log, run_id)` is how every projection (replay, audit, log, eval,
 the files `build` writes) reads a run: the chain is checked first and a broken
 one is refused with `TamperedLog`, one line naming the first bad event.
@@ -24,7 +27,8 @@ from __future__ import annotations
 
 import msgspec
 
-from store.events import GENESIS_HASH, Envelope, chain_hash, decode
+from store.blobs import BlobStore
+from store.events import GENESIS_HASH, Envelope, MediaStored, Payload, chain_hash, decode
 from store.log import EventLog, LogError, UnknownRun
 
 
@@ -178,3 +182,19 @@ def _classify(
         kind="modified", seq=env.seq, event_id=env.event_id,
         detail="the first event is not chained to the genesis hash",
     )  # fmt: skip
+
+
+async def blob_problems(events: list[Envelope[Payload]], blobs: BlobStore) -> list[str]:
+    """One line per blob a `MediaStored` of `events` names that is missing from `blobs` or
+    whose bytes no longer hash to its name (empty: every referenced blob is intact)."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for env in events:
+        media = env.payload
+        if not isinstance(media, MediaStored) or media.sha256 in seen:
+            continue
+        seen.add(media.sha256)
+        problem = await blobs.verify(media.sha256, media.size)
+        if problem is not None:
+            problems.append(f"{media.name} (event seq {env.seq}): {problem}")
+    return problems

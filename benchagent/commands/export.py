@@ -15,9 +15,9 @@ import json
 from pathlib import Path
 
 from benchagent.errors import UserError
-from benchagent.home import add_store_options, read_run
+from benchagent.home import add_store_options, read_blobs_for, read_run
 from replay.anchor import Anchor
-from replay.benchmark_files import BenchmarkFiles, ProjectionError, make_anchor, output_files
+from replay.benchmark_files import ProjectionError, make_anchor, output_files
 from replay.exports import FORMATS, render
 from replay.exports.facts import pool_cards, run_facts
 from replay.exports.items import ExportError
@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     except TamperedLog as exc:
         raise UserError(f"refusing to export a tampered log: {exc.report.summary()}") from None
     state = RunState.of(events, args.run_id)
-    anchor, files = published_files(state)
+    anchor = published_anchor(state)
+    files = asyncio.run(read_blobs_for(args, lambda blobs: output_files(state, anchor, blobs)))
     assert state.request.event is not None
     facts = run_facts(events, files, pool_cards(state.request.event.payload.pools), anchor)
     try:
@@ -71,14 +72,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def published_files(state: RunState) -> tuple[Anchor, BenchmarkFiles]:
-    """The run's anchor and its published folder rebuilt from the log (the benchmark files
-    checked against the published content hash), as `replay` writes it."""
+def published_anchor(state: RunState) -> Anchor:
+    """The run's anchor (the benchmark rebuilt from the log matches the published content
+    hash): the folder is then projected as `replay` writes it."""
     if state.publication.event is None:
         raise UserError(f"run {state.run_id} has not published a benchmark yet")
     try:
-        anchor = make_anchor(state)
-        return anchor, output_files(state, anchor)
+        return make_anchor(state)
     except ProjectionError as exc:
         raise UserError(f"run {state.run_id}: {exc}") from None
 

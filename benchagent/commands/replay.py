@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from benchagent.errors import UserError
-from benchagent.home import add_store_options, read_run
+from benchagent.home import add_store_options, read_blobs_for, read_run
 from benchagent.run import anchored
 from replay.anchor import AnchorError, load_signing_key
 from replay.benchmark_files import ProjectionError, output_files
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         check_target(args.out, args.run_id)  # before any work: nothing of the user's is lost
         state = RunState.of(asyncio.run(read_run(args, args.run_id)), args.run_id)
         anchor = anchored(state, key)
-        files = output_files(state, anchor)
+        files = asyncio.run(read_blobs_for(args, lambda blobs: output_files(state, anchor, blobs)))
         write_folder(files, args.out, args.run_id)
     except AnchorError as exc:
         raise UserError(str(exc)) from None

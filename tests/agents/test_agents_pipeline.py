@@ -8,7 +8,7 @@ import pytest
 
 from agents.realize import source_target
 from replay.audit import sample_fates
-from replay.benchmark_files import benchmark_hash, content_hash, project_benchmark
+from replay.benchmark_files import benchmark_hash, project_benchmark
 from store.events import SampleRealized
 from tests.agents.build_helpers import benchmark_lines, build, llm_calls, of_type, read_events
 from tools.pool import Pool
@@ -50,8 +50,8 @@ def test_full_pipeline_decides_every_step_with_events(tmp_path: Path, general_be
 
     # The published hash is the projection of the log; the files on disk are that projection.
     (pub,) = of_type(events, "BenchmarkPublished")
-    files = project_benchmark(events, pub.payload.sample_ids)
-    assert content_hash(files) == pub.payload.content_hash == doc["content_hash"]
+    content = project_benchmark(events, pub.payload.sample_ids)
+    assert content.content_hash() == pub.payload.content_hash == doc["content_hash"]
     assert benchmark_hash(tmp_path / "runs" / "run-test") == pub.payload.content_hash
     assert len(benchmark_lines(tmp_path)) == 12
 

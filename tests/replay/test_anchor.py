@@ -20,7 +20,7 @@ from replay.benchmark_files import benchmark_hash, directory_hash
 from store.events import Envelope, SampleRealized
 from store.sqlite_log import SQLiteEventLog
 from tests.replay.forgery import rewrite_run
-from tests.replay.synthetic_run import synthetic_run
+from tests.replay.synthetic_run import store_synthetic_media, synthetic_run
 
 RUN = "run-anchored"
 
@@ -30,6 +30,7 @@ def home(tmp_path: Path) -> Path:
     async def fill() -> None:
         log = SQLiteEventLog(tmp_path / "events.db")
         await log.append(synthetic_run(RUN, samples=20, reject_every=4), expected_seq=0)
+        await store_synthetic_media(tmp_path, 20)
         await log.close()
 
     asyncio.run(fill())
@@ -127,11 +128,11 @@ def test_a_log_rechained_after_publication_is_caught(home: Path, tmp_path: Path,
 
 
 async def _rebuilt_hash(home: Path, edit) -> str:  # type: ignore[no-untyped-def]
-    from replay.benchmark_files import content_hash, project_benchmark
+    from replay.benchmark_files import project_benchmark
 
     events = [edit(e) or e for e in await _events(home)]
     pub = next(e for e in events if e.type == "BenchmarkPublished").payload
-    return content_hash(project_benchmark(events, pub.sample_ids))
+    return project_benchmark(events, pub.sample_ids).content_hash()
 
 
 def test_a_log_rechained_without_touching_the_items_is_caught(home: Path, tmp_path: Path,

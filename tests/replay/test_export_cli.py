@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from export_runs import export  # noqa: E402
-from synthetic_run import synthetic_run  # noqa: E402
+from synthetic_run import store_synthetic_media, synthetic_run  # noqa: E402
 
 from benchagent.cli import main  # noqa: E402
 from replay.exports import FORMATS  # noqa: E402
@@ -64,6 +64,7 @@ def home(tmp_path: Path) -> Path:
         log = SQLiteEventLog(tmp_path / "events.db")
         await log.append(synthetic_run("done", samples=6, reject_every=3), expected_seq=0)
         await log.append(synthetic_run("busy", samples=3)[:-1], expected_seq=0)
+        await store_synthetic_media(tmp_path, 6)
         await log.close()
 
     asyncio.run(fill())

@@ -12,7 +12,7 @@ import pytest
 from benchagent.cli import main
 from store.sqlite_log import SQLiteEventLog
 from tests.agents.build_helpers import build, read_events
-from tests.replay.synthetic_run import synthetic_run
+from tests.replay.synthetic_run import store_synthetic_media, synthetic_run
 
 RUN, OTHER = "run-out", "run-other"
 
@@ -23,6 +23,7 @@ def home(tmp_path: Path) -> Path:
         log = SQLiteEventLog(tmp_path / "events.db")
         await log.append(synthetic_run(RUN, samples=12, reject_every=4), expected_seq=0)
         await log.append(synthetic_run(OTHER, samples=6, reject_every=3), expected_seq=0)
+        await store_synthetic_media(tmp_path, 12)
         await log.close()
 
     asyncio.run(fill())

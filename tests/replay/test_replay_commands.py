@@ -12,10 +12,11 @@ import pytest
 from benchagent.cli import main
 from replay.benchmark_files import benchmark_hash, project_benchmark
 from replay.output_folder import write_folder
+from store.blobs import FolderBlobStore
 from store.events import BenchmarkPublished, Envelope, SampleRealized
 from store.sqlite_log import SQLiteEventLog
 from tests.replay.forgery import rewrite_run
-from tests.replay.synthetic_run import synthetic_run
+from tests.replay.synthetic_run import store_synthetic_media, synthetic_media, synthetic_run
 
 RUN = "run-synthetic"
 
@@ -25,6 +26,7 @@ def home(tmp_path: Path) -> Path:
     async def fill() -> None:
         log = SQLiteEventLog(tmp_path / "events.db")
         await log.append(synthetic_run(RUN, samples=40, reject_every=4), expected_seq=0)
+        await store_synthetic_media(tmp_path, 40)
         await log.close()
 
     asyncio.run(fill())
@@ -55,7 +57,9 @@ def test_replay_is_byte_identical_to_the_original(home: Path, tmp_path: Path, ca
     pub = events[-1].payload
     assert isinstance(pub, BenchmarkPublished)
     original = tmp_path / "original"
-    write_folder(project_benchmark(events, pub.sample_ids), original, RUN)
+    blobs = FolderBlobStore.beside(home / "events.db")
+    write_folder(asyncio.run(project_benchmark(events, pub.sample_ids).files(blobs)), original,
+                 RUN)
 
     out = tmp_path / "rebuilt"
     code, stdout, _ = run_cli(capsys, "replay", RUN, "--out", str(out), "--home", str(home))
@@ -145,11 +149,11 @@ def test_log_json_carries_each_payload_with_media_as_hash_and_size(home: Path, c
     assert by_type["SampleRejected"][0]["reason"] == "context lacks the cause"
     media_events = [e.payload for e in events if e.type == "MediaStored"]
     assert len(by_type["MediaStored"]) == len(media_events) == 4
-    for shown, stored in zip(by_type["MediaStored"], media_events, strict=True):
-        assert shown["data"] == {"sha256": hashlib.sha256(stored.data).hexdigest(),
-                                 "size": len(stored.data)}
-        assert shown["name"] == stored.name
-        assert base64.b64encode(stored.data).decode() not in out  # never the bytes
+    for i, (shown, stored) in enumerate(zip(by_type["MediaStored"], media_events, strict=True)):
+        data = synthetic_media(10 * i)  # the bytes are in the blob store, never in the log
+        assert shown == {"type": "MediaStored", "name": stored.name, "size": len(data),
+                         "sha256": hashlib.sha256(data).hexdigest()}
+        assert base64.b64encode(data).decode() not in out
 
 
 @pytest.mark.parametrize("command", ["replay", "audit", "log"])

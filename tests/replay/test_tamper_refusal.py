@@ -12,7 +12,7 @@ import pytest
 
 from benchagent.cli import main
 from store.sqlite_log import SQLiteEventLog
-from tests.replay.synthetic_run import synthetic_run
+from tests.replay.synthetic_run import store_synthetic_media, synthetic_run
 
 RUN = "run-tampered"
 MARK = b"Why did event 17 happen?"
@@ -23,6 +23,7 @@ def home(tmp_path: Path) -> Path:
     async def fill() -> None:
         log = SQLiteEventLog(tmp_path / "events.db")
         await log.append(synthetic_run(RUN, samples=30, reject_every=4), expected_seq=0)
+        await store_synthetic_media(tmp_path, 30)
         await log.close()
 
     asyncio.run(fill())
