@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         except AnchorError as exc:
             raise UserError(str(exc)) from None
     ok = report.ok and not problems and not blobs_bad
-    media = sum(1 for e in events if isinstance(e.payload, MediaStored))
+    media = len({e.payload.sha256 for e in events if isinstance(e.payload, MediaStored)})
     if args.json:
         doc = msgspec.to_builtins(report)
         doc["blobs"] = {"checked": media, "ok": not blobs_bad, "problems": blobs_bad}
