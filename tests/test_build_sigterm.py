@@ -59,6 +59,13 @@ def test_sigterm_stops_a_build_like_ctrl_c_and_the_run_resumes(
             f"`benchagent build --resume {RUN}`")
         assert "Traceback" not in err and stdout == b""
         assert count(home / "events.db", "RunCompleted") == 0
+        # Recorded as the world's doing, not the run's: a stop, resumable.
+        assert count(home / "events.db", "RunStopped") == 1
+        runs = subprocess.run([sys.executable, "-m", "benchagent", "runs", "--home", str(home),
+                               "--json"], cwd=REPO, capture_output=True, timeout=60)
+        (row,) = json.loads(runs.stdout)["runs"]
+        assert (row["status"], row["resumable"]) == ("stopped", True)
+        assert row["reason"] == f"interrupted by {sig.name}"
 
         # What it left is a consistent log: intact chain, and the run resumes to the end.
         check = subprocess.run([sys.executable, "-m", "benchagent", "verify", RUN, "--home",
@@ -68,3 +75,4 @@ def test_sigterm_stops_a_build_like_ctrl_c_and_the_run_resumes(
                               timeout=300)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert json.loads(done.stdout)["status"] == "completed"
+    assert count(home / "events.db", "RunResumed") == 1

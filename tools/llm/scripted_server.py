@@ -17,16 +17,30 @@ a 200 whose content is malformed JSON ("timeout" makes the call hang for
     with ScriptedServer(schema_responder, latency_s=0.2) as server:
         client = make_client(f"openai:scripted@{server.base_url}")
 
+It counts what it answers: `answered[digest]` is how many times a request
+(model, messages, response format) got a usable 200 written to a live client,
+so a test can count the answered calls a client paid twice (`paid_twice()`); an
+answer whose client died while it was computed is `abandoned`, not answered.
+`inflight` counts the requests being answered, by purpose; `holding_answers()`
+keeps every answer from going out while a test looks (and, say, kills a
+client). `stop()` closes the
+listening socket and every open connection (an outage: clients get connection
+refused or reset); `start()` again serves on the same port.
+
 Runnable too: `python -m tools.llm.scripted_server --latency 0.2 --port 8123`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import select
+import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -63,6 +77,7 @@ class Reply(msgspec.Struct, frozen=True):
     status: int
     body: bytes
     cut_after: int | None = None
+    answer_of: str | None = None  # the request's digest, for a usable answer
 
 
 def _json_reply(status: int, doc: dict[str, Any]) -> Reply:
@@ -79,6 +94,16 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the SDK pools connections
     server: _Server
 
+    def setup(self) -> None:
+        super().setup()
+        self.server.owner._opened(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.owner._closed(self.connection)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         return None  # quiet: tests and perf runs read their own counters
 
@@ -86,6 +111,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(_json_reply(status, body))
 
     def _reply(self, reply: Reply) -> None:
+        if reply.answer_of is not None:
+            with self.server.owner.gate:  # a test may hold answers back while it looks
+                if _peer_gone(self.connection):
+                    self.server.owner._count("abandoned")
+                    self.close_connection = True
+                    return
+                if self._write(reply):
+                    self.server.owner._answered(reply.answer_of)
+            return
+        self._write(reply)
+
+    def _write(self, reply: Reply) -> bool:
+        """Send the reply; False if the client was gone."""
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", "application/json")
@@ -93,13 +131,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             if reply.cut_after is None:
                 self.wfile.write(reply.body)
-                return
+                self.wfile.flush()
+                return True
             self.wfile.write(reply.body[:reply.cut_after])
             self.wfile.flush()
             self.close_connection = True  # the rest never comes
+            return True
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up first (a timeout under test, a fault it retries): nothing to send.
             self.close_connection = True
+            return False
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         if self.path.rstrip("/") == "/v1/models":
@@ -119,7 +160,14 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError) as exc:
             self._send(400, {"error": {"message": f"bad request: {exc}", "type": "invalid"}})
             return
-        self._reply(self.server.owner.answer(body, messages))
+        owner = self.server.owner
+        _, purpose = response_format_parts(body)
+        label = purpose or "text"
+        owner._inflight(label, +1)
+        try:
+            self._reply(owner.answer(body, messages))
+        finally:
+            owner._inflight(label, -1)
 
 
 class ScriptedServer:
@@ -150,11 +198,16 @@ class ScriptedServer:
         self._lock = threading.Lock()
         self.calls = 0
         self.outcomes: Counter[str] = Counter()  # ok | error | a fault kind
+        self.answered: Counter[str] = Counter()  # request digest -> usable 200s sent
+        self.inflight: Counter[str] = Counter()  # purpose -> requests being answered now
+        self.gate = threading.Lock()  # held: no answer goes out
+        self._connections: set[socket.socket] = set()
 
     # -- lifecycle ---------------------------------------------------------------
 
     def start(self) -> ScriptedServer:
-        httpd = _Server((self._host, self._port), _Handler)
+        """Serve (again: on the port of the first start)."""
+        httpd = _Server((self._host, self._bound_port or self._port), _Handler)
         httpd.owner = self
         self._httpd = httpd
         self._bound_port = httpd.server_address[1]
@@ -164,13 +217,58 @@ class ScriptedServer:
         return self
 
     def stop(self) -> None:
+        """Stop serving: the port refuses connections and open ones are cut."""
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
+        with self._lock:
+            open_now = list(self._connections)
+        for conn in open_now:  # keep-alive connections would otherwise still be served
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+
+    @property
+    def serving(self) -> bool:
+        return self._httpd is not None
+
+    @contextlib.contextmanager
+    def holding_answers(self) -> Iterator[None]:
+        """No usable answer is written while inside (requests keep arriving and computing)."""
+        with self.gate:
+            yield
+
+    def answered_total(self) -> int:
+        with self._lock:
+            return sum(self.answered.values())
+
+    def inflight_purposes(self) -> list[str]:
+        with self._lock:
+            return sorted(p for p, n in self.inflight.items() if n > 0)
+
+    def paid_twice(self) -> int:
+        """Answered requests answered again: what a client paid for twice."""
+        with self._lock:
+            return sum(n - 1 for n in self.answered.values() if n > 1)
+
+    def _answered(self, digest: str) -> None:
+        with self._lock:
+            self.answered[digest] += 1
+
+    def _inflight(self, purpose: str, delta: int) -> None:
+        with self._lock:
+            self.inflight[purpose] += delta
+
+    def _opened(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._connections.add(conn)
+
+    def _closed(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(conn)
 
     def __enter__(self) -> ScriptedServer:
         return self.start()
@@ -243,11 +341,29 @@ class ScriptedServer:
             return Reply(200, data[:len(data) // 2])
         if fault == "reset":
             return Reply(200, data, cut_after=len(data) // 2)
-        return Reply(200, data)
+        if fault == "malformed":
+            return Reply(200, data)
+        return Reply(200, data, answer_of=answer_digest(body, messages, schema))
 
     def _count(self, outcome: str) -> None:
         with self._lock:
             self.outcomes[outcome] += 1
+
+
+def _peer_gone(conn: socket.socket) -> bool:
+    """Whether the client closed the connection (it sends nothing while it waits for an
+    answer, so a readable socket means end of stream or a reset)."""
+    try:
+        readable, _, _ = select.select([conn], [], [], 0)
+        return bool(readable) and conn.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
+
+
+def answer_digest(body: dict[str, Any], messages: list[dict[str, Any]],
+                  schema: dict[str, Any] | None) -> str:
+    """What makes two requests the same call: model, messages and response format."""
+    return request_digest([body.get("model"), messages], schema)
 
 
 def main(argv: list[str] | None = None) -> int:
