@@ -48,6 +48,7 @@ from autogen_core.models import (
 
 from agents.base import LLM, AgentContext, ServiceUnavailable
 from store.events import Envelope, LLMCallRecorded, Payload
+from store.log import StoreUnavailable
 from tools.canonical import canonical_json
 from tools.llm.clients import (
     DEFAULT_TIMEOUT_S,
@@ -60,6 +61,7 @@ from tools.llm.clients import (
 log = structlog.get_logger(__name__)
 
 DEFAULT_PARAMS: dict[str, Any] = {"temperature": 0.0}
+RECORD_PATIENCE_S = 60.0  # how long a paid answer waits for the log to take it
 
 
 class LLMCallFailed(Exception):
@@ -245,7 +247,7 @@ class RecordedLLM(LLM):
                 answer=answer, error=error, prompt_tokens=usage[0], completion_tokens=usage[1],
                 latency_ms=latency_ms,
             )
-            stored = (await self.ctx.emit(payload, cause=cause, key=f"{key}:{attempt}")).payload
+            stored = (await self._record(payload, cause, f"{key}:{attempt}")).payload
             if isinstance(stored, LLMCallRecorded):
                 payload = stored  # the log's version wins if another worker got there first
             self.memo.note(payload)
@@ -263,6 +265,22 @@ class RecordedLLM(LLM):
         if answered_badly:  # the model answers, wrongly: waiting will not help
             raise LLMCallFailed(why)
         raise ModelUnavailable(why)
+
+    async def _record(self, payload: LLMCallRecorded, cause: Envelope[Payload],
+                      key: str) -> Envelope[Payload]:
+        """Append the attempt; a store that does not answer (restarting) is waited for up to
+        `RECORD_PATIENCE_S`: an answer is paid for, losing it would mean paying again."""
+        deadline = time.monotonic() + RECORD_PATIENCE_S
+        delay = 0.2
+        while True:
+            try:
+                return await self.ctx.emit(payload, cause=cause, key=key)
+            except StoreUnavailable as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("llm.record_waiting_for_store", role=self.role, error=str(exc))
+                await asyncio.sleep(delay)
+                delay = min(2.0, delay * 2)
 
     async def _call(
         self, llm_messages: list[LLMMessage], extra: dict[str, Any], schema: dict[str, Any] | None,

@@ -36,11 +36,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Iterable
 from typing import Protocol
 
+import structlog
+
 from store.events import Envelope, Payload, RunCompleted, RunFailed, RunStopped, type_name
-from store.log import EventLog
+from store.log import EventLog, StoreUnavailable
+
+log_ = structlog.get_logger("bus")
+STORE_OUTAGE_S = 120.0  # how long a waiting build rides out a store that does not answer
 
 TERMINAL: tuple[type[Payload], ...] = (RunCompleted, RunFailed)
 # What ends a `build`'s wait: the run finished, or it stopped and waits for `--resume`.
@@ -72,18 +78,32 @@ class Bus(Protocol):
 
 async def wait_for_event(
     log: EventLog, run_id: str, types: Iterable[type[Payload]], timeout: float | None,
-    after_seq: int = 0,
+    after_seq: int = 0, *, outage_s: float = STORE_OUTAGE_S,
 ) -> Envelope[Payload]:
     """First event of `run_id` after `after_seq` (already stored or still to come) of a
-    class in `types`."""
+    class in `types`. A store that is unavailable (restarting) is waited for up to
+    `outage_s` seconds at a time, then the stream is followed from where it was."""
     wanted = tuple(types)
 
     async def first_match() -> Envelope[Payload]:
-        async with contextlib.aclosing(log.subscribe(run_id, after_seq + 1)) as events:
-            async for env in events:
-                if isinstance(env.payload, wanted):
-                    return env
-        raise BusError(f"run {run_id}: event stream ended")  # subscribe never ends normally
+        seen = after_seq
+        down_since: float | None = None
+        while True:
+            try:
+                async with contextlib.aclosing(log.subscribe(run_id, seen + 1)) as events:
+                    async for env in events:
+                        down_since = None
+                        seen = env.seq
+                        if isinstance(env.payload, wanted):
+                            return env
+                raise BusError(f"run {run_id}: event stream ended")  # never ends normally
+            except StoreUnavailable as exc:
+                now = time.monotonic()
+                down_since = down_since or now
+                if now - down_since > outage_s:
+                    raise
+                log_.warning("store_unavailable_waiting", run_id=run_id, error=str(exc))
+                await asyncio.sleep(0.5)
 
     try:
         return await asyncio.wait_for(first_match(), timeout)

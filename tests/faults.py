@@ -41,19 +41,27 @@ def recorded_answers_sqlite(db: Path) -> Callable[[], int]:
 
 
 def kill_between_answers(proc: subprocess.Popen[bytes], server: ScriptedServer,
-                         recorded: Callable[[], int], *, timeout: float = 60.0) -> None:
-    """SIGKILL `proc` once every answer the server wrote is recorded, holding new answers
-    back meanwhile (see the module doc)."""
+                         recorded: Callable[[], int], *, when: Callable[[], bool] | None = None,
+                         build: subprocess.Popen[bytes] | None = None,
+                         timeout: float = 180.0) -> None:
+    """SIGKILL `proc` once `when()` holds (default: at once) and every answer the server
+    wrote is recorded, holding new answers back meanwhile (see the module doc). A call in
+    flight stays in flight while answers are held, so `when` may test for one. `build`: the
+    process whose exit means the moment will never come."""
     deadline = time.monotonic() + timeout
     while True:
         with server.holding_answers():
-            if server.answered_total() <= recorded():
+            if (when is None or when()) and server.answered_total() <= recorded():
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=30)
                 return
+        watched = build or proc
+        if watched.poll() is not None:
+            raise AssertionError(f"the build exited ({watched.returncode}) before the moment "
+                                 "to kill came")
         if time.monotonic() > deadline:
-            raise AssertionError(f"answers written {server.answered_total()}, recorded "
-                                 f"{recorded()}: never equal within {timeout:g} s")
+            raise AssertionError(f"no moment to kill within {timeout:g} s (answers written "
+                                 f"{server.answered_total()}, recorded {recorded()})")
         time.sleep(0.01)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -217,3 +218,21 @@ def test_a_nats_run_is_leased_to_one_build_and_a_dead_holders_lease_expires(
             release.set()
             thread.join(timeout=30)
         assert asyncio.run(holder_of("live")) is None  # released at once, not by expiry
+
+
+def test_a_run_killed_after_completing_but_before_its_folder_is_written_resumes_to_it(
+        tmp_path: Path, general_bench: Path, capsys) -> None:
+    home = tmp_path / "home"
+    code, doc, err = build(capsys, home, general_bench, size=4)
+    assert code == 0, err
+    folder = Path(doc["out_dir"])
+    before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    shutil.rmtree(folder)  # as if killed between RunCompleted and writing the folder
+    code, out, err = run_cli(capsys, "build", "--resume", RUN, "--home", str(home), "--json")
+    assert code == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["status"] == "completed"
+    assert {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file()} == before
+    assert not of_type(read_events(home), "RunResumed")  # nothing was left to drive
+    code, _, err = run_cli(capsys, "build", "--resume", RUN, "--home", str(home))
+    assert code == 2 and "already completed and its folder is written" in err

@@ -48,7 +48,7 @@ from benchagent.run_lock import folder_lock, nats_lease
 from benchagent.signals import interrupting_signal
 from bus.base import BusError
 from replay.anchor import AnchorError, load_signing_key
-from replay.output_folder import OutputRefused, check_target
+from replay.output_folder import OutputRefused, check_target, output_run_id
 from replay.projections import RunState
 from store.blobs import BlobStore
 from store.events import Envelope, RunRequested, StopCause, new_event
@@ -275,10 +275,15 @@ async def _drive(args: argparse.Namespace, event_log: EventLog, blobs: BlobStore
                  store_url: str | None, run_id: str, first: Envelope | None, concurrency: int,
                  retry: RetryPolicy, pools: PoolCache,
                  signing_key: Ed25519PrivateKey | None) -> tuple[RunOutcome, list[dict[str, Any]]]:
+    unwritten = False  # completed in the log, but its build died before writing the folder
     if first is None:
         if not await event_log.last_seq(run_id):
             raise UserError(f"cannot resume {run_id}: no such run in this store")
-        _check_resumable(RunState.of(await read_verified(event_log, run_id), run_id))
+        state = RunState.of(await read_verified(event_log, run_id), run_id)
+        unwritten = state.status.completed is not None \
+            and output_run_id(run_dir(args, run_id)) != run_id
+        if not unwritten:
+            _check_resumable(state)
     elif await event_log.last_seq(run_id):
         raise UserError(f"run {run_id} already exists; choose another --run-id or --resume it")
     try:  # the run's folder: refuse now what would be refused after the whole build
@@ -286,6 +291,23 @@ async def _drive(args: argparse.Namespace, event_log: EventLog, blobs: BlobStore
     except OutputRefused as exc:
         raise UserError(f"run {run_id}: {exc}") from None
     print(f"run {run_id}", file=sys.stderr)
+    if not unwritten:
+        await _run_agents(args, event_log, blobs, store_url, run_id, first, concurrency, retry,
+                          pools)
+    state = RunState.of(await read_verified(event_log, run_id), run_id)
+    outcome = outcome_of(state)
+    if outcome.status == "completed":
+        out = run_dir(args, run_id)
+        await write_benchmark(state, out, blobs, signing_key)
+        outcome.out_dir = str(out)
+    evaluations = [msgspec.to_builtins(s) for s in state.evaluations.scores]
+    return outcome, evaluations
+
+
+async def _run_agents(args: argparse.Namespace, event_log: EventLog, blobs: BlobStore,
+                      store_url: str | None, run_id: str, first: Envelope | None,
+                      concurrency: int, retry: RetryPolicy, pools: PoolCache) -> None:
+    """Drive the run (new or resumed) until it completes, fails or stops."""
     router = ModelRouter(retry=retry, max_concurrency=concurrency)
     try:
         roles = [] if args.remote_agents else list(ALL_ROLES)
@@ -305,22 +327,16 @@ async def _drive(args: argparse.Namespace, event_log: EventLog, blobs: BlobStore
             raise
     finally:
         await router.close()
-    state = RunState.of(await read_verified(event_log, run_id), run_id)
-    outcome = outcome_of(state)
-    if outcome.status == "completed":
-        out = run_dir(args, run_id)
-        await write_benchmark(state, out, blobs, signing_key)
-        outcome.out_dir = str(out)
-    evaluations = [msgspec.to_builtins(s) for s in state.evaluations.scores]
-    return outcome, evaluations
 
 
 def _check_resumable(state: RunState) -> None:
-    """One line if the run cannot be resumed: it completed, or its failure is final."""
+    """One line if the run cannot be resumed: it completed (and its folder was written), or
+    its failure is final."""
     status = state.status
     if status.completed is not None:
-        raise UserError(f"cannot resume {state.run_id}: it has already completed (nothing to do; "
-                        f"`benchagent replay {state.run_id} --out DIR` rewrites its folder)")
+        raise UserError(f"cannot resume {state.run_id}: it has already completed and its folder "
+                        f"is written (`benchagent replay {state.run_id} --out DIR` writes "
+                        "another)")
     if status.failed is not None:
         failed = status.failed.payload
         raise UserError(f"cannot resume {state.run_id}: it failed at {failed.stage} and that "
