@@ -236,3 +236,26 @@ def test_a_run_killed_after_completing_but_before_its_folder_is_written_resumes_
     assert not of_type(read_events(home), "RunResumed")  # nothing was left to drive
     code, _, err = run_cli(capsys, "build", "--resume", RUN, "--home", str(home))
     assert code == 2 and "already completed and its folder is written" in err
+
+
+def test_an_evaluation_stopped_by_an_outage_is_finished_by_running_it_again(
+        tmp_path: Path, general_bench: Path, capsys) -> None:
+    home = tmp_path / "home"
+    code, doc, err = build(capsys, home, general_bench, size=6)
+    assert code == 0, err
+    with ScriptedServer(brain, latency_s=0.05) as model:
+        spec = f"openai:evalbrain@{model.base_url}"
+        watcher = stop_after(model, 2)
+        code, _, err = run_cli(capsys, "eval", RUN, "--model", spec, "--home", str(home),
+                               "--llm-concurrency", "1")
+        watcher.join(timeout=5)
+        assert code == 1 and "run the same `benchagent eval` again" in err, err
+        assert of_type(read_events(home), "RunStopped")
+        model.start()
+        code, out, err = run_cli(capsys, "eval", RUN, "--model", spec, "--home", str(home),
+                                 "--json")
+        assert code == 0, err
+        (score,) = json.loads(out)["evaluations"]
+        assert score["n"] == doc["accepted"]
+        assert model.paid_twice() == 0
+    assert of_type(read_events(home), "RunResumed")
