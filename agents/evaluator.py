@@ -22,7 +22,7 @@ import structlog
 from agents.base import Agent, AgentContext, on
 from agents.models import eval_role
 from agents.prompts import evaluator as prompts
-from agents.recorded_llm import LLMCallFailed
+from agents.recorded_llm import LLMCallFailed, ModelUnavailable
 from agents.scoring import score_answer
 from store.events import (
     BenchmarkPublished,
@@ -109,6 +109,8 @@ class EvaluatorAgent(Agent):
         try:
             answer = await ctx.llm(eval_role(model)).complete_text(prompts.ANSWER, messages,
                                                                    cause=event)
+        except ModelUnavailable:
+            raise  # the server is down, not the model wrong: the run stops for --resume
         except LLMCallFailed as exc:
             return ModelAnswered(model=model, sample_id=item.id, answer="", score=0.0,
                                  scorer=NO_ANSWER, detail={"error": str(exc)})

@@ -22,7 +22,6 @@ Ablation `verifier`: every realized sample is accepted unchecked.
 
 from __future__ import annotations
 
-from hashlib import sha256
 from typing import Any
 
 import structlog
@@ -37,7 +36,7 @@ from agents.scoring import score_answer
 from agents.separation import separation_verdict
 from agents.settings import settings_of
 from agents.sources import GeneratorVersionMismatch, recreate
-from replay.benchmark_files import benchmark_files, content_hash
+from replay.benchmark_files import benchmark_content
 from replay.projections import RunState
 from store.events import (
     BenchmarkPublished,
@@ -182,11 +181,11 @@ class VerifierAgent(Agent):
                                             f"rejected; every slot reported short)"),
                            cause=spec, key="nothing-accepted")
             return
-        files = benchmark_files(state, sample_ids)
+        content = benchmark_content(state, sample_ids)
         await ctx.emit(BenchmarkPublished(
             sample_ids=sample_ids, accepted=len(sample_ids), rejected=rejected,
-            content_hash=content_hash(files),
-            files={path: sha256(data).hexdigest() for path, data in files.items()},
+            content_hash=content.content_hash(),
+            files={path: d.sha256 for path, d in content.digests().items()},
         ), cause=spec, key="publish")
 
 

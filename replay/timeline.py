@@ -64,7 +64,7 @@ def summarize(env: EventEnvelope) -> str:
         case ev.ToolApplied():
             return f"{p.sample_id}: {p.tool} v{p.version}" + (f" error: {p.error}" if p.error else "")
         case ev.MediaStored():
-            return f"{p.name} ({len(p.data)} bytes)"
+            return f"{p.name} ({p.size:,} bytes, in the blob store)"
         case ev.SampleRealized():
             return (f"{p.sample_id}: target from {ev.target_from(p.source)}: "
                     f"{_short(p.item.input, 40)}")
@@ -111,6 +111,11 @@ def summarize(env: EventEnvelope) -> str:
             return f"{p.accepted} accepted, {p.rejected} rejected"
         case ev.RunFailed():
             return f"at {p.stage}: {_short(p.reason)}"
+        case ev.RunStopped():
+            return f"at {p.stage} ({p.cause}): {_short(p.reason)}; resumable"
+        case ev.RunResumed():
+            stopped = f" (stopped at seq {p.stopped_seq})" if p.stopped_seq else ""
+            return f"after seq {p.after_seq}{stopped}"
     return ""
 
 

@@ -26,7 +26,8 @@ from typing import Any, Generic, Literal, TypeVar, get_args
 import msgspec
 
 # 2: SampleRealized.target_from (a string) became SampleRealized.source (ItemSource).
-SCHEMA_VERSION = 2
+# 3: MediaStored carries sha256 and size; its bytes live in the blob store (store/blobs.py).
+SCHEMA_VERSION = 3
 GENESIS_HASH = "0" * 64
 
 Role = Literal["design", "grounding", "allocation", "orchestrator", "verifier", "evaluator"]
@@ -83,8 +84,34 @@ class RunRequested(Payload, frozen=True, kw_only=True):
 
 
 class RunFailed(Payload, frozen=True, kw_only=True):
+    """The run is wrong (infeasible, exhausted, a handler bug): final, never resumed."""
+
     stage: Role
     reason: str
+
+
+# Why a run stopped: a service it needs failed beyond its retry budget, or a person (or a
+# supervisor) stopped the process that drove it. Neither is the run's fault.
+StopCause = Literal["model_unavailable", "store_unavailable", "interrupted"]
+
+
+class RunStopped(Payload, frozen=True, kw_only=True):
+    """The world failed, not the run: it waits for `benchagent build --resume RUN_ID`.
+
+    Caused by the event whose handler stopped (None when the driving process was
+    interrupted); handlers take no new event of a stopped run until `RunResumed`."""
+
+    stage: Role | Literal["cli"]
+    cause: StopCause
+    reason: str
+
+
+class RunResumed(Payload, frozen=True, kw_only=True):
+    """`benchagent build --resume` took the run up again: every event a role has not reacted
+    to is delivered again, recorded answers are reused."""
+
+    after_seq: int  # the log's last seq when the run was resumed
+    stopped_seq: int | None = None  # the RunStopped it answers, if the run had stopped
 
 
 class RunCompleted(Payload, frozen=True, kw_only=True):
@@ -126,8 +153,9 @@ class LLMCallRecorded(Payload, frozen=True, kw_only=True):
 
 # Records of work in progress: a handler writes them while it works (before its decisions),
 # so they never count as its reaction to the event it handles; resume re-delivers an event
-# whose handler was killed after recording an LLM call but before deciding.
-WORK_IN_PROGRESS: tuple[type[Payload], ...] = (LLMCallRecorded,)
+# whose handler was killed after recording an LLM call but before deciding, or that stopped
+# the run (`RunStopped` is caused by the event whose handler could not go on).
+WORK_IN_PROGRESS: tuple[type[Payload], ...] = (LLMCallRecorded, RunStopped)
 
 
 def is_reaction(env: Envelope[Payload]) -> bool:
@@ -147,11 +175,13 @@ class ToolApplied(Payload, frozen=True, kw_only=True):
 
 
 class MediaStored(Payload, frozen=True, kw_only=True):
-    """Bytes of a produced media file, so replay needs no tool and no source."""
+    """A produced media file: its bytes are in the run's blob store (store/blobs.py) under
+    `sha256`, stored BEFORE this event was appended, so replay needs no tool and no source,
+    and no event carries megabytes."""
 
     sha256: str
-    name: str  # content-addressed relative path under media/
-    data: bytes
+    name: str  # content-addressed relative path under media/: media/<sha256>.<ext>
+    size: int  # bytes
 
 
 # ------------------------------------------------------------------- design
@@ -556,6 +586,8 @@ class RefreshRequested(Payload, frozen=True, kw_only=True):
 Event = (
     RunRequested
     | RunFailed
+    | RunStopped
+    | RunResumed
     | RunCompleted
     | LLMCallRecorded
     | ToolApplied

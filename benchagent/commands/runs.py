@@ -1,4 +1,10 @@
-"""`benchagent runs`: the runs in the store, where each one stands, and its lineage.
+"""`benchagent runs`: the runs in the store, where each one stands, its lineage, and which
+can be resumed.
+
+A run is `completed`, `failed` (final: the run is wrong), `stopped` (the world failed, or
+its build was interrupted: `benchagent build --resume RUN_ID` finishes it), or `running`
+(`published` once its benchmark is out). In embedded mode a run that is not finished and
+whose lock no process holds was killed mid-run: it shows as `interrupted`, resumable too.
 
 A refresh (recorded by `benchagent watch` when a benchmark saturates) names its parent;
 the `lineage` column shows each run's chain from the first version: `v1 → v2 → v3`.
@@ -11,14 +17,15 @@ import asyncio
 import json
 from typing import Any
 
-from benchagent.home import add_store_options, open_log
+from benchagent.home import add_store_options, home_dir, open_log, store_url
+from benchagent.run_lock import is_folder_locked
 from benchagent.table import format_table
 from benchagent.watch import WATCH_STREAM
 from replay.projections import RunState
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("runs", help="list runs, their status and lineage")
+    p = sub.add_parser("runs", help="list runs, their status, lineage and which can be resumed")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     add_store_options(p)
     p.set_defaults(func=run)
@@ -34,8 +41,23 @@ def lineage_of(run_id: str, parents: dict[str, str | None]) -> list[str]:
     return chain
 
 
+def status_of(state: RunState, locked: bool | None) -> tuple[str, bool]:
+    """(status, resumable). `locked`: whether a live build holds the run (None: unknown)."""
+    status = state.status
+    if status.failed is not None:
+        return "failed", False
+    if status.completed is not None:
+        return "completed", False
+    if status.stopped is not None:
+        return "stopped", True
+    if locked is False:
+        return "interrupted", True
+    return status.milestone, False
+
+
 async def _collect(args: argparse.Namespace) -> list[dict[str, Any]]:
     log = await open_log(args)
+    embedded = store_url(args) is None
     try:
         rows = []
         parents: dict[str, str | None] = {}
@@ -44,9 +66,16 @@ async def _collect(args: argparse.Namespace) -> list[dict[str, Any]]:
             state = RunState.of(events, run_id)
             request = state.request.event
             parents[run_id] = state.lineage.parent
-            status = "watcher" if run_id == WATCH_STREAM and request is None \
-                else state.status.milestone
-            rows.append({"run_id": run_id, "status": status, "events": len(events),
+            if run_id == WATCH_STREAM and request is None:
+                status, resumable = "watcher", False
+            else:
+                locked = is_folder_locked(home_dir(args), run_id) if embedded else None
+                status, resumable = status_of(state, locked)
+            stop = state.status.stopped
+            rows.append({"run_id": run_id, "status": status, "resumable": resumable,
+                         "resume": f"benchagent build --resume {run_id}" if resumable else None,
+                         "reason": stop.payload.reason if stop is not None else None,
+                         "events": len(events),
                          "requirement": request.payload.requirement if request else "",
                          "parent": state.lineage.parent, "version": state.lineage.version})
         for row in rows:
@@ -62,8 +91,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"runs": rows}))
     else:
         print(format_table(
-            ["run", "status", "events", "lineage", "requirement"],
+            ["run", "status", "events", "lineage", "requirement", "resume"],
             [[r["run_id"], r["status"], r["events"],
-              " → ".join(r["lineage"]) if len(r["lineage"]) > 1 else "", r["requirement"]]
+              " → ".join(r["lineage"]) if len(r["lineage"]) > 1 else "", r["requirement"],
+              r["resume"] or ""]
              for r in rows]))
     return 0

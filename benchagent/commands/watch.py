@@ -24,10 +24,11 @@ from pathlib import Path
 from agents.models import ModelRouter
 from agents.registry import ALL_ROLES, make_agents
 from benchagent.errors import UserError
-from benchagent.home import add_store_options, open_log
+from benchagent.home import add_store_options, open_blobs, open_log
 from benchagent.watch.budget import DailyBudget
 from benchagent.watch.daemon import Watcher, WatchSettings
 from bus.base import Bus
+from store.blobs import BlobStore
 from store.log import EventLog
 from tools.model_sources import ModelSource, SourceError, parse_source
 
@@ -130,14 +131,16 @@ def run(args: argparse.Namespace) -> int:
 async def _watch(args: argparse.Namespace, sources: list[ModelSource],
                  settings: WatchSettings) -> None:
     event_log = await open_log(args)
+    blobs = await open_blobs(args)
     router = ModelRouter(max_concurrency=args.llm_concurrency)
     try:
         for run_id in settings.benchmarks:
             if not await event_log.last_seq(run_id):
                 raise UserError(f"unknown benchmark id: {run_id}")
         store_url = args.store or os.environ.get("BENCHAGENT_STORE")
-        bus = _make_bus(event_log, store_url, router, args)
-        watcher = Watcher(event_log, bus, sources, settings, stream_delivers=bool(store_url))
+        bus = _make_bus(event_log, blobs, store_url, router, args)
+        watcher = Watcher(event_log, bus, sources, settings, blobs,
+                          stream_delivers=bool(store_url))
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -149,18 +152,19 @@ async def _watch(args: argparse.Namespace, sources: list[ModelSource],
                 loop.remove_signal_handler(sig)
     finally:
         await router.close()
+        await blobs.close()
         await event_log.close()
 
 
-def _make_bus(event_log: EventLog, store_url: str | None, router: ModelRouter,
-              args: argparse.Namespace) -> Bus:
+def _make_bus(event_log: EventLog, blobs: BlobStore, store_url: str | None,
+              router: ModelRouter, args: argparse.Namespace) -> Bus:
     roles = [] if args.remote_agents else list(ALL_ROLES)
     agents = make_agents(roles)
     if store_url:
         from bus.nats_bus import NatsBus
 
         return NatsBus(store_url, agents, router, workers=args.llm_concurrency * 2,
-                       log=event_log, stop_grace_s=args.stop_grace)
+                       log=event_log, blobs=blobs, stop_grace_s=args.stop_grace)
     from bus.inprocess import InProcessBus
 
-    return InProcessBus(event_log, agents, router, stop_grace_s=args.stop_grace)
+    return InProcessBus(event_log, agents, router, blobs=blobs, stop_grace_s=args.stop_grace)

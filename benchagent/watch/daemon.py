@@ -45,6 +45,7 @@ from bus.base import Bus, BusError
 from replay.projections import RunState
 from replay.projections.llm_usage import utc_day
 from replay.projections.watch import WatchedModel, WatchStream
+from store.blobs import BlobStore
 from store.events import (
     BudgetExhausted,
     BudgetKind,
@@ -74,9 +75,10 @@ class Watcher:
     """`Watcher(log, bus, sources, settings).run(stopping)`; `cycle()` is one poll."""
 
     def __init__(self, event_log: EventLog, bus: Bus, sources: Sequence[ModelSource],
-                 settings: WatchSettings, *, stream_delivers: bool = False,
+                 settings: WatchSettings, blobs: BlobStore, *, stream_delivers: bool = False,
                  clock: Callable[[], float] = time.time) -> None:
         self.log = event_log
+        self.blobs = blobs  # a published refresh's media, for its files
         self.bus = bus
         self.sources = list(sources)
         self.settings = settings
@@ -124,7 +126,7 @@ class Watcher:
             await self._saturation(state)
         for state in watched:
             await self._refresh(state, everything, day)
-            self._write_refresh(state)
+            await self._write_refresh(state)
         self.cycles += 1
         self._beat(now, listings, len(watched))
 
@@ -246,13 +248,13 @@ class Watcher:
             await self.bus.resume(child)
         log.info("watch.refresh_started", parent=state.run_id, run_id=child)
 
-    def _write_refresh(self, state: RunState) -> None:
+    async def _write_refresh(self, state: RunState) -> None:
         """A published refresh's files in `<home>/runs/<run>/`, as `build` writes a run's."""
         if self.settings.runs_dir is None or state.lineage.refresh is None:
             return
         out = Path(self.settings.runs_dir) / state.run_id
         if state.status.completed is not None and not out.exists():
-            write_benchmark(state, out)
+            await write_benchmark(state, out, self.blobs)
             log.info("watch.refresh_written", run_id=state.run_id, out_dir=str(out))
 
     async def _stopped(self, day: str, kind: BudgetKind, limit: int, used: int, needed: int,

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import structlog
 
-from agents.base import Agent, AgentContext, on
+from agents.base import Agent, AgentContext, ServiceUnavailable, on
 from agents.registry import make_agents
-from bus.base import Bus
+from benchagent.run import resumed_event
+from bus.base import ENDS_A_BUILD, Bus
 from bus.inprocess import InProcessBus
 from bus.nats_bus import NatsBus
 from bus.pending import unreacted
@@ -26,6 +27,7 @@ from store.events import (
     RunCompleted,
     RunFailed,
     RunRequested,
+    RunStopped,
     SampleRealized,
     SlotAssigned,
     SpecFinalized,
@@ -160,6 +162,47 @@ async def test_a_handler_error_fails_the_run_visibly(buses: Buses) -> None:
     events = await (await buses.log()).read("run3")
     cause = next(e for e in events if e.event_id == failed.causation_id)
     assert isinstance(cause.payload, SlotAssigned) and cause.payload.slot == 2
+
+
+class FlakyService(ServiceUnavailable):
+    pass
+
+
+class OutageWorker(Worker):
+    """A worker whose model server is down for slot 1 until `up` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.up = False
+        self.tries: list[int] = []
+
+    @on(SlotAssigned)
+    async def work(self, event: Envelope[SlotAssigned], ctx: AgentContext) -> None:
+        self.tries.append(event.payload.slot)
+        if event.payload.slot == 1 and not self.up:
+            raise FlakyService("the model server is unreachable")
+        await super().work(event, ctx)
+
+
+async def test_a_world_failure_stops_the_run_and_run_resumed_finishes_it(buses: Buses) -> None:
+    worker = OutageWorker()
+    bus = await buses.bus([Planner(), worker, Checker()])
+    await bus.submit(new_event("run5", "user", request(3, work_delay_s=0.05)))
+    stopped = await bus.wait_for("run5", ENDS_A_BUILD, timeout=20)
+    assert isinstance(stopped.payload, RunStopped) and stopped.payload.stage == "orchestrator"
+    assert stopped.payload.cause == "model_unavailable"
+    log = await buses.log()
+    events = await log.read("run5")
+    cause = next(e for e in events if e.event_id == stopped.causation_id)
+    assert isinstance(cause.payload, SlotAssigned) and cause.payload.slot == 1
+    assert "RunFailed" not in count_types(events)
+    worker.up = True
+    resumed = await bus.submit(resumed_event(events, "run5"))
+    done = await bus.wait_for("run5", ENDS_A_BUILD, timeout=20, after_seq=resumed.seq)
+    assert isinstance(done.payload, RunCompleted) and done.payload.accepted == 3
+    assert worker.tries.count(1) == 2  # the stopped event was delivered again
+    counts = count_types(await log.read("run5"))
+    assert counts["SampleRealized"] == 3 and counts["RunResumed"] == 1
 
 
 class CountingPlanner(Planner):

@@ -19,6 +19,7 @@ from benchagent.watch import WATCH_STREAM
 from benchagent.watch.budget import DailyBudget
 from benchagent.watch.daemon import Watcher, WatchSettings
 from bus.inprocess import InProcessBus
+from store.blobs import FolderBlobStore
 from store.sqlite_log import SQLiteEventLog
 from tests.waiting import wait_until
 from tests.watch.answer_book import AnswerBook, sqlite_events, wrong
@@ -43,9 +44,10 @@ async def running_watcher(home: Path, server: ScriptedServer, *, roles: tuple[st
         ) -> AsyncIterator[Watcher]:
     log = SQLiteEventLog(home / "events.db")
     router = ModelRouter(retry=RetryPolicy(max_attempts=2, base_delay_s=0.01))
-    bus = InProcessBus(log, make_agents(roles), router)
+    blobs = FolderBlobStore.beside(home / "events.db")
+    bus = InProcessBus(log, make_agents(roles), router, blobs=blobs)
     watcher = Watcher(log, bus, [OpenAISource(server.base_url, "WATCH_TEST_KEY")],
-                      settings(**changes), clock=clock)
+                      settings(**changes), blobs, clock=clock)
     await bus.start()
     try:
         yield watcher

@@ -15,6 +15,7 @@ from benchagent.watch.daemon import Watcher, WatchSettings
 from bus.inprocess import InProcessBus
 from replay.leaderboard import leaderboard
 from replay.projections import RunState
+from store.blobs import FolderBlobStore
 from store.sqlite_log import SQLiteEventLog
 from tests.test_build_local_model import MODEL, _model_ready
 from tests.waiting import wait_until
@@ -40,10 +41,11 @@ async def test_a_local_model_dropped_in_a_folder_is_evaluated(tmp_path: Path,
     await copy_benchmark(home, BENCH, SMALL, items=ITEMS)
     log = SQLiteEventLog(home / "events.db")
     router = ModelRouter(max_concurrency=1)
-    bus = InProcessBus(log, make_agents(["evaluator"]), router)
+    blobs = FolderBlobStore.beside(home / "events.db")
+    bus = InProcessBus(log, make_agents(["evaluator"]), router, blobs=blobs)
     watcher = Watcher(log, bus, [parse_source(f"folder:{folder}", "OPENAI_API_KEY")],
                       WatchSettings(interval_s=1, saturation=0.8, benchmarks=[SMALL],
-                                    budget=DailyBudget(runs=0, calls=100)))
+                                    budget=DailyBudget(runs=0, calls=100)), blobs)
     await bus.start()
     try:
         await watcher.cycle()  # an empty folder: nothing to do
