@@ -64,7 +64,8 @@ class BenchmarkJudge:
         wanted = [sid for sid in p.sample_ids if sid in published]
         media_dir = media_cache_dir()
         if p.vision:
-            media_files(state, {m for sid in wanted for m in published[sid].media}, media_dir)
+            await media_files(state, {m for sid in wanted for m in published[sid].media},
+                              media_dir, ctx.blobs)
         llm = ctx.llm(judge_role(p.judge))
         self_judged = same_model(p.judge, request.llm)
 

@@ -9,7 +9,9 @@
   `EvaluationScored` per model with overall and per-subtask accuracy; the run
   completes after its first evaluation. An open-ended answer (free text, long form, a
   generator's judge-only constraints) is scored by the judge against the item's rubric
-  (`agents.answer_judging`), its verdicts kept in `ModelAnswered.judged`;
+  (`agents.answer_judging`), its verdicts kept in `ModelAnswered.judged`. A model whose
+  every call failed gets `EvaluationFailed` with the first error instead: nothing to
+  score, and a daemon must not retry it forever;
 - JudgeRequested → the quality loop's judge (`agents.benchmark_judge`).
 """
 
@@ -25,11 +27,12 @@ from agents.base import Agent, AgentContext, on
 from agents.benchmark_judge import BenchmarkJudge
 from agents.models import JUDGE_ROLE, eval_role, spec_for_role
 from agents.prompts import evaluator as prompts
-from agents.recorded_llm import LLMCallFailed
+from agents.recorded_llm import LLMCallFailed, ModelUnavailable
 from agents.scoring import score_answer
 from store.events import (
     BenchmarkPublished,
     Envelope,
+    EvaluationFailed,
     EvaluationRequested,
     EvaluationScored,
     ModelAnswered,
@@ -40,6 +43,8 @@ from store.events import (
 )
 
 log = structlog.get_logger(__name__)
+
+NO_ANSWER = "no_answer"  # the scorer of an item whose call failed
 
 
 class EvaluatorAgent(BenchmarkJudge, Agent):
@@ -63,7 +68,7 @@ class EvaluatorAgent(BenchmarkJudge, Agent):
     async def released(self, event: Envelope[ModelReleased], ctx: AgentContext) -> None:
         """A released model is evaluated on the run's benchmark (daemons)."""
         state = await ctx.state()
-        if state.status.failed is not None:
+        if state.status.failed is not None or state.publication.event is None:
             return
         await ctx.emit(EvaluationRequested(models=[event.payload.model], reason="model released"),
                        cause=event, key=event.payload.model)
@@ -84,6 +89,11 @@ class EvaluatorAgent(BenchmarkJudge, Agent):
         for model in p.models:
             answers = await asyncio.gather(*(self._answer(event, model, s, judge, ctx)
                                              for s in samples))
+            if answers and all(a.scorer == NO_ANSWER for a in answers):
+                batch.append((EvaluationFailed(model=model, n=len(answers), reason=(
+                    f"all {len(answers)} calls failed; first: {answers[0].detail['error']}"
+                    )[:500]), model))
+                continue
             per_subtask: dict[str, list[float]] = defaultdict(list)
             for item, answered in zip((s.item for s in samples), answers, strict=True):
                 batch.append((answered, f"{model}:{item.id}"))
@@ -106,9 +116,11 @@ class EvaluatorAgent(BenchmarkJudge, Agent):
         try:
             answer = await ctx.llm(eval_role(model)).complete_text(prompts.ANSWER, messages,
                                                                    cause=event)
+        except ModelUnavailable:
+            raise  # the server is down, not the model wrong: the run stops for --resume
         except LLMCallFailed as exc:
             return ModelAnswered(model=model, sample_id=item.id, answer="", score=0.0,
-                                 scorer="no_answer", detail={"error": str(exc)})
+                                 scorer=NO_ANSWER, detail={"error": str(exc)})
         score, scorer, detail = score_answer(item, answer, sample.source)
         answered = ModelAnswered(model=model, sample_id=item.id, answer=answer, score=score,
                                  scorer=scorer, detail=detail)

@@ -22,7 +22,7 @@ class EvalFigures(msgspec.Struct, frozen=True, kw_only=True):
 
 def eval_figures(state: RunState, models: Sequence[str], order: Sequence[str]) -> EvalFigures:
     inputs = report_inputs(state, models=models, expected_order=order, with_rejected=False,
-                           with_media=False, seed=state.request.payload.seed)
+                           seed=state.request.payload.seed)
     report = summarise(inputs)
     return EvalFigures(accuracy=report.accuracies, consistency=report.consistency)
 

@@ -65,7 +65,7 @@ def summarize(env: EventEnvelope) -> str:
         case ev.ToolApplied():
             return f"{p.sample_id}: {p.tool} v{p.version}" + (f" error: {p.error}" if p.error else "")
         case ev.MediaStored():
-            return f"{p.name} ({len(p.data)} bytes)"
+            return f"{p.name} ({p.size:,} bytes, in the blob store)"
         case ev.SampleRealized():
             return (f"{p.sample_id}: target from {ev.target_from(p.source)}: "
                     f"{_short(p.item.input, 40)}")
@@ -87,7 +87,23 @@ def summarize(env: EventEnvelope) -> str:
         case ev.EvaluationRequested():
             return ", ".join(p.models)
         case ev.ModelReleased():
-            return p.model
+            return p.model + (f" (from {p.source})" if p.source else "")
+        case ev.EvaluationFailed():
+            return f"{p.model}: {_short(p.reason)}"
+        case ev.ModelDiscovered():
+            again = f", appearance {p.appearance}" if p.appearance > 1 else ""
+            return f"{p.model} listed by {p.source}{again}"
+        case ev.ModelWithdrawn():
+            return f"{p.model} no longer listed by {p.source}"
+        case ev.BudgetExhausted():
+            return f"{p.kind} budget {p.used}/{p.limit} on {p.day}: not started: {p.stopped}"
+        case ev.BenchmarkSaturated():
+            scope = p.scope + (f" {p.subtask}" if p.subtask else "")
+            return f"{scope}: {p.model} reached {p.accuracy:.3f} (threshold {p.threshold:g})"
+        case ev.RefreshRequested():
+            return (f"v{p.version} of {p.root_run}, refreshing {p.parent_run}: "
+                    f"{sum(len(v) for v in p.excluded.values())} items excluded, "
+                    f"{len(p.harder)} generator plans harder")
         case ev.ModelAnswered():
             judged = ""
             if p.judged is not None:
@@ -119,6 +135,11 @@ def summarize(env: EventEnvelope) -> str:
             return f"{p.accepted} accepted, {p.rejected} rejected"
         case ev.RunFailed():
             return f"at {p.stage}: {_short(p.reason)}"
+        case ev.RunStopped():
+            return f"at {p.stage} ({p.cause}): {_short(p.reason)}; resumable"
+        case ev.RunResumed():
+            stopped = f" (stopped at seq {p.stopped_seq})" if p.stopped_seq else ""
+            return f"after seq {p.after_seq}{stopped}"
     return ""
 
 

@@ -12,7 +12,6 @@ from agents.sources import PoolCache
 from replay.projections import RunState
 from store.events import (
     Envelope,
-    MediaStored,
     RepairRequested,
     ReplenishRequested,
     SlotAssigned,
@@ -53,14 +52,12 @@ class OrchestratorAgent(Agent):
         pool = self._pool(state)
         card = pool.card(p.dataset_id)
         if card.generator:
-            batch = realize_generated(p, plan, card.generator, request.seed)
+            realization = realize_generated(p, plan, card.generator, request.seed)
         else:
-            batch = await realize_sourced(event, plan, subtask, request, settings_of(request),
-                                          pool, ctx.llm(self.role))
-        # Media already in the log need not be stored twice.
-        batch = [(e, k) for e, k in batch
-                 if not (isinstance(e, MediaStored) and e.name in state.media)]
-        await ctx.emit_many(batch, cause=event)
+            realization = await realize_sourced(event, plan, subtask, request,
+                                                settings_of(request), pool, ctx.llm(self.role))
+        # Blobs first, then the events naming them; media already in the log not again.
+        await realization.emit(ctx, event, state.media)
 
     @on(ReplenishRequested)
     async def replenish(self, event: Envelope[ReplenishRequested], ctx: AgentContext) -> None:

@@ -29,10 +29,11 @@ from benchagent.commands import build
 from benchagent.commands.judge import METRIC_COLUMNS, JudgeOutcome, judge_run, parse_items
 from benchagent.config import BuildConfig, load_config
 from benchagent.errors import UserError
-from benchagent.home import add_store_options, open_log
+from benchagent.home import add_store_options, open_blobs, open_log
 from benchagent.quality_runs import store_url
 from benchagent.table import format_table
 from replay.projections import RunState
+from store.blobs import BlobStore
 from store.events import AblationLinked, new_event
 from store.log import EventLog
 
@@ -170,6 +171,7 @@ async def _existing(args: argparse.Namespace, run_ids: list[str]) -> dict[str, s
 async def _link_and_judge(args: argparse.Namespace, group: str, runs: dict[str, str],
                           items: int | None) -> AblationTable:
     event_log = await open_log(args)
+    blobs = await open_blobs(args)
     config = load_config(args.config) if args.config else BuildConfig()
     router = ModelRouter(retry=build.retry_policy(config),
                          max_concurrency=args.llm_concurrency or config.llm_concurrency or 4)
@@ -178,11 +180,13 @@ async def _link_and_judge(args: argparse.Namespace, group: str, runs: dict[str, 
         rows = []
         for variant, run_id in runs.items():
             state = await _link(event_log, group, variant, runs)
-            row, outcome = await _row(event_log, router, args, variant, run_id, state, items)
+            row, outcome = await _row(event_log, blobs, router, args, variant, run_id, state,
+                                      items)
             judge = judge or (outcome.judge if outcome else "")
             rows.append(row)
     finally:
         await router.close()
+        await blobs.close()
         await event_log.close()
     return AblationTable(group=group, requirement=args.requirement, size=args.size,
                          seed=args.seed, judge=judge, rows=rows)
@@ -205,7 +209,8 @@ async def _link(event_log: EventLog, group: str, variant: str,
     return state
 
 
-async def _row(event_log: EventLog, router: ModelRouter, args: argparse.Namespace,
+async def _row(event_log: EventLog, blobs: BlobStore, router: ModelRouter,
+               args: argparse.Namespace,
                variant: str, run_id: str, state: RunState | None,
                items: int | None) -> tuple[AblationRow, JudgeOutcome | None]:
     if state is None:
@@ -221,7 +226,7 @@ async def _row(event_log: EventLog, router: ModelRouter, args: argparse.Namespac
     try:
         outcome = await judge_run(event_log, store_url(args.store), router, run_id,
                                   judge=args.judge or state.request.payload.llm, items=items,
-                                  seed=args.seed)
+                                  seed=args.seed, blobs=blobs)
     except UserError as exc:
         return msgspec.structs.replace(row, status="judge failed", note=str(exc)), None
     t = outcome.table

@@ -29,11 +29,18 @@ from agents.registry import make_agents
 from benchagent.errors import UserError
 from benchagent.eval_figures import EvalFigures, eval_figures, render_figures
 from benchagent.home import add_store_options, open_log
-from benchagent.run import make_bus
+from benchagent.run import make_bus, resumed_event
 from bus.base import Bus
 from replay.projections import RunState
-from store.events import BenchmarkPublished, Envelope, EvaluationRequested, new_event
-from store.log import EventLog, UnknownRun
+from store.events import (
+    BenchmarkPublished,
+    Envelope,
+    EvaluationRequested,
+    RunResumed,
+    new_event,
+)
+from store.log import EventLog
+from store.verify import read_verified
 
 POLL_S = 0.1
 
@@ -104,9 +111,7 @@ async def _evaluate(args: argparse.Namespace, models: list[str], order: list[str
     event_log = await open_log(args)
     router = ModelRouter(max_concurrency=args.llm_concurrency)
     try:
-        events = await event_log.read(args.run_id)
-        if not events:
-            raise UnknownRun(args.run_id)
+        events = await read_verified(event_log, args.run_id)  # UnknownRun, TamperedLog
         state = RunState.of(events, args.run_id)
         published = state.publication.event
         if published is None:
@@ -121,7 +126,8 @@ async def _evaluate(args: argparse.Namespace, models: list[str], order: list[str
         if len(done) < len(models):
             store_url = args.store or os.environ.get("BENCHAGENT_STORE")
             bus = make_bus(event_log, store_url, make_agents(["evaluator"]), router)
-            done, failure = await _run_evaluation(bus, event_log, request)
+            resume = resumed_event(events, args.run_id) if state.status.stopped else None
+            done, failure = await _run_evaluation(bus, event_log, request, resume)
             if failure is not None:
                 return [], failure, EvalFigures()
             state = RunState.of(await event_log.read(args.run_id), args.run_id)
@@ -155,10 +161,15 @@ def _scores_for(state: RunState, request_id: str) -> list[dict[str, Any]]:
             for s in state.evaluations.scores_for(request_id)]
 
 
-async def _run_evaluation(bus: Bus, event_log: EventLog, request: Envelope[EvaluationRequested]
+async def _run_evaluation(bus: Bus, event_log: EventLog, request: Envelope[EvaluationRequested],
+                          resume: Envelope[RunResumed] | None = None,
                           ) -> tuple[list[dict[str, Any]], str | None]:
+    """Submit the request (after `resume`, if the run had stopped) and wait for its scores,
+    a failure, or a stop (the model server failing beyond the retry budget)."""
     await bus.start()
     try:
+        if resume is not None:
+            await bus.submit(resume)
         stored = await bus.submit(request)
         after = stored.seq - 1
         since = RunState(request.run_id)  # the run from this request on
@@ -168,6 +179,10 @@ async def _run_evaluation(bus: Bus, event_log: EventLog, request: Envelope[Evalu
             after = since.last_seq or after
             if since.status.failed is not None:
                 return [], since.status.failed.payload.reason
+            if since.status.stopped is not None:
+                return [], (f"{since.status.stopped.payload.reason}; the answers so far are "
+                            "kept: run the same `benchagent eval` again once the model server "
+                            "is back")
             scores = _scores_for(since, request.event_id)
             if len(scores) >= len(request.payload.models):
                 return scores, None

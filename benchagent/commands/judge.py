@@ -24,12 +24,13 @@ import msgspec
 
 from agents.models import JUDGE_ROLE, ModelRouter, spec_for_role
 from benchagent.errors import UserError
-from benchagent.home import add_store_options, open_log
+from benchagent.home import add_store_options, open_blobs, open_log
 from benchagent.quality_runs import answer_request, publication, published_state, store_url
 from benchagent.table import format_table
 from replay.projections import RunState
 from replay.quality.judge_table import JudgeTable, judge_table
 from replay.quality.review_sheet import sample_for_review
+from store.blobs import BlobStore
 from store.events import Envelope, JudgeRequested, new_event
 from store.log import EventLog
 from store.quality import BenchmarkJudgement
@@ -96,12 +97,14 @@ def run(args: argparse.Namespace) -> int:
 
 async def _main(args: argparse.Namespace, items: int | None) -> JudgeOutcome:
     event_log = await open_log(args)
+    blobs = await open_blobs(args)
     router = ModelRouter(max_concurrency=args.llm_concurrency)
     try:
         return await judge_run(event_log, store_url(args.store), router, args.run_id,
-                               judge=args.judge, items=items, seed=args.seed)
+                               judge=args.judge, items=items, seed=args.seed, blobs=blobs)
     finally:
         await router.close()
+        await blobs.close()
         await event_log.close()
 
 
@@ -118,8 +121,9 @@ def resolve_judge(state: RunState, judge: str | None) -> str:
 
 async def judge_run(event_log: EventLog, store: str | None, router: ModelRouter, run_id: str,
                     *, judge: str | None = None, items: int | None = None,
-                    seed: int | None = None) -> JudgeOutcome:
-    """Judge a published run (or read its recorded judgement of the same items)."""
+                    seed: int | None = None, blobs: BlobStore | None = None) -> JudgeOutcome:
+    """Judge a published run (or read its recorded judgement of the same items); a judge
+    that sees images reads them from `blobs`."""
     state = await published_state(event_log, run_id)
     request = state.request.payload
     spec = resolve_judge(state, judge)
@@ -139,7 +143,7 @@ async def judge_run(event_log: EventLog, store: str | None, router: ModelRouter,
     env = _request_for(state, pub, payload)
     if not state.judgements.finished(env.event_id):
         await answer_request(event_log, store, router, state, env,
-                             lambda s: s.judgements.finished(env.event_id))
+                             lambda s: s.judgements.finished(env.event_id), blobs=blobs)
     failed = state.judgements.failed.get(env.event_id)
     if failed is not None:
         raise UserError(f"judging run {run_id} failed: {failed.payload.reason}")

@@ -13,12 +13,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from functools import partial
 from pathlib import Path
 
 from benchagent.errors import UserError
-from benchagent.home import add_store_options, open_log
+from benchagent.home import add_store_options, open_log, read_blobs_for
 from benchagent.quality_runs import published_state
 from replay.projections import RunState
+from replay.quality.run_media import items_media
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -41,12 +43,13 @@ def run(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() not in (".html", ".htm"):
         raise UserError(f"--out {args.out}: the report is an .html file")
     state = asyncio.run(_state(args))
+    media = asyncio.run(read_blobs_for(args, partial(items_media, state)))
     from replay.quality.from_run import quality_json, report_inputs
     from replay.quality.output import write_atomically
     from replay.quality.report import render_report
     from replay.quality.report_model import summarise
 
-    report = summarise(report_inputs(state, seed=state.request.payload.seed))
+    report = summarise(report_inputs(state, seed=state.request.payload.seed, media=media))
     page = render_report(report).encode("utf-8")
     figures = quality_json(report) if args.json_out else b""
     write_atomically(args.out, page)

@@ -21,7 +21,7 @@ from pathlib import Path
 import msgspec
 
 from benchagent.errors import UserError
-from benchagent.home import add_store_options, open_log
+from benchagent.home import add_store_options, open_blobs, open_log
 from benchagent.quality_runs import publication, published_state
 from replay.projections import RunState
 from replay.quality import stats
@@ -74,9 +74,14 @@ async def _sheet(args: argparse.Namespace) -> int:
     seed = state.request.payload.seed if args.seed is None else args.seed
     ids = sample_for_review(pub.sample_ids, args.items, seed=seed)
     items = []
-    for sid in ids:
-        item = state.samples.realized[sid].payload.item
-        items.append(SheetItem(sample_id=sid, item=item, media=known_media(state, item.media)))
+    blobs = await open_blobs(args)
+    try:
+        for sid in ids:
+            item = state.samples.realized[sid].payload.item
+            items.append(SheetItem(sample_id=sid, item=item,
+                                   media=await known_media(state, item.media, blobs)))
+    finally:
+        await blobs.close()
     try:
         write_sheet(items, args.sheet, run_id=args.run_id,
                     requirement=state.request.payload.requirement)

@@ -8,7 +8,10 @@
     fates        SampleFates      what became of each sample, and why (`audit`)
     media        Media            media bytes by content-addressed name
     publication  Publication      the published benchmark
-    evaluation   Evaluations      evaluation requests and their scores
+    evaluation   Evaluations      models released, evaluation requests, scores and failures
+    leaderboard  Leaderboard      per-item scores of each model, released and evaluated when
+    lineage      Lineage          the run a refresh comes from, items it must not reuse,
+                                  saturation
     llm_usage    LlmUsage         LLM attempts, failures, tokens
     status       RunStatus        completed / failed, shortfall, the run's outcome
     judgements   Judgements       the judge's requests, item judgements and UIA (quality loop)
@@ -27,6 +30,8 @@ from replay.projections.evaluation import Evaluations
 from replay.projections.fates import SampleFate, SampleFates
 from replay.projections.grounding import GroundingRounds
 from replay.projections.judgements import Judgements
+from replay.projections.leaderboard import Leaderboard, ModelRecord
+from replay.projections.lineage import Lineage
 from replay.projections.llm_usage import LlmUsage
 from replay.projections.media import Media
 from replay.projections.publication import Publication
@@ -39,7 +44,8 @@ from replay.projections.status import RunOutcome, RunStatus
 
 __all__ = [
     "AblationLink", "DesignRounds", "Evaluations", "GroundingRounds", "HumanReviews",
-    "Judgements", "LlmUsage", "Media", "Projection", "Publication", "RunOutcome", "RunRequest",
+    "Judgements", "Leaderboard", "Lineage", "LlmUsage", "Media", "ModelRecord", "Projection",
+    "Publication", "RunOutcome", "RunRequest",
     "RunState", "RunStatus", "SampleFate", "SampleFates", "Samples", "SlotKey", "SpecSlots",
     "Stage", "slot_key",
 ]

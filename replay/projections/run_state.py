@@ -18,6 +18,8 @@ from replay.projections.evaluation import Evaluations
 from replay.projections.fates import SampleFates
 from replay.projections.grounding import GroundingRounds
 from replay.projections.judgements import Judgements
+from replay.projections.leaderboard import Leaderboard
+from replay.projections.lineage import Lineage
 from replay.projections.llm_usage import LlmUsage
 from replay.projections.media import Media
 from replay.projections.publication import Publication
@@ -52,10 +54,12 @@ class RunState:
         self.judgements = Judgements()
         self.reviews = HumanReviews()
         self.ablation = AblationLink()
+        self.lineage = Lineage()
+        self.leaderboard = Leaderboard()
         projections: list[Projection] = [
             self.request, self.design, self.grounding, self.slots, self.samples, self.fates,
             self.media, self.publication, self.evaluations, self.llm, self.status,
-            self.judgements, self.reviews, self.ablation]
+            self.judgements, self.reviews, self.ablation, self.lineage, self.leaderboard]
         self._folds: dict[type[Payload], list[Fold]] = {}
         for projection in projections:
             for event_type, fold in projection.bound_folds().items():

@@ -9,6 +9,7 @@ log gives the same bytes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from replay.projections import RunState
@@ -25,9 +26,11 @@ def quality_paths(out_dir: Path) -> tuple[Path, Path]:
             folder.with_name(f"{folder.name}.quality.html"))
 
 
-def write_quality_beside(state: RunState, out_dir: Path) -> tuple[Path, Path]:
-    """Write both files of the run's quality report beside `out_dir`; their paths."""
-    report = summarise(report_inputs(state, seed=state.request.payload.seed))
+def write_quality_beside(state: RunState, out_dir: Path,
+                         media: Mapping[str, bytes]) -> tuple[Path, Path]:
+    """Write both files of the run's quality report beside `out_dir` (with `media`, the
+    run's media bytes: `run_media.items_media`); their paths."""
+    report = summarise(report_inputs(state, seed=state.request.payload.seed, media=media))
     json_path, html_path = quality_paths(out_dir)
     write_atomically(json_path, quality_json(report))
     write_atomically(html_path, render_report(report).encode("utf-8"))

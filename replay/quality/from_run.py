@@ -11,7 +11,7 @@ latest expected order (`EvaluationRequested.expected_order`). Media bytes are re
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import msgspec
 
@@ -29,7 +29,6 @@ from replay.quality.report_model import (
     ScopedAccuracy,
     SourceSummary,
 )
-from replay.quality.run_media import known_media
 from store.events import GeneratedBy, SampleRealized, Subtask
 from store.quality import BenchmarkJudgement, HumanReview, ItemScores
 
@@ -48,10 +47,11 @@ def source_of(sample: SampleRealized) -> str:
 
 def report_inputs(state: RunState, *, models: Sequence[str] | None = None,
                   expected_order: Sequence[str] | None = None, seed: int = 0,
-                  with_rejected: bool = True, with_media: bool = True) -> ReportInputs:
+                  with_rejected: bool = True,
+                  media: Mapping[str, bytes] | None = None) -> ReportInputs:
     """What the report shows of the run. `models`: the evaluated models to include (default
-    every one); `expected_order`: weakest first (default the latest recorded one);
-    `with_media=False` leaves the media bytes out (for figures that need none)."""
+    every one); `expected_order`: weakest first (default the latest recorded one); `media`:
+    the bytes of the run's media (`run_media.items_media`; None: figures that need none)."""
     pub = state.publication.payload
     if pub is None:
         raise UnpublishedRun(f"run {state.run_id} has not published a benchmark yet")
@@ -82,7 +82,7 @@ def report_inputs(state: RunState, *, models: Sequence[str] | None = None,
                 sample_id=sid, item=realized.payload.item, status="rejected",
                 rejected_by=verdict.check, rejection_reason=verdict.reason,
                 source=source_of(realized.payload)))
-    media = known_media(state, [m for it in items for m in it.item.media]) if with_media else {}
+    shown = {m: media[m] for it in items for m in it.item.media if media and m in media}
     order = list(expected_order) if expected_order is not None else [
         m for m in state.evaluations.expected_order if m in set(wanted)]
     latest = state.judgements.latest
@@ -92,7 +92,7 @@ def report_inputs(state: RunState, *, models: Sequence[str] | None = None,
                      f"item(s): {', '.join(sorted(latest.payload.unjudged)[:5])}.")
     return ReportInputs(
         run_id=state.run_id, requirement=request.requirement, builder=request.llm,
-        subtasks=state.subtasks(), items=items, media=media,
+        subtasks=state.subtasks(), items=items, media=shown,
         sources=_sources(state, items),
         rejections=dict(Counter(v.check for v in rejected.values())),
         benchmark_judgement=(BenchmarkJudgement(uia=latest.payload.uia,
