@@ -20,19 +20,36 @@ Agents derive their state from the run's log, never from memory, so that any
 worker process can take any event and a restarted process resumes where the
 log says: `await ctx.state()` is the run's `RunState` (replay/projections), up to
 date with its history.
+
+Media bytes never travel in events: a handler puts them in `ctx.blobs` (the run's
+content-addressed blob store, store/blobs.py) BEFORE it emits the `MediaStored`
+that names them, so nothing in the log points at a missing blob.
+
+Two kinds of failure: an exception out of a handler means the run is wrong and
+ends it (`RunFailed`, final); `ServiceUnavailable` means the world failed (a
+model server down or rate-limiting beyond the retry budget) and stops it
+(`RunStopped`) until `benchagent build --resume RUN_ID`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from store.blobs import BlobStore
 from store.dispatch import handler_table, on
-from store.events import Envelope, EventEnvelope, Payload, Role
+from store.events import Envelope, EventEnvelope, Payload, Role, StopCause
 
 if TYPE_CHECKING:
     from replay.projections import RunState
 
-__all__ = ["LLM", "Agent", "AgentContext", "Batch", "on"]
+__all__ = ["LLM", "Agent", "AgentContext", "Batch", "ServiceUnavailable", "on"]
+
+
+class ServiceUnavailable(Exception):
+    """The world failed, not the run: a service it needs stayed unavailable beyond its retry
+    budget. The bus records `RunStopped` (resumable), never `RunFailed`."""
+
+    cause: StopCause = "model_unavailable"
 
 # Events to emit together (`emit_many`), each with the key of its deterministic id.
 Batch = list[tuple[Payload, str]]
@@ -55,6 +72,11 @@ class LLM(Protocol):
 
 class AgentContext(Protocol):
     run_id: str
+
+    @property
+    def blobs(self) -> BlobStore:
+        """The run's blob store: put media bytes there BEFORE emitting what names them."""
+        ...
 
     async def emit(
         self, payload: Payload, *, cause: Envelope[Payload] | None, key: str = ""

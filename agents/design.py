@@ -55,8 +55,8 @@ class DesignAgent(Agent):
     async def propose(self, event: Envelope[RunRequested], ctx: AgentContext) -> None:
         """The LLM proposes candidate subtasks for the requirement."""
         state = await ctx.state()
-        if state.status.finished:
-            return
+        if state.status.finished or state.lineage.refresh is not None:
+            return  # a refresh inherits its parent's spec (recorded with its first event)
         req = event.payload
         if "design" in req.disabled:
             only = Subtask(

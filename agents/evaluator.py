@@ -7,7 +7,12 @@
   calls under role `eval:<spec>`); one `ModelAnswered` per answer with its score
   (choice match, normalised exact match, or the generator's scorer) and one
   `EvaluationScored` per model with overall and per-subtask accuracy; the run
-  completes after its first evaluation.
+  completes after its first evaluation. An open-ended answer (free text, long form, a
+  generator's judge-only constraints) is scored by the judge against the item's rubric
+  (`agents.answer_judging`), its verdicts kept in `ModelAnswered.judged`. A model whose
+  every call failed gets `EvaluationFailed` with the first error instead: nothing to
+  score, and a daemon must not retry it forever;
+- JudgeRequested → the quality loop's judge (`agents.benchmark_judge`).
 """
 
 from __future__ import annotations
@@ -17,14 +22,17 @@ from collections import defaultdict
 
 import structlog
 
+from agents.answer_judging import judge_open_answer
 from agents.base import Agent, AgentContext, on
-from agents.models import eval_role
+from agents.benchmark_judge import BenchmarkJudge
+from agents.models import JUDGE_ROLE, eval_role, spec_for_role
 from agents.prompts import evaluator as prompts
-from agents.recorded_llm import LLMCallFailed
+from agents.recorded_llm import LLMCallFailed, ModelUnavailable
 from agents.scoring import score_answer
 from store.events import (
     BenchmarkPublished,
     Envelope,
+    EvaluationFailed,
     EvaluationRequested,
     EvaluationScored,
     ModelAnswered,
@@ -36,8 +44,10 @@ from store.events import (
 
 log = structlog.get_logger(__name__)
 
+NO_ANSWER = "no_answer"  # the scorer of an item whose call failed
 
-class EvaluatorAgent(Agent):
+
+class EvaluatorAgent(BenchmarkJudge, Agent):
     role = "evaluator"
 
     @on(BenchmarkPublished)
@@ -58,7 +68,7 @@ class EvaluatorAgent(Agent):
     async def released(self, event: Envelope[ModelReleased], ctx: AgentContext) -> None:
         """A released model is evaluated on the run's benchmark (daemons)."""
         state = await ctx.state()
-        if state.status.failed is not None:
+        if state.status.failed is not None or state.publication.event is None:
             return
         await ctx.emit(EvaluationRequested(models=[event.payload.model], reason="model released"),
                        cause=event, key=event.payload.model)
@@ -74,9 +84,16 @@ class EvaluatorAgent(Agent):
         if pub is None or state.evaluations.scored.get(event.event_id):
             return
         samples = [state.samples.realized[sid].payload for sid in pub.sample_ids]
+        judge = p.judge or spec_for_role(state.request.payload, JUDGE_ROLE)
         batch: list[tuple[Payload, str]] = []
         for model in p.models:
-            answers = await asyncio.gather(*(self._answer(event, model, s, ctx) for s in samples))
+            answers = await asyncio.gather(*(self._answer(event, model, s, judge, ctx)
+                                             for s in samples))
+            if answers and all(a.scorer == NO_ANSWER for a in answers):
+                batch.append((EvaluationFailed(model=model, n=len(answers), reason=(
+                    f"all {len(answers)} calls failed; first: {answers[0].detail['error']}"
+                    )[:500]), model))
+                continue
             per_subtask: dict[str, list[float]] = defaultdict(list)
             for item, answered in zip((s.item for s in samples), answers, strict=True):
                 batch.append((answered, f"{model}:{item.id}"))
@@ -92,20 +109,23 @@ class EvaluatorAgent(Agent):
         await ctx.emit_many(batch, cause=event)
 
     async def _answer(self, event: Envelope[EvaluationRequested], model: str,
-                      sample: SampleRealized,
+                      sample: SampleRealized, judge: str,
                       ctx: AgentContext) -> ModelAnswered:
         item = sample.item
         messages = prompts.answer_messages(item.input, item.choices, item.media)
         try:
             answer = await ctx.llm(eval_role(model)).complete_text(prompts.ANSWER, messages,
                                                                    cause=event)
+        except ModelUnavailable:
+            raise  # the server is down, not the model wrong: the run stops for --resume
         except LLMCallFailed as exc:
             return ModelAnswered(model=model, sample_id=item.id, answer="", score=0.0,
-                                 scorer="no_answer", detail={"error": str(exc)})
+                                 scorer=NO_ANSWER, detail={"error": str(exc)})
         synthesized = (await ctx.state()).synthesis
         score, scorer, detail = score_answer(item, answer, sample.source, synthesized)
-        return ModelAnswered(model=model, sample_id=item.id, answer=answer, score=score,
-                             scorer=scorer, detail=detail)
+        answered = ModelAnswered(model=model, sample_id=item.id, answer=answer, score=score,
+                                 scorer=scorer, detail=detail)
+        return await judge_open_answer(ctx, judge, item, answered, cause=event)
 
 
 def completion(pub: BenchmarkPublished) -> RunCompleted:

@@ -8,6 +8,9 @@ event. `ModelRouter` reads them from the run's `RunRequested` (its projection,
 "the model SPEC": the Evaluator asks `ctx.llm(eval_role(spec))` for each model
 under evaluation, like every other role asks for its own.
 
+A model released on a run by the watcher (`ModelReleased.key_env`) is called with the
+key variable the watcher named for its source.
+
 The router keeps one client per model spec (and key variable) for the life of
 the process, one answer memo per run (the most recent runs'), and one cap on the
 model calls in flight.
@@ -31,10 +34,11 @@ from agents.recorded_llm import (
     RecordedLLM,
     RetryPolicy,
 )
-from store.events import Envelope, Payload, RunRequested
+from store.events import EVAL_ROLE_PREFIX, Envelope, Payload, RunRequested
 from tools.llm.clients import ModelSpec, make_client, parse_model_spec
 
-EVAL_ROLE_PREFIX = "eval:"
+JUDGE_ROLE = "judge"
+JUDGE_ROLE_PREFIX = "judge:"
 MAX_RUNS = 64  # runs whose recorded answers the router keeps in memory
 
 ClientMaker = Callable[[ModelSpec, str, float], ChatCompletionClient]
@@ -45,10 +49,17 @@ def eval_role(model_spec: str) -> str:
     return f"{EVAL_ROLE_PREFIX}{model_spec}"
 
 
+def judge_role(model_spec: str) -> str:
+    """The role under which the judge `model_spec` answers (its calls are recorded so)."""
+    return f"{JUDGE_ROLE_PREFIX}{model_spec}"
+
+
 def spec_for_role(request: RunRequested, role: str) -> str:
-    """The model spec a run names for a role: `eval:<spec>`, `role_models`, else `llm`."""
-    if role.startswith(EVAL_ROLE_PREFIX):
-        return role[len(EVAL_ROLE_PREFIX):]
+    """The model spec a run names for a role: `eval:<spec>` and `judge:<spec>` name it,
+    else `role_models`, else `llm` (the backbone)."""
+    for prefix in (EVAL_ROLE_PREFIX, JUDGE_ROLE_PREFIX):
+        if role.startswith(prefix):
+            return role[len(prefix):]
     return request.role_models.get(role, request.llm)
 
 
@@ -75,11 +86,17 @@ class ModelRouter:
 
     async def recorded(self, role: str, ctx: AgentContext) -> RecordedLLM:
         """The recorded LLM on the model the run names for `role`."""
-        request = (await ctx.state()).request.payload
-        spec = parse_model_spec(spec_for_role(request, role))
-        return RecordedLLM(self.client(spec, request.llm_key_env), ctx, role, spec, self.params,
+        state = await ctx.state()
+        request = state.request.payload
+        written = spec_for_role(request, role)
+        spec = parse_model_spec(written)
+        key_env = request.llm_key_env
+        if role.startswith(EVAL_ROLE_PREFIX):  # a released model: the key its watcher named
+            key_env = state.evaluations.key_env(written) or key_env
+        return RecordedLLM(self.client(spec, key_env), ctx, role, spec, self.params,
                            retry=self.retry, memo=self.memo(ctx.run_id), limit=self._limit,
-                           secrets=[os.environ.get(request.llm_key_env, "")])
+                           secrets=[os.environ.get(request.llm_key_env, ""),
+                                    os.environ.get(key_env, "")])
 
     def client(self, spec: ModelSpec, key_env: str) -> ChatCompletionClient:
         """One client per model spec and key variable, made on first use."""

@@ -11,7 +11,9 @@
   the one the log returns, so two workers racing on the same call agree.
 - Timeouts, 429, 5xx, connection errors, malformed JSON and JSON that breaks
   the schema are retried with exponential backoff; a non-transient error (bad
-  request, auth) stops at once. Either way the caller gets `LLMCallFailed`.
+  request, auth) stops at once with `LLMCallFailed`. Transient errors beyond the
+  retry budget are the world's failure, not the run's: `ModelUnavailable` (an
+  `agents.base.ServiceUnavailable`), which stops the run for `--resume`.
 
 The model's identity in the key leaves out the base URL (`openai:MODEL`), so
 serving the same model from another port does not invalidate a run's answers.
@@ -44,8 +46,9 @@ from autogen_core.models import (
     UserMessage,
 )
 
-from agents.base import LLM, AgentContext
+from agents.base import LLM, AgentContext, ServiceUnavailable
 from store.events import Envelope, LLMCallRecorded, Payload
+from store.log import StoreUnavailable
 from tools.canonical import canonical_json
 from tools.llm.clients import (
     DEFAULT_TIMEOUT_S,
@@ -58,10 +61,16 @@ from tools.llm.clients import (
 log = structlog.get_logger(__name__)
 
 DEFAULT_PARAMS: dict[str, Any] = {"temperature": 0.0}
+RECORD_PATIENCE_S = 60.0  # how long a paid answer waits for the log to take it
 
 
 class LLMCallFailed(Exception):
     """No usable answer: retries exhausted or a non-transient error. One clear line."""
+
+
+class ModelUnavailable(LLMCallFailed, ServiceUnavailable):
+    """Every attempt of the retry budget failed transiently (unreachable, timeouts, 429, 5xx,
+    garbled bodies): the model server, not the run, is at fault."""
 
 
 class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
@@ -194,8 +203,9 @@ class RecordedLLM(LLM):
             # The same request is being answered right now: wait for it, don't pay twice.
             pending = self.memo.inflight[key]
             await asyncio.wait({pending})
-            if not pending.cancelled() and isinstance(pending.exception(), LLMCallFailed):
-                raise LLMCallFailed(str(pending.exception()))
+            failure = None if pending.cancelled() else pending.exception()
+            if isinstance(failure, LLMCallFailed):
+                raise type(failure)(str(failure))
         if key in self.memo.answers:
             return self.memo.answers[key]
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -225,6 +235,7 @@ class RecordedLLM(LLM):
                 "type": "json_schema", "json_schema": {"name": purpose, "schema": schema}}
         first = self.memo.attempts.get(key, 0) + 1  # a resumed run numbers on
         last_error = "no attempt made"
+        answered_badly = False  # the last attempt got an answer, but not a usable one
         for attempt in range(first, first + self.retry.max_attempts):
             if attempt > first:
                 await asyncio.sleep(self.retry.delay(attempt - first, key))
@@ -236,21 +247,40 @@ class RecordedLLM(LLM):
                 answer=answer, error=error, prompt_tokens=usage[0], completion_tokens=usage[1],
                 latency_ms=latency_ms,
             )
-            stored = (await self.ctx.emit(payload, cause=cause, key=f"{key}:{attempt}")).payload
+            stored = (await self._record(payload, cause, f"{key}:{attempt}")).payload
             if isinstance(stored, LLMCallRecorded):
                 payload = stored  # the log's version wins if another worker got there first
             self.memo.note(payload)
             if payload.error is None and payload.answer is not None:
                 return payload.answer
             last_error = payload.error or "no answer"
+            answered_badly = answer is not None
             log.warning("llm.attempt_failed", role=self.role, purpose=purpose, attempt=attempt,
                         error=last_error, transient=transient)
             if not transient:
                 raise LLMCallFailed(
                     f"{self.role}/{purpose}: {self.spec.display()} failed: {last_error}")
-        raise LLMCallFailed(
-            f"{self.role}/{purpose}: {self.spec.display()} gave no usable answer after "
-            f"{self.retry.max_attempts} attempts; last error: {last_error}")
+        why = (f"{self.role}/{purpose}: {self.spec.display()} gave no usable answer after "
+               f"{self.retry.max_attempts} attempts; last error: {last_error}")
+        if answered_badly:  # the model answers, wrongly: waiting will not help
+            raise LLMCallFailed(why)
+        raise ModelUnavailable(why)
+
+    async def _record(self, payload: LLMCallRecorded, cause: Envelope[Payload],
+                      key: str) -> Envelope[Payload]:
+        """Append the attempt; a store that does not answer (restarting) is waited for up to
+        `RECORD_PATIENCE_S`: an answer is paid for, losing it would mean paying again."""
+        deadline = time.monotonic() + RECORD_PATIENCE_S
+        delay = 0.2
+        while True:
+            try:
+                return await self.ctx.emit(payload, cause=cause, key=key)
+            except StoreUnavailable as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("llm.record_waiting_for_store", role=self.role, error=str(exc))
+                await asyncio.sleep(delay)
+                delay = min(2.0, delay * 2)
 
     async def _call(
         self, llm_messages: list[LLMMessage], extra: dict[str, Any], schema: dict[str, Any] | None,

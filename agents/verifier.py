@@ -6,6 +6,7 @@
   and its blind answer, naming the check that fails (answerable, answer matches,
   depends on the target signal) or none; a blind solve that reaches the label
   settles `answerable` and `answer_matches`.
+  In a refresh, an item every known model solves fails `separates` (agents/separation.py).
   `SampleChecked` holds every verdict with its reason.
   Then `SampleAccepted`; or, once per sample, `RepairRequested` when the failing
   reason can be fixed by rewording; or `SampleRejected` + `ReplenishRequested`.
@@ -21,7 +22,6 @@ Ablation `verifier`: every realized sample is accepted unchecked.
 
 from __future__ import annotations
 
-from hashlib import sha256
 from typing import Any
 
 import structlog
@@ -33,9 +33,10 @@ from agents.prompts import verifier as prompts
 from agents.prompts.common import clip
 from agents.prompts.evaluator import answer_messages
 from agents.scoring import score_answer
+from agents.separation import separation_verdict
 from agents.settings import settings_of
 from agents.sources import GeneratorVersionMismatch, recreate
-from replay.benchmark_files import benchmark_files, content_hash
+from replay.benchmark_files import benchmark_content
 from replay.projections import RunState, Synthesis
 from store.events import (
     BenchmarkPublished,
@@ -104,6 +105,9 @@ class VerifierAgent(Agent):
             else:
                 semantic, repairable, hint = await self._semantic(event, state, ctx)
                 verdicts += semantic
+        if all(v.passed for v in verdicts) and (models := state.lineage.separating_models()):
+            verdicts.append(await separation_verdict(event, models, ctx))  # a refresh
+            repairable = False  # an item every model solves is replaced, not reworded
         batch.append((SampleChecked(sample_id=sid, verdicts=verdicts), sid))
         failed = [v for v in verdicts if not v.passed]
         if not failed:
@@ -177,11 +181,11 @@ class VerifierAgent(Agent):
                                             f"rejected; every slot reported short)"),
                            cause=spec, key="nothing-accepted")
             return
-        files = benchmark_files(state, sample_ids)
+        content = benchmark_content(state, sample_ids)
         await ctx.emit(BenchmarkPublished(
             sample_ids=sample_ids, accepted=len(sample_ids), rejected=rejected,
-            content_hash=content_hash(files),
-            files={path: sha256(data).hexdigest() for path, data in files.items()},
+            content_hash=content.content_hash(),
+            files={path: d.sha256 for path, d in content.digests().items()},
         ), cause=spec, key="publish")
 
 

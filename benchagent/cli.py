@@ -11,13 +11,14 @@ import argparse
 import importlib
 import sys
 
-from benchagent.errors import UserError
+from benchagent.errors import RunInterrupted, UserError
 from benchagent.logs import configure_logging
+from benchagent.signals import interrupting_signal, terminate_like_interrupt
 from store.log import LogError
 
 # Order is the order of `benchagent --help`.
-COMMANDS = ("build", "approve", "eval", "agent", "pool", "replay", "export", "audit", "log",
-            "verify", "runs")
+COMMANDS = ("build", "approve", "eval", "judge", "review", "report", "compare", "ablate", "agent",
+            "watch", "pool", "replay", "export", "audit", "log", "verify", "runs", "leaderboard")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -40,14 +41,21 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     parser = make_parser()
     args = parser.parse_args(argv)
+    terminate_like_interrupt()
     try:
         return int(args.func(args) or 0)
     except (UserError, LogError) as exc:
         print(f"benchagent: error: {exc}", file=sys.stderr)
         return 2
+    except RunInterrupted as exc:
+        sig = interrupting_signal()
+        print(f"benchagent: run {exc.run_id} stopped by {sig.name}; resume it with "
+              f"`benchagent build --resume {exc.run_id}`", file=sys.stderr)
+        return 128 + sig.value
     except KeyboardInterrupt:
-        print("benchagent: interrupted; resume with --resume RUN_ID", file=sys.stderr)
-        return 130
+        sig = interrupting_signal()
+        print(f"benchagent: interrupted by {sig.name}", file=sys.stderr)
+        return 128 + sig.value
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     llm: openai:gpt-4o-mini@https://api.openai.com/v1
     llm_key_env: OPENAI_API_KEY
-    role_models: {verifier: openai:gpt-4o, design: local:qwen2.5-coder-1.5b}
+    role_models: {verifier: openai:gpt-4o, design: local:qwen2.5-coder-1.5b, judge: openai:gpt-4o}
     eval_models: [scripted:schema]
     size: 40
     seed: 7
@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 import yaml
 
+from agents.models import JUDGE_ROLE
 from agents.registry import ALL_ROLES
 from agents.settings import RunSettings
 from benchagent.errors import UserError
@@ -64,10 +65,11 @@ def load_config(path: Path) -> BuildConfig:
         config = msgspec.convert(raw, BuildConfig)
     except msgspec.ValidationError as exc:
         raise UserError(f"config {path}: {exc}") from None
+    model_roles = (*ALL_ROLES, JUDGE_ROLE)  # the judge is a model role, not an agent
     for role in config.role_models:
-        if role not in ALL_ROLES:
+        if role not in model_roles:
             raise UserError(f"config {path}: role_models: unknown role {role!r} "
-                            f"(roles: {', '.join(ALL_ROLES)})")
+                            f"(roles: {', '.join(model_roles)})")
     try:
         msgspec.convert(config.agents, RunSettings)
     except msgspec.ValidationError as exc:

@@ -1,17 +1,25 @@
 """The home folder and the store it selects.
 
 `--home DIR` (default `$BENCHAGENT_HOME`, else `./.benchagent`) holds `events.db`
-(SQLite mode) and `runs/<run_id>/`. `--store nats://HOST:PORT` selects JetStream.
+(SQLite mode), `blobs/` (the media bytes those events name, by sha256) and
+`runs/<run_id>/`. `--store nats://HOST:PORT` selects JetStream: the stream
+`BENCH` for events and the Object Store bucket `bench-blobs` for media.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from benchagent.errors import UserError
+from store.blobs import BlobStore
 from store.log import EventLog
+
+T = TypeVar("T")
+BlobUse = Callable[[BlobStore], Awaitable[T]]
 
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:
@@ -49,15 +57,42 @@ async def open_log(args: argparse.Namespace) -> EventLog:
     return SQLiteEventLog(home_dir(args) / "events.db")
 
 
+def store_url(args: argparse.Namespace) -> str | None:
+    """The NATS URL of `--store` (or `$BENCHAGENT_STORE`); None in embedded mode."""
+    store = args.store or os.environ.get("BENCHAGENT_STORE")
+    if store and not store.startswith("nats://"):
+        raise UserError(f"unsupported --store {store!r}: expected nats://HOST:PORT")
+    return store or None
+
+
+async def open_blobs(args: argparse.Namespace) -> BlobStore:
+    """The blob store of the selected store: `<home>/blobs`, or the JetStream bucket."""
+    url = store_url(args)
+    if url:
+        from store.blobs import JetStreamBlobStore
+
+        return await JetStreamBlobStore.connect(url)
+    from store.blobs import FolderBlobStore
+
+    return FolderBlobStore.beside(home_dir(args) / "events.db")
+
+
 async def read_run(args: argparse.Namespace, run_id: str) -> list:
-    """All events of `run_id` from the selected store; `UnknownRun` if it has none."""
-    from store.log import UnknownRun
+    """All events of `run_id` from the selected store, hash chain checked first:
+    `UnknownRun` if it has none, `TamperedLog` (naming the first bad event) if broken."""
+    from store.verify import read_verified
 
     log = await open_log(args)
     try:
-        events = await log.read(run_id)
+        return await read_verified(log, run_id)
     finally:
         await log.close()
-    if not events:
-        raise UnknownRun(run_id)
-    return events
+
+
+async def read_blobs_for(args: argparse.Namespace, use: BlobUse[T]) -> T:
+    """`await use(blobs)` with the selected store's blob store open."""
+    blobs = await open_blobs(args)
+    try:
+        return await use(blobs)
+    finally:
+        await blobs.close()

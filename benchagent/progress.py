@@ -11,13 +11,14 @@ display works the same whether the agents run here or in other processes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from typing import TextIO
 
 import structlog
 
 from replay.projections import RunState
-from store.log import EventLog
+from store.log import EventLog, StoreUnavailable
 
 
 def progress_logger(stream: TextIO) -> structlog.typing.FilteringBoundLogger:
@@ -49,10 +50,14 @@ class Progress:
         """Poll the log and show progress until cancelled."""
         try:
             while True:
-                await self.update()
+                try:
+                    await self.update()
+                except StoreUnavailable:  # a store restarting: show progress once it is back
+                    pass
                 await asyncio.sleep(self._interval)
         finally:
-            await self.update()
+            with contextlib.suppress(StoreUnavailable):
+                await self.update()
             if self.interactive and self._line_width:
                 self._stream.write("\n")
                 self._stream.flush()

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -19,11 +20,17 @@ from agents.base import Agent
 from agents.models import ModelRouter
 from benchagent.errors import UserError
 from benchagent.progress import Progress
-from bus.base import TERMINAL, Bus
-from replay.benchmark_files import benchmark_files, content_hash, write_output
-from replay.projections import RunOutcome, RunState
-from store.events import Envelope, Payload
+from bus.base import ENDS_A_BUILD, Bus
+from replay.anchor import Anchor, sign
+from replay.benchmark_files import ProjectionError, make_anchor, output_files
+from replay.output_folder import FolderError, write_folder
+from replay.projections import RunOutcome, RunState, RunStatus
+from store.blobs import BlobStore
+from store.events import Envelope, Payload, RunResumed, RunStopped, StopCause, new_event
 from store.log import EventLog
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 log = structlog.get_logger("benchagent.run")
 
@@ -31,33 +38,36 @@ __all__ = ["RunOutcome", "drive_run", "make_bus", "outcome_of", "write_benchmark
 
 
 def make_bus(event_log: EventLog, store_url: str | None, agents: Sequence[Agent],
-             router: ModelRouter, *, workers: int = 16) -> Bus:
-    """The in-process bus, or the NATS bus when the store is JetStream."""
+             router: ModelRouter, *, blobs: BlobStore | None = None, workers: int = 16) -> Bus:
+    """The in-process bus (media in `blobs`), or the NATS bus when the store is JetStream
+    (media in its Object Store bucket)."""
     if store_url:
         from bus.nats_bus import NatsBus
 
-        return NatsBus(store_url, agents, router, workers=workers, log=event_log)
+        return NatsBus(store_url, agents, router, workers=workers, log=event_log, blobs=blobs)
     from bus.inprocess import InProcessBus
 
-    return InProcessBus(event_log, agents, router)
+    return InProcessBus(event_log, agents, router, blobs=blobs)
 
 
 async def drive_run(bus: Bus, event_log: EventLog, run_id: str, first: Envelope | None, *,
                     progress: Progress | None = None, timeout: float | None = None,
-                    until: tuple[type[Payload], ...] = TERMINAL) -> Envelope:
-    """Submit `first` (a new run) or resume `run_id`, then wait for its first event of a
-    class in `until` (its terminal event; a --plan-only run's `SpecProposed` too)."""
+                    until: tuple[type[Payload], ...] = ENDS_A_BUILD) -> Envelope:
+    """Submit `first` (a new run) or resume `run_id` (`RunResumed`: every bus re-delivers
+    what its roles never reacted to), then wait for its first event of a class in `until`:
+    by default the run completes, fails or stops (a --plan-only run's `SpecProposed` too)."""
     await bus.start()
     shown: asyncio.Task[None] | None = None
     try:
         if first is not None:
+            after = 0
             await bus.submit(first)
         else:
-            resumed = await bus.resume(run_id)
-            log.info("resumed", run_id=run_id, deliveries=resumed)
+            after = (await bus.submit(resumed_event(await event_log.read(run_id), run_id))).seq
+            log.info("resumed", run_id=run_id, after_seq=after)
         if progress is not None:
             shown = asyncio.create_task(progress.run())
-        return await bus.wait_for(run_id, until, timeout=timeout)
+        return await bus.wait_for(run_id, until, timeout=timeout, after_seq=after)
     finally:
         if shown is not None:
             shown.cancel()
@@ -66,20 +76,42 @@ async def drive_run(bus: Bus, event_log: EventLog, run_id: str, first: Envelope 
         await bus.stop()
 
 
+def resumed_event(events: Sequence[Envelope[Payload]], run_id: str) -> Envelope[RunResumed]:
+    """The `RunResumed` that takes the run up again after its last event."""
+    last = events[-1].seq if events else 0
+    stop = RunStatus.of(events).stopped
+    return new_event(run_id, "cli", RunResumed(after_seq=last,
+                                               stopped_seq=stop.seq if stop else None),
+                     None, key=f"resume-after-{last}")
+
+
+def stopped_event(events: Sequence[Envelope[Payload]], run_id: str, cause: StopCause,
+                  reason: str) -> Envelope[RunStopped]:
+    """The `RunStopped` the driving `build` records when it was interrupted (Ctrl-C,
+    SIGTERM) or its store failed under the bus."""
+    last = events[-1].seq if events else 0
+    return new_event(run_id, "cli", RunStopped(stage="cli", cause=cause, reason=reason),
+                     None, key=f"{cause}-after-{last}")
+
+
 def outcome_of(state: RunState) -> RunOutcome:
     """How the run ended (or that it is still running)."""
     return state.status.outcome(state.run_id)
 
 
-def write_benchmark(state: RunState, out_dir: Path) -> str:
-    """Write the run's published benchmark to `out_dir`; its content hash."""
-    pub = state.publication.payload
-    if pub is None:
-        raise UserError("the run has not published a benchmark")
-    files = benchmark_files(state, pub.sample_ids)
-    digest = content_hash(files)
-    if digest != pub.content_hash:
-        raise UserError(f"the files rebuilt from the log hash to {digest}, not the published "
-                        f"{pub.content_hash}; the log may have been altered")
-    write_output(files, out_dir)
-    return digest
+async def write_benchmark(state: RunState, out_dir: Path, blobs: BlobStore,
+                          signing_key: Ed25519PrivateKey | None = None) -> str:
+    """Write the run's published benchmark (card, anchor, sidecar; media from `blobs`) to
+    `out_dir`, the anchor signed with `signing_key` if given; the benchmark's content hash."""
+    try:
+        anchor = anchored(state, signing_key)
+        write_folder(await output_files(state, anchor, blobs), out_dir, state.run_id)
+    except (ProjectionError, FolderError) as exc:
+        raise UserError(f"run {state.run_id}: {exc}") from None
+    return anchor.content_hash
+
+
+def anchored(state: RunState, signing_key: Ed25519PrivateKey | None) -> Anchor:
+    """The run's anchor at publication, signed when a key is given."""
+    anchor = make_anchor(state)
+    return sign(anchor, signing_key) if signing_key is not None else anchor

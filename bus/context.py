@@ -6,6 +6,10 @@ the bus's `deliver` callback (the in-process bus publishes them; in NATS mode
 appending already published them on the stream, so `deliver` does nothing and
 the skipping is left to the log's dedup, which never re-publishes).
 
+`blobs` is the bus's blob store (media bytes by sha256: a folder beside
+`events.db`, or a JetStream Object Store bucket); agents put bytes there before
+emitting the `MediaStored` that names them.
+
 `history()` is served from a per-run cache read incrementally (`after_seq`),
 because agents call it on every event they handle; `state()` is the run's
 `RunState` (replay/projections), folded as that cache grows: one per run per
@@ -23,6 +27,7 @@ from agents.base import LLM
 from agents.models import ModelRouter
 from bus.base import BusError
 from replay.projections import RunState
+from store.blobs import BlobStore
 from store.events import Envelope, EventEnvelope, Payload, new_event
 from store.log import EventLog
 
@@ -85,6 +90,7 @@ class BusContext:
         router: ModelRouter | None = None,
         *,
         skip_known: bool = True,
+        blobs: BlobStore | None = None,
     ) -> None:
         self.run_id = run_id
         # Read the run before appending, to deliver only new events. Not needed when
@@ -95,7 +101,14 @@ class BusContext:
         self._history = history
         self._deliver = deliver
         self._router = router
+        self._blobs = blobs
         self._llms: dict[str, LLM] = {}
+
+    @property
+    def blobs(self) -> BlobStore:
+        if self._blobs is None:
+            raise RuntimeError(f"no blob store is configured on this bus (asked by {self.role})")
+        return self._blobs
 
     async def emit(self, payload: Payload, *, cause: Envelope[Payload] | None,
                    key: str = "") -> EventEnvelope:

@@ -34,7 +34,8 @@ from bus.base import TERMINAL, BusError, wait_for_event
 from bus.dispatch import handle_event
 from bus.messages import EventMessage, topic_of, topic_type
 from bus.wiring import ContextCache, RoleTable, pending_deliveries
-from store.events import Envelope, Payload
+from store.blobs import BlobStore
+from store.events import Envelope, Payload, RunResumed
 from store.log import EventLog
 
 log = structlog.get_logger("bus")
@@ -63,12 +64,13 @@ class InProcessBus:
         agents: Sequence[Agent],
         router: ModelRouter | None = None,
         *,
+        blobs: BlobStore | None = None,
         stop_grace_s: float = 30.0,
     ) -> None:
         self.log = log
         self._table = RoleTable(agents)
-        self._contexts = ContextCache(log, self._deliver, router,
-                                      roles=len(self._table.roles), skip_known=True)
+        self._contexts = ContextCache(log, self._deliver, router, roles=len(self._table.roles),
+                                      skip_known=True, blobs=blobs)
         self._runtime: SingleThreadedAgentRuntime | None = None
         self._stop_grace_s = stop_grace_s
         self._in_flight = 0  # deliveries queued or running
@@ -133,8 +135,11 @@ class InProcessBus:
         run_id: str,
         types: Iterable[type[Payload]] = TERMINAL,
         timeout: float | None = None,
+        *,
+        after_seq: int = 0,
     ) -> Envelope[Payload]:
-        waiting = asyncio.ensure_future(wait_for_event(self.log, run_id, types, timeout))
+        waiting = asyncio.ensure_future(wait_for_event(self.log, run_id, types, timeout,
+                                                       after_seq))
         failed = asyncio.ensure_future(self._failed_event(run_id).wait())
         try:
             await asyncio.wait({waiting, failed}, return_when=asyncio.FIRST_COMPLETED)
@@ -163,6 +168,9 @@ class InProcessBus:
     async def _deliver(self, envs: Sequence[Envelope[Payload]]) -> None:
         runtime = self._require_runtime()
         for env in envs:
+            if isinstance(env.payload, RunResumed):
+                await self.resume(env.run_id)  # the run is taken up again: what waits, goes
+                continue
             recipients = len(self._table.recipients(env))
             if recipients:
                 self._begin(recipients)

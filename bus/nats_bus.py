@@ -17,6 +17,13 @@ killed mid-handler stops sending them and the message is redelivered after
 the message acked; if even that cannot be stored the message is nak'ed for a
 later retry.
 
+Every role's consumer also takes `RunResumed`: the worker that gets it re-delivers,
+in its own process, what its role never reacted to in that run (after a
+`RunStopped`, or a build killed mid-run), so `benchagent build --resume` works
+with remote agents too. Media bytes go to the JetStream Object Store bucket
+`bench-blobs` on the bus's connection (`ctx.blobs`, store/blobs.py): chunked, so
+any size fits a stock `nats-server -js`.
+
 `resume()` (bus/base.py) handles the unreacted events of unfinished runs
 directly in this process, without waiting `ack_wait_s` for JetStream to
 redeliver what a dead worker held. It cannot tell a dead worker's event from
@@ -44,7 +51,8 @@ from agents.models import ModelRouter
 from bus.base import TERMINAL, wait_for_event
 from bus.dispatch import handle_event
 from bus.wiring import ContextCache, RoleTable, pending_deliveries
-from store.events import Envelope, Payload, decode
+from store.blobs import BlobStore, JetStreamBlobStore
+from store.events import Envelope, Payload, RunResumed, decode
 from store.log import EventLog, StoreUnavailable
 from store.nats_connect import connect_nats
 from store.subjects import type_filter
@@ -80,6 +88,7 @@ class NatsBus:
         connect_timeout_s: float = 5.0,
         stop_grace_s: float = 30.0,
         log: EventLog | None = None,
+        blobs: BlobStore | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
@@ -94,6 +103,8 @@ class NatsBus:
         self._stop_grace_s = stop_grace_s
         self._given_log = log
         self.log: EventLog | None = None
+        self._given_blobs = blobs
+        self.blobs: BlobStore | None = None
         self._nc: NATS | None = None
         self._contexts: ContextCache | None = None
         self._pullers: list[asyncio.Task[None]] = []
@@ -114,14 +125,18 @@ class NatsBus:
                 from store.jetstream_log import JetStreamEventLog
 
                 self.log = await JetStreamEventLog.attach(self._nc, self.stream)
+            self.blobs = self._given_blobs or await _attach_blobs(self._nc, self.url)
             # Appending to the JetStream log publishes: the stream delivers, the log dedups.
             self._contexts = ContextCache(self.log, _stream_delivers, self._router,
-                                          roles=len(self.roles), skip_known=False)
+                                          roles=len(self.roles), skip_known=False,
+                                          blobs=self.blobs)
             js = self._nc.jetstream()
             for role in self.roles:
-                subjects = sorted(type_filter(t) for t in self._table.handled(role))
-                if not subjects:  # no filter would mean every subject
+                handled = self._table.handled(role)
+                if not handled:  # no filter would mean every subject
                     continue
+                types: list[type[Payload]] = [*handled, RunResumed]
+                subjects = sorted(type_filter(t) for t in types)
                 await self._ensure_consumer(js, role, subjects)
                 sub = await js.pull_subscribe_bind(durable=consumer_name(role), stream=self.stream)
                 self._pullers.append(asyncio.create_task(self._pull(role, sub)))
@@ -165,6 +180,9 @@ class NatsBus:
         log.info("nats_bus_stopped", roles=list(self.roles))
 
     async def _close_connections(self) -> None:
+        if self.blobs is not None and self._given_blobs is None:
+            await self.blobs.close()  # shares the connection: closes nothing of its own
+        self.blobs = None
         if self._nc is not None:
             try:
                 await self._nc.close()
@@ -185,13 +203,15 @@ class NatsBus:
         run_id: str,
         types: Iterable[type[Payload]] = TERMINAL,
         timeout: float | None = None,
+        *,
+        after_seq: int = 0,
     ) -> Envelope[Payload]:
-        return await wait_for_event(self._require_log(), run_id, types, timeout)
+        return await wait_for_event(self._require_log(), run_id, types, timeout, after_seq)
 
-    async def resume(self, run_id: str | None = None) -> int:
+    async def resume(self, run_id: str | None = None, roles: Iterable[str] | None = None) -> int:
         contexts = self._require_contexts()
         deliveries = await pending_deliveries(self._require_log(), contexts.histories,
-                                              self._table, run_id)
+                                              self._table, run_id, roles)
         limits = {role: asyncio.Semaphore(self.workers) for role in self.roles}
         for role, env in deliveries:
             self._track(asyncio.create_task(self._redeliver(role, env, limits[role])))
@@ -234,6 +254,16 @@ class NatsBus:
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             log.error("undecodable_message", role=role, subject=msg.subject, error=str(exc))
             await msg.term()  # redelivering it would never help
+            return
+        if isinstance(env.payload, RunResumed):  # this role's share of `build --resume`
+            try:
+                resumed = await self.resume(env.run_id, roles=[role])
+            except Exception as exc:
+                log.error("resume_failed", run_id=env.run_id, role=role, error=str(exc))
+                await _quietly(msg.nak(delay=_NAK_DELAY_S))
+                return
+            log.info("run_resumed", run_id=env.run_id, role=role, deliveries=resumed)
+            await _quietly(msg.ack())
             return
         try:
             await self._handle_keeping_alive(role, env, msg)
@@ -285,6 +315,13 @@ class NatsBus:
         if self.log is None:
             raise RuntimeError("bus not started: call start() first")
         return self.log
+
+
+async def _attach_blobs(nc: NATS, url: str) -> BlobStore:
+    try:
+        return await JetStreamBlobStore.attach(nc)
+    except (TimeoutError, nats.errors.Error) as exc:
+        raise StoreUnavailable(f"cannot open the blob bucket at {url}: {exc}") from None
 
 
 async def _stream_delivers(envs: Sequence[Envelope[Payload]]) -> None:

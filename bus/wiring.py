@@ -21,6 +21,7 @@ from agents.base import Agent
 from agents.models import ModelRouter
 from bus.context import BusContext, Deliver, HistoryCache
 from bus.pending import unfinished_runs, unreacted
+from store.blobs import BlobStore
 from store.events import Envelope, Payload
 from store.log import EventLog
 
@@ -60,8 +61,10 @@ class ContextCache:
     """One `BusContext` per (run, role) and one history per run, most recently used kept."""
 
     def __init__(self, event_log: EventLog, deliver: Deliver, router: ModelRouter | None, *,
-                 roles: int, skip_known: bool, max_runs: int = MAX_RUNS) -> None:
+                 roles: int, skip_known: bool, blobs: BlobStore | None = None,
+                 max_runs: int = MAX_RUNS) -> None:
         self.histories = HistoryCache(event_log, max_runs)
+        self.blobs = blobs
         self._log = event_log
         self._deliver = deliver
         self._router = router
@@ -74,17 +77,21 @@ class ContextCache:
         if ctx is None:
             ctx = self._contexts[(run_id, role)] = BusContext(
                 run_id, role, self._log, self.histories.get(run_id), self._deliver,
-                self._router, skip_known=self._skip_known)
+                self._router, skip_known=self._skip_known, blobs=self.blobs)
         return ctx
 
 
 async def pending_deliveries(
-    event_log: EventLog, histories: HistoryCache, table: RoleTable, run_id: str | None
+    event_log: EventLog, histories: HistoryCache, table: RoleTable, run_id: str | None,
+    roles: Iterable[str] | None = None,
 ) -> list[tuple[str, Envelope[Payload]]]:
-    """What `resume` re-delivers: every (role, event) of an unfinished run (`run_id`'s, or
-    every run's) that a served role handles but never reacted to."""
+    """What `resume` re-delivers: every (role, event) of an unfinished, unstopped run
+    (`run_id`'s, or every run's) that a served role (of `roles`, default all) handles but
+    never reacted to."""
     runs = await unfinished_runs(event_log, histories, run_id)
-    deliveries = [pair for events in runs for pair in unreacted(events, table.roles_by_type)]
+    wanted = set(table.roles if roles is None else roles)
+    deliveries = [(role, env) for events in runs
+                  for role, env in unreacted(events, table.roles_by_type) if role in wanted]
     if deliveries:
         log.info("resumed", runs=len(runs), deliveries=len(deliveries), roles=list(table.roles))
     return deliveries

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from benchagent.cli import main
 from store.sqlite_log import SQLiteEventLog
-from tests.replay.synthetic_run import synthetic_run
+from tests.replay.synthetic_run import store_synthetic_media, synthetic_run
 
 
 async def fill(path: Path, samples: int) -> int:
@@ -21,6 +21,7 @@ async def fill(path: Path, samples: int) -> int:
     events = synthetic_run("perf-run", samples)
     await log.append(events, expected_seq=0)
     await log.close()
+    await store_synthetic_media(path.parent, samples)  # media bytes: the home's blob store
     return len(events)
 
 

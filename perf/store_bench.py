@@ -88,19 +88,20 @@ async def bench_jetstream(url: str, n: int, single: int) -> None:
     reader = await JetStreamEventLog.connect(url)  # a cold handle: no index of the run yet
     await timed("JetStream read (whole run, cold handle)", n, lambda: reader.read("js-batched"))
     await reader.close()
-    media = media_events("js-media", 20, 2 << 20)  # above NATS's 1 MB default max_payload
-    await timed("JetStream append, 20 media events of 2 MB (1 batch)", len(media),
-                lambda: log.append(media))  # fmt: skip
+    big = big_events("js-big", 20, 3 << 18)  # 768 KB each: near a stock server's 1 MB limit
+    await timed("JetStream append, 20 events of 768 KB (1 batch)", len(big),
+                lambda: log.append(big))  # fmt: skip
     await log.close()
 
 
-def media_events(run_id: str, n: int, size: int) -> list[Envelope]:
-    """`n` MediaStored events carrying `size` bytes each (base64 in the stored JSON)."""
+def big_events(run_id: str, n: int, size: int) -> list[Envelope]:
+    """`n` recorded LLM calls whose answers are `size` characters (media bytes are blobs:
+    perf/blob_bench.py)."""
     out = []
     for i in range(n):
-        data = hashlib.sha256(f"{run_id}-{i}".encode()).digest() * (size // 32)
-        digest = hashlib.sha256(data).hexdigest()
-        payload = ev.MediaStored(sha256=digest, name=f"media/{digest}.wav", data=data)
+        text = (hashlib.sha256(f"{run_id}-{i}".encode()).hexdigest() * (size // 64 + 1))[:size]
+        payload = ev.LLMCallRecorded(request_key=str(i), role="design", purpose="bench",
+                                     model="m", messages=[], answer=text)
         out.append(new_event(run_id, "bench", payload, key=str(i)))
     return out
 

@@ -15,12 +15,14 @@ from collections import Counter
 
 import msgspec
 
-from replay.projections import SampleFate, SampleFates
+from replay.projections import HumanReviews, Judgements, SampleFate, SampleFates
 from replay.timeline import summarize, timestamp
 from store import events as ev
 from store.events import EventEnvelope
+from store.quality import ITEM_METRICS, MetricScore
 
-__all__ = ["AuditStep", "SampleFate", "rejection_counts", "sample_chain", "sample_fates"]
+__all__ = ["AuditStep", "SampleFate", "SampleQuality", "rejection_counts", "sample_chain",
+           "sample_fates", "sample_quality"]
 
 
 class AuditStep(msgspec.Struct, frozen=True, kw_only=True):
@@ -113,3 +115,38 @@ def _step(env: EventEnvelope) -> AuditStep:
         summary=summarize(env),
         reason=reason if isinstance(reason, str) else "",
     )
+
+
+class JudgementView(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int
+    judge: str
+    self_judged: bool
+    scores: dict[str, MetricScore]  # metric -> score and the reason given before it
+    unseen_media: list[str] = []
+
+
+class ReviewView(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int
+    marks: dict[str, int]
+    comment: str = ""
+
+
+class SampleQuality(msgspec.Struct, frozen=True, kw_only=True):
+    """What the quality loop says of one sample: every judgement, the latest review."""
+
+    judgements: list[JudgementView] = []
+    review: ReviewView | None = None
+
+
+def sample_quality(events: list[EventEnvelope], sample_id: str) -> SampleQuality:
+    """The judge's scores (with reasons) of one sample, and a person's latest marks."""
+    judged = Judgements.of(events).of_sample(sample_id)
+    review = HumanReviews.of(events).latest.get(sample_id)
+    return SampleQuality(
+        judgements=[JudgementView(seq=env.seq, judge=env.payload.judge,
+                                  self_judged=env.payload.self_judged,
+                                  scores={m: env.payload.scores.get(m) for m in ITEM_METRICS},
+                                  unseen_media=list(env.payload.unseen_media))
+                    for env in judged],
+        review=(ReviewView(seq=review.seq, marks=msgspec.structs.asdict(review.payload.marks),
+                           comment=review.payload.comment) if review else None))

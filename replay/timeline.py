@@ -9,6 +9,7 @@ import msgspec
 
 from store import events as ev
 from store.events import Envelope, EventEnvelope, Payload
+from store.quality import ITEM_METRICS
 
 
 def _short(text: str, n: int = 70) -> str:
@@ -66,7 +67,7 @@ def summarize(env: EventEnvelope) -> str:
         case ev.ToolApplied():
             return f"{p.sample_id}: {p.tool} v{p.version}" + (f" error: {p.error}" if p.error else "")
         case ev.MediaStored():
-            return f"{p.name} ({len(p.data)} bytes)"
+            return f"{p.name} ({p.size:,} bytes, in the blob store)"
         case ev.SampleRealized():
             return (f"{p.sample_id}: target from {ev.target_from(p.source)}: "
                     f"{_short(p.item.input, 40)}")
@@ -111,15 +112,59 @@ def summarize(env: EventEnvelope) -> str:
         case ev.EvaluationRequested():
             return ", ".join(p.models)
         case ev.ModelReleased():
-            return p.model
+            return p.model + (f" (from {p.source})" if p.source else "")
+        case ev.EvaluationFailed():
+            return f"{p.model}: {_short(p.reason)}"
+        case ev.ModelDiscovered():
+            again = f", appearance {p.appearance}" if p.appearance > 1 else ""
+            return f"{p.model} listed by {p.source}{again}"
+        case ev.ModelWithdrawn():
+            return f"{p.model} no longer listed by {p.source}"
+        case ev.BudgetExhausted():
+            return f"{p.kind} budget {p.used}/{p.limit} on {p.day}: not started: {p.stopped}"
+        case ev.BenchmarkSaturated():
+            scope = p.scope + (f" {p.subtask}" if p.subtask else "")
+            return f"{scope}: {p.model} reached {p.accuracy:.3f} (threshold {p.threshold:g})"
+        case ev.RefreshRequested():
+            return (f"v{p.version} of {p.root_run}, refreshing {p.parent_run}: "
+                    f"{sum(len(v) for v in p.excluded.values())} items excluded, "
+                    f"{len(p.harder)} generator plans harder")
         case ev.ModelAnswered():
-            return f"{p.model} on {p.sample_id}: score {p.score:g} ({p.scorer})"
+            judged = ""
+            if p.judged is not None:
+                ok = sum(v.satisfied for v in p.judged.verdicts)
+                judged = f", judge: {ok}/{len(p.judged.verdicts)} criteria"
+            return f"{p.model} on {p.sample_id}: score {p.score:g} ({p.scorer}{judged})"
         case ev.EvaluationScored():
             return f"{p.model}: accuracy {p.accuracy:.3f} over {p.n}"
+        case ev.JudgeRequested():
+            sees = "sees images" if p.vision else "text only"
+            return f"{p.judge} ({sees}) on {len(p.sample_ids)} items"
+        case ev.ItemJudged():
+            scores = " ".join(f"{m.upper()} {p.scores.get(m).score}" for m in ITEM_METRICS)
+            unseen = f", {len(p.unseen_media)} media unseen" if p.unseen_media else ""
+            return f"{p.sample_id}: {scores}{unseen}"
+        case ev.BenchmarkJudged():
+            own = " (self-judged)" if p.self_judged else ""
+            return (f"UIA {p.uia.score} by {p.judge}{own}, {p.items_judged} items: "
+                    f"{_short(p.uia.reason, 40)}")
+        case ev.JudgingFailed():
+            return _short(p.reason)
+        case ev.HumanReviewed():
+            m = p.marks
+            return (f"{p.sample_id}: correct {m.correct} clear {m.clear} answerable "
+                    f"{m.answerable} relevant {m.relevant}")
+        case ev.AblationLinked():
+            return f"variant {p.variant} of {p.group} ({len(p.runs)} variants)"
         case ev.RunCompleted():
             return f"{p.accepted} accepted, {p.rejected} rejected"
         case ev.RunFailed():
             return f"at {p.stage}: {_short(p.reason)}"
+        case ev.RunStopped():
+            return f"at {p.stage} ({p.cause}): {_short(p.reason)}; resumable"
+        case ev.RunResumed():
+            stopped = f" (stopped at seq {p.stopped_seq})" if p.stopped_seq else ""
+            return f"after seq {p.after_seq}{stopped}"
     return ""
 
 

@@ -25,13 +25,23 @@ from typing import Any, Generic, Literal, TypeVar, get_args
 
 import msgspec
 
+from store.quality import (
+    HumanMarks,
+    ItemJudgement,
+    ItemScores,
+    JudgedAnswer,
+    MetricScore,
+)
+
 # 2: SampleRealized.target_from (a string) became SampleRealized.source (ItemSource).
-SCHEMA_VERSION = 2
+# 3: MediaStored carries sha256 and size; its bytes live in the blob store (store/blobs.py).
+SCHEMA_VERSION = 3
 GENESIS_HASH = "0" * 64
 
 Role = Literal["design", "grounding", "allocation", "orchestrator", "verifier", "evaluator"]
 ROLES: tuple[Role, ...] = get_args(Role)
-CheckName = Literal["format", "answerable", "answer_matches", "depends_on_signal", "generator"]
+CheckName = Literal["format", "answerable", "answer_matches", "depends_on_signal", "generator",
+                    "separates"]
 ReviewDecision = Literal["keep", "revise", "discard"]
 REVIEW_DECISIONS: tuple[ReviewDecision, ...] = get_args(ReviewDecision)
 # What the LLM may choose (agents/prompts), plus "any" (design disabled) and "generator".
@@ -82,8 +92,34 @@ class RunRequested(Payload, frozen=True, kw_only=True):
 
 
 class RunFailed(Payload, frozen=True, kw_only=True):
+    """The run is wrong (infeasible, exhausted, a handler bug): final, never resumed."""
+
     stage: Role
     reason: str
+
+
+# Why a run stopped: a service it needs failed beyond its retry budget, or a person (or a
+# supervisor) stopped the process that drove it. Neither is the run's fault.
+StopCause = Literal["model_unavailable", "store_unavailable", "interrupted"]
+
+
+class RunStopped(Payload, frozen=True, kw_only=True):
+    """The world failed, not the run: it waits for `benchagent build --resume RUN_ID`.
+
+    Caused by the event whose handler stopped (None when the driving process was
+    interrupted); handlers take no new event of a stopped run until `RunResumed`."""
+
+    stage: Role | Literal["cli"]
+    cause: StopCause
+    reason: str
+
+
+class RunResumed(Payload, frozen=True, kw_only=True):
+    """`benchagent build --resume` took the run up again: every event a role has not reacted
+    to is delivered again, recorded answers are reused."""
+
+    after_seq: int  # the log's last seq when the run was resumed
+    stopped_seq: int | None = None  # the RunStopped it answers, if the run had stopped
 
 
 class RunCompleted(Payload, frozen=True, kw_only=True):
@@ -95,6 +131,10 @@ class RunCompleted(Payload, frozen=True, kw_only=True):
 
 
 # ------------------------------------------------------------ nondeterminism
+
+
+# The role a model under evaluation answers under: `eval:<model spec>` (agents/models.py).
+EVAL_ROLE_PREFIX = "eval:"
 
 
 class LLMCallRecorded(Payload, frozen=True, kw_only=True):
@@ -138,11 +178,13 @@ class ToolApplied(Payload, frozen=True, kw_only=True):
 
 
 class MediaStored(Payload, frozen=True, kw_only=True):
-    """Bytes of a produced media file, so replay needs no tool and no source."""
+    """A produced media file: its bytes are in the run's blob store (store/blobs.py) under
+    `sha256`, stored BEFORE this event was appended, so replay needs no tool and no source,
+    and no event carries megabytes."""
 
     sha256: str
-    name: str  # content-addressed relative path under media/
-    data: bytes
+    name: str  # content-addressed relative path under media/: media/<sha256>.<ext>
+    size: int  # bytes
 
 
 # ------------------------------------------------------------------- design
@@ -537,9 +579,10 @@ class GeneratorSynthesized(Payload, frozen=True, kw_only=True):
 # Records of work in progress: a handler writes them while it works (before its decisions),
 # so they never count as its reaction to the event it handles; resume re-delivers an event
 # whose handler was killed after recording an LLM call, or a synthesis attempt, but before
-# deciding (`GeneratorSynthesized` or the subtask's `GroundingFailed`).
+# deciding (`GeneratorSynthesized` or the subtask's `GroundingFailed`), or that stopped the
+# run (`RunStopped` is caused by the event whose handler could not go on).
 WORK_IN_PROGRESS: tuple[type[Payload], ...] = (
-    LLMCallRecorded, GeneratorPlanned, GeneratorDrafted, GeneratorChecked)
+    LLMCallRecorded, GeneratorPlanned, GeneratorDrafted, GeneratorChecked, RunStopped)
 
 
 # --------------------------------------------------- the developer in the loop
@@ -619,10 +662,19 @@ class GeneratorsRevised(Payload, frozen=True, kw_only=True):
 class EvaluationRequested(Payload, frozen=True, kw_only=True):
     models: list[str]
     reason: str = ""
+    # The judge of open-ended answers (a model spec); "" = the run's judge role (role_models
+    # "judge", else the backbone).
+    judge: str = ""
+    expected_order: list[str] = []  # --expect-order: the models, weakest first
 
 
 class ModelReleased(Payload, frozen=True, kw_only=True):
+    """A model to evaluate on this run's benchmark (recorded by the watcher, `benchagent watch`)."""
+
     model: str
+    source: str = ""  # where the watcher found it (openai:URL, folder:DIR, catalogue)
+    key_env: str = ""  # name of the variable holding its API key ("" = the run's llm_key_env)
+    discovered_at: float = 0.0  # when the watcher first saw it listed (unix time)
 
 
 class ModelAnswered(Payload, frozen=True, kw_only=True):
@@ -632,6 +684,7 @@ class ModelAnswered(Payload, frozen=True, kw_only=True):
     score: float
     scorer: str
     detail: dict[str, Any] = {}
+    judged: JudgedAnswer | None = None  # an open-ended answer scored against its rubric
 
 
 class EvaluationScored(Payload, frozen=True, kw_only=True):
@@ -641,9 +694,165 @@ class EvaluationScored(Payload, frozen=True, kw_only=True):
     n: int
 
 
+# ------------------------------------------------------------------ quality
+
+
+class JudgeRequested(Payload, frozen=True, kw_only=True):
+    """Judge the published benchmark (Benchmark Agent §4.1): the items named, then UIA.
+
+    `judge` is the model spec as displayed (no credentials); recording it here makes a
+    resumed judgement ask the same model. `vision`: whether that model was given images."""
+
+    judge: str
+    vision: bool
+    sample_ids: list[str]
+    items: int | None = None  # --items N (None: every published item)
+    seed: int = 0  # of the item sample
+
+
+class ItemJudged(Payload, frozen=True, kw_only=True):
+    """The judge's FSQ, QAC, CQC, TSD and SSC of one item, each with its reason."""
+
+    sample_id: str
+    scores: ItemScores
+    judge: str
+    unseen_media: list[str] = []  # media the judge was told it could not see
+    self_judged: bool = False  # the judge is the backbone that built the benchmark
+
+    def judgement(self) -> ItemJudgement:
+        return ItemJudgement(sample_id=self.sample_id, scores=self.scores, judge=self.judge,
+                             unseen_media=list(self.unseen_media))
+
+
+class BenchmarkJudged(Payload, frozen=True, kw_only=True):
+    """The judge's User-Intention Alignment of the whole benchmark; closes a JudgeRequested
+    (the request's `ItemJudged` events come in the same batch, before it)."""
+
+    uia: MetricScore
+    judge: str
+    builder: str  # the run's backbone
+    self_judged: bool
+    items_judged: int
+    items_shown: list[str] = []  # sample ids shown to the judge as examples
+    unjudged: dict[str, str] = {}  # sample id -> why the judge gave no usable answer
+
+
+class JudgingFailed(Payload, frozen=True, kw_only=True):
+    """A JudgeRequested that could not be answered (e.g. the UIA call failed)."""
+
+    reason: str
+
+
+class HumanReviewed(Payload, frozen=True, kw_only=True):
+    """A person's marks (1-5: correct, clear, answerable, relevant) for one item."""
+
+    sample_id: str
+    marks: HumanMarks
+    comment: str = ""
+    sheet: str = ""  # the imported file's name and sha256 prefix
+
+
+class AblationLinked(Payload, frozen=True, kw_only=True):
+    """This run is one variant of an ablation (`benchagent ablate`); its siblings' run ids."""
+
+    group: str
+    variant: str
+    runs: dict[str, str]  # variant -> run id, every variant of the group
+class EvaluationFailed(Payload, frozen=True, kw_only=True):
+    """Every call to the model failed: no score, and the reason (first error) instead."""
+
+    model: str
+    reason: str
+    n: int  # items it was asked
+
+
+# ------------------------------------------------------------------- daemon
+# `benchagent watch` keeps a stream of its own (run id "watcher", no RunRequested)
+# for what it learns of its model sources and what its budget stopped. What concerns one
+# benchmark (a model released on it, its saturation, a refresh's link to its parent) goes
+# into that benchmark's run.
+
+BudgetKind = Literal["runs", "calls"]
+SaturationScope = Literal["benchmark", "subtask"]
+
+
+class ModelDiscovered(Payload, frozen=True, kw_only=True):
+    """A source lists a model the watcher had not seen there (or not since it was withdrawn)."""
+
+    source: str  # openai:URL | folder:DIR | catalogue
+    model: str  # the model spec evaluations use
+    key_env: str = ""  # name of the variable holding its API key ("" = none)
+    appearance: int = 1  # 2, 3...: listed again after as many withdrawals
+
+
+class ModelWithdrawn(Payload, frozen=True, kw_only=True):
+    """A source that answered no longer lists a model: it is evaluated on nothing new."""
+
+    source: str
+    model: str
+    appearance: int  # the appearance that ended
+
+
+class BudgetExhausted(Payload, frozen=True, kw_only=True):
+    """The day's budget stopped the watcher from starting something (recorded once a day)."""
+
+    day: str  # UTC, YYYY-MM-DD
+    kind: BudgetKind
+    limit: int
+    used: int  # spent today when it stopped
+    needed: int  # what the stopped work would have cost at least
+    stopped: str  # e.g. "evaluate MODEL on RUN", "refresh RUN"
+
+
+class BenchmarkSaturated(Payload, frozen=True, kw_only=True):
+    """The best model reached the threshold on the benchmark (or one subtask): it no longer
+    separates models well. `evidence`: every scored model's accuracy in that scope."""
+
+    scope: SaturationScope
+    subtask: str | None = None
+    model: str
+    accuracy: float
+    threshold: float
+    n: int  # items in the scope
+    evidence: dict[str, float]
+    scored_event: str  # id of the EvaluationScored that reached the threshold
+
+
+class GeneratorShift(msgspec.Struct, frozen=True, kw_only=True):
+    """A generator plan's parameters moved toward higher complexity (measured, not guessed)."""
+
+    plan_id: str
+    generator: str
+    params_before: dict[str, Any]
+    params_after: dict[str, Any]
+    complexity_before: float  # mean instance complexity over the probe seeds
+    complexity_after: float
+
+
+class RefreshRequested(Payload, frozen=True, kw_only=True):
+    """This run refreshes a saturated benchmark: same requirement and spec, made harder.
+
+    Recorded with the run's `RunRequested` and its (inherited) `SpecFinalized` in one batch:
+    the Design agent leaves a refresh alone, the Orchestrator draws no item of `excluded`,
+    and the Verifier rejects an item that every model of `separate` solves.
+    """
+
+    parent_run: str
+    root_run: str  # v1 of the lineage
+    version: int  # 2 for the first refresh of root_run
+    saturation: list[str]  # ids of the parent's BenchmarkSaturated events
+    excluded: dict[str, list[str]]  # dataset id -> source item ids the parent used
+    harder: list[GeneratorShift] = []
+    separate: list[str] = []  # models evaluated on the parent (at least two, else none)
+    solved_by_all: int = 0  # parent items every evaluated model solved
+    reason: str = ""
+
+
 Event = (
     RunRequested
     | RunFailed
+    | RunStopped
+    | RunResumed
     | RunCompleted
     | LLMCallRecorded
     | ToolApplied
@@ -683,6 +892,18 @@ Event = (
     | ModelReleased
     | ModelAnswered
     | EvaluationScored
+    | JudgeRequested
+    | ItemJudged
+    | BenchmarkJudged
+    | JudgingFailed
+    | HumanReviewed
+    | AblationLinked
+    | EvaluationFailed
+    | ModelDiscovered
+    | ModelWithdrawn
+    | BudgetExhausted
+    | BenchmarkSaturated
+    | RefreshRequested
 )
 
 EVENT_TYPES: dict[str, type[Payload]] = {type_name(t): t for t in get_args(Event)}

@@ -21,8 +21,9 @@ How the contract is met:
   refusal); a larger append is written as consecutive atomic chunks: an
   interruption can then leave a prefix of whole chunks, and re-appending the same
   events completes it (dedup skips the stored ones, the chain stays intact).
-  Every event must fit the server's `max_payload` (deploy/nats.conf sets 8 MB for
-  media events); one that does not is refused before anything is published.
+  Every event must fit the server's `max_payload` (1 MB by default: events are
+  small, media bytes go to the blob store, store/blobs.py); one that does not is
+  refused before anything is published.
 - Lost replies (a server restart): requests give up quickly once the client has
   reconnected (jetstream_wire); an append then re-reads the run and retries, and
   dedup plus the expected-sequence check keep a batch from landing twice.
@@ -306,8 +307,8 @@ class JetStreamEventLog:
             raise LogError(
                 f"event {env.event_id} ({env.type}) of run {env.run_id} is {size:,} bytes, "
                 f"above the NATS server's max_payload of {limit:,} bytes (less {_HEADER_ROOM} "
-                f"for headers): raise max_payload in the server config (deploy/nats.conf; "
-                f"at most 64MB) or use the SQLite store"
+                f"for headers): raise max_payload in the server config (at most 64MB) or use "
+                f"the SQLite store"
             )
 
     async def _stored(

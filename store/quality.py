@@ -1,6 +1,6 @@
 """Value types of the quality loop: a judge's scores and a person's marks.
 
-The judge events (`ItemJudged`, `BenchmarkJudged`) and `HumanReviewed` will carry these, so
+The judge events (`ItemJudged`, `BenchmarkJudged`) and `HumanReviewed` (store/events.py) carry these, so
 they live with the domain language and both `agents/` (which produces them) and `replay/`
 (which reports them) can use them without depending on each other.
 
@@ -81,3 +81,20 @@ class HumanReview(msgspec.Struct, frozen=True, kw_only=True):
     sample_id: str
     marks: HumanMarks
     comment: str = ""
+
+
+class RubricVerdict(msgspec.Struct, frozen=True, kw_only=True):
+    """A judge's verdict on one criterion of an answer's rubric (BenchAgents' E-Agent)."""
+
+    criterion: str  # the criterion's id in its rubric (e.g. "correct", or a constraint id)
+    text: str  # the criterion as the judge read it
+    reason: str  # written before the verdict
+    satisfied: bool
+
+
+class JudgedAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """An open-ended answer scored by a judge against the item's rubric."""
+
+    judge: str  # model spec as displayed
+    verdicts: list[RubricVerdict]
+    score: float  # 0-1: the share of criteria satisfied (with a generator's own checks)

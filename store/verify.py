@@ -14,14 +14,22 @@ storage order, the first place where the chain does not hold is classified:
 
 Deleting the last events of a run leaves a shorter but valid chain; only an
 anchor kept elsewhere (a published head hash) can reveal that.
+
+`blob_problems(events, blobs)` checks every blob the run's `MediaStored` events
+name against its sha256 and size, and names each missing or altered one.
+
+`read_verified(log, run_id)` is how every projection (replay, audit, log, eval,
+the files `build` writes) reads a run: the chain is checked first and a broken
+one is refused with `TamperedLog`, one line naming the first bad event.
 """
 
 from __future__ import annotations
 
 import msgspec
 
-from store.events import GENESIS_HASH, Envelope, chain_hash, decode
-from store.log import EventLog, UnknownRun
+from store.blobs import BlobStore
+from store.events import GENESIS_HASH, Envelope, MediaStored, Payload, chain_hash, decode
+from store.log import EventLog, LogError, UnknownRun
 
 
 class Problem(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,6 +55,27 @@ class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
         return f"run {self.run_id}: {who} {p.kind}: {p.detail}"
 
 
+class TamperedLog(LogError):
+    """A run whose hash chain is broken: no projection of it may be trusted."""
+
+    def __init__(self, report: VerifyReport) -> None:
+        super().__init__(f"{report.summary()}; refusing to use a tampered log "
+                         f"(`benchagent verify {report.run_id}` for the report)")
+        self.report = report
+
+
+async def read_verified(log: EventLog, run_id: str) -> list[Envelope]:
+    """The run's events once its chain is checked; `TamperedLog` if broken, `UnknownRun`
+    if the log holds none of its events."""
+    raw = await log.read_raw(run_id)
+    if not raw:
+        raise UnknownRun(run_id)
+    report, envs = _check(run_id, raw)
+    if not report.ok:
+        raise TamperedLog(report)
+    return [env for env in envs if env is not None]
+
+
 async def verify_run(log: EventLog, run_id: str) -> VerifyReport:
     """Check `run_id`'s stored chain; `UnknownRun` if the log holds none of its events."""
     raw = await log.read_raw(run_id)
@@ -57,6 +86,11 @@ async def verify_run(log: EventLog, run_id: str) -> VerifyReport:
 
 def check_chain(run_id: str, raw: list[tuple[int, bytes]]) -> VerifyReport:
     """Verify stored `(seq, bytes)` rows in storage order."""
+    return _check(run_id, raw)[0]
+
+
+def _check(run_id: str, raw: list[tuple[int, bytes]]
+           ) -> tuple[VerifyReport, list[Envelope | None]]:
     envs: list[Envelope | None] = []
     for _, data in raw:
         try:
@@ -72,10 +106,10 @@ def check_chain(run_id: str, raw: list[tuple[int, bytes]]) -> VerifyReport:
         return VerifyReport(
             run_id=run_id, ok=False, events=len(raw), last_seq=expected - 1,
             head_hash=prev_hash, problem=problem,
-        )
+        ), envs
     return VerifyReport(
         run_id=run_id, ok=True, events=len(raw), last_seq=expected - 1, head_hash=prev_hash
-    )
+    ), envs
 
 
 def _links(env: Envelope, expected: int, prev_hash: str) -> bool:
@@ -148,3 +182,19 @@ def _classify(
         kind="modified", seq=env.seq, event_id=env.event_id,
         detail="the first event is not chained to the genesis hash",
     )  # fmt: skip
+
+
+async def blob_problems(events: list[Envelope[Payload]], blobs: BlobStore) -> list[str]:
+    """One line per blob a `MediaStored` of `events` names that is missing from `blobs` or
+    whose bytes no longer hash to its name (empty: every referenced blob is intact)."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for env in events:
+        media = env.payload
+        if not isinstance(media, MediaStored) or media.sha256 in seen:
+            continue
+        seen.add(media.sha256)
+        problem = await blobs.verify(media.sha256, media.size)
+        if problem is not None:
+            problems.append(f"{media.name} (event seq {env.seq}): {problem}")
+    return problems

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchagent.cli import main
-from replay.benchmark_files import directory_hash
+from replay.benchmark_files import benchmark_hash, directory_hash
 from tests.agents.build_helpers import REQUIREMENT, build, of_type, read_events, register_brains
 
 
@@ -26,7 +26,8 @@ def test_build_writes_the_benchmark_and_replay_matches(tmp_path: Path, general_b
     assert code == 0, err
     out_dir = Path(doc["out_dir"])
     assert out_dir == home / "runs" / "run-test"
-    assert sorted(p.name for p in out_dir.iterdir()) == ["README.md", "benchmark.jsonl", "spec.json"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["README.md", "benchmark.jsonl",
+                                                         "provenance.jsonl", "spec.json"]
     assert set(doc) >= {"run_id", "out_dir", "accepted", "rejected", "content_hash"}
     spec = json.loads((out_dir / "spec.json").read_text())
     assert spec["requirement"] == REQUIREMENT and spec["size"] == 8
@@ -34,7 +35,8 @@ def test_build_writes_the_benchmark_and_replay_matches(tmp_path: Path, general_b
     code, out, err = run_cli(capsys, "replay", "run-test", "--out", str(tmp_path / "replayed"),
                              "--home", str(home))
     assert code == 0, err
-    assert directory_hash(tmp_path / "replayed") == directory_hash(out_dir) == doc["content_hash"]
+    assert directory_hash(tmp_path / "replayed") == directory_hash(out_dir)
+    assert benchmark_hash(out_dir) == doc["content_hash"]
 
     code, out, err = run_cli(capsys, "audit", "run-test", "--home", str(home))
     assert code == 0, err
@@ -130,3 +132,30 @@ def test_config_file_sets_models_per_role(tmp_path: Path, general_bench: Path, c
     assert req.role_models == {"verifier": "scripted:strict-brain"}
     models = {e.payload.role: e.payload.model for e in of_type(events, "LLMCallRecorded")}
     assert models["verifier"] == "scripted:strict-brain" and models["design"] == "scripted:brain"
+
+
+def test_a_signed_build_is_replayed_to_the_same_bytes_and_verifies(
+        tmp_path: Path, general_bench: Path, capsys) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    private, public = tmp_path / "k.pem", tmp_path / "k.pub"
+    private.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    home = tmp_path / "home"
+    code, doc, err = build(capsys, home, general_bench, "--sign-key", str(private), size=6)
+    assert code == 0, err
+    out_dir = Path(doc["out_dir"])
+    anchor = json.loads((out_dir / "spec.json").read_text())["anchor"]
+    assert anchor["content_hash"] == doc["content_hash"] and anchor["signature"] is not None
+    code, _, err = run_cli(capsys, "replay", "run-test", "--out", str(tmp_path / "replayed"),
+                           "--home", str(home), "--sign-key", str(private))
+    assert code == 0, err
+    assert directory_hash(tmp_path / "replayed") == directory_hash(out_dir)
+    code, out, err = run_cli(capsys, "verify", "run-test", "--home", str(home), "--against",
+                             str(out_dir), "--public-key", str(public))
+    assert code == 0 and "agrees with the log" in out, out + err

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from agents.registry import ALL_ROLES
-from replay.benchmark_files import directory_hash
+from replay.benchmark_files import benchmark_hash
 from tests.agents.build_helpers import build
 from tests.agents.scripted_brain import brain
 from tests.nats_server import NatsServer
@@ -48,4 +48,4 @@ def test_agents_in_separate_processes_build_the_same_benchmark(
         assert code == 0, err
     assert remote["content_hash"] == local["content_hash"]
     run = Path("runs") / "run-test"
-    assert directory_hash(tmp_path / "remote" / run) == directory_hash(tmp_path / "local" / run)
+    assert benchmark_hash(tmp_path / "remote" / run) == benchmark_hash(tmp_path / "local" / run)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from replay.benchmark_files import content_hash, project_benchmark
+from replay.benchmark_files import project_benchmark
 from tests.agents.build_helpers import build, of_type, read_events
 
 MODEL = "local:qwen2.5-coder-0.5b"
@@ -53,4 +53,4 @@ def test_build_on_the_embedded_model(tmp_path: Path, general_bench: Path, capsys
     assert checked and all({v.check for v in c.payload.verdicts} >= {"format", "answerable",
                            "answer_matches", "depends_on_signal"} for c in checked)
     (pub,) = of_type(events, "BenchmarkPublished")
-    assert content_hash(project_benchmark(events, pub.payload.sample_ids)) == doc["content_hash"]
+    assert project_benchmark(events, pub.payload.sample_ids).content_hash() == doc["content_hash"]

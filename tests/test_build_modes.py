@@ -1,11 +1,12 @@
 """The same build in-process (SQLite) and over NATS JetStream gives the same bytes; a model
-server failing 20% of its calls does not stop a build."""
+server failing 20% of its calls (429, 500, a 200 whose body is garbled, truncated, empty or cut
+off mid-body) does not stop a build; an error no retry can fix stops it at once, in one line."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from replay.benchmark_files import directory_hash
+from replay.benchmark_files import benchmark_hash
 from tests.agents.build_helpers import build, of_type, read_events
 from tests.agents.scripted_brain import brain
 from tests.nats_server import NatsServer
@@ -24,20 +25,21 @@ def test_nats_mode_gives_the_same_bytes_as_in_process(tmp_path: Path, general_be
     assert remote["content_hash"] == local["content_hash"]
     assert (remote["accepted"], remote["rejected"]) == (local["accepted"], local["rejected"])
     run = Path("runs") / "run-test"
-    assert directory_hash(tmp_path / "local" / run) == directory_hash(tmp_path / "nats-home" / run)
+    assert benchmark_hash(tmp_path / "local" / run) == benchmark_hash(tmp_path / "nats-home" / run)
 
 
 def test_a_server_failing_20_percent_of_calls_is_survived(tmp_path: Path, general_bench: Path,
                                                           capsys) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("llm_attempts: 12\nllm_backoff_s: 0.01\n")
-    with ScriptedServer(brain, failure_rate=0.2, seed=5) as flaky:
+    kinds = ("429", "500", "garbled", "malformed", "truncated", "empty", "reset")
+    with ScriptedServer(brain, failure_rate=0.2, seed=3, failure_kinds=kinds) as flaky:
         code, doc, err = build(capsys, tmp_path / "flaky", general_bench, "--config", str(config),
                                size=12, llm=f"openai:brain@{flaky.base_url}")
         outcomes = dict(flaky.outcomes)
     assert code == 0, err
     assert doc["status"] == "completed" and doc["accepted"] == 12
-    assert sum(v for k, v in outcomes.items() if k != "ok") >= 5, outcomes
+    assert set(outcomes) == {"ok", *kinds}, outcomes  # every kind of fault was met
     events = read_events(tmp_path / "flaky")
     failed_attempts = [e for e in of_type(events, "LLMCallRecorded") if e.payload.error]
     # Every failed attempt is in the log, with its error, before the retry that succeeded.
@@ -53,3 +55,17 @@ def test_a_server_failing_20_percent_of_calls_is_survived(tmp_path: Path, genera
                                  llm=f"openai:brain@{steady.base_url}")
     assert code == 0, err
     assert clean["content_hash"] == doc["content_hash"]
+
+
+def test_an_error_no_retry_can_fix_stops_the_build_at_once(tmp_path: Path, general_bench: Path,
+                                                          capsys) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("llm_attempts: 12\nllm_backoff_s: 0.01\n")
+    with ScriptedServer(brain, failure_rate=1.0, failure_kinds=("401",)) as refusing:
+        code, doc, err = build(capsys, tmp_path / "h", general_bench, "--config", str(config),
+                               size=4, llm=f"openai:brain@{refusing.base_url}")
+        calls = refusing.calls
+    assert code == 1 and doc["status"] == "failed"
+    assert calls == 1  # not retried
+    line = next(x for x in err.splitlines() if x.startswith("benchagent:"))
+    assert "AuthenticationError 401" in line and "--llm-key-env" in line

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from replay.benchmark_files import directory_hash
+from replay.benchmark_files import benchmark_hash
 from tests.agents.build_helpers import REQUIREMENT, of_type, read_events
 from tests.agents.scripted_brain import brain
 from tools.llm.scripted_server import ScriptedServer
@@ -108,7 +108,7 @@ def test_kill_9_then_resume_pays_nothing_twice_and_matches(tmp_path: Path, gener
         assert done.returncode == 0, done.stderr.decode()[-3000:]
 
     run_dir = Path("runs") / RUN
-    assert directory_hash(killed / run_dir) == directory_hash(clean / run_dir)
+    assert benchmark_hash(killed / run_dir) == benchmark_hash(clean / run_dir)
     assert resumed["content_hash"] == json.loads(done.stdout)["content_hash"]
     # Every call the interrupted run still needed was paid once, never more.
     assert len(counting.answered["first"]) + len(counting.answered["resume"]) <= \

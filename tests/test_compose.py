@@ -83,3 +83,44 @@ def test_dockerfile_runs_the_cli() -> None:
     assert 'ENTRYPOINT ["benchagent"]' in text
     for package in ("benchagent", "store", "bus", "agents", "tools", "replay"):
         assert f"COPY {package} ./{package}" in text
+
+
+def _interpolated(value: str) -> str:
+    """What compose makes of a string: ${VAR:-default} → default (VAR unset), $$ → $."""
+    import re
+
+    return re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", value).replace("$$", "$")
+
+
+def test_the_watcher_service_runs_benchagent_watch(compose: dict) -> None:
+    from benchagent.commands.watch import check_args
+
+    service = compose["services"]["watcher"]
+    argv = [_interpolated(a) for a in service["command"]]
+    args = make_parser().parse_args(argv)
+    assert (args.command, args.store, args.remote_agents) == ("watch", "nats://nats:4222", True)
+    sources, settings = check_args(args)  # the defaults are valid input
+    assert [s.name for s in sources] == ["catalogue"]
+    assert settings.heartbeat == "/tmp/benchagent-watch.alive"
+    assert service["depends_on"]["nats"]["condition"] == "service_healthy"
+    assert service["stop_signal"] == "SIGTERM"
+
+
+def test_the_watcher_health_check_reads_the_heartbeat(compose: dict, tmp_path: Path) -> None:
+    import os
+    import time
+
+    test = compose["services"]["watcher"]["healthcheck"]["test"]
+    assert test[0] == "CMD-SHELL"
+    heartbeat = tmp_path / "alive"
+    script = _interpolated(test[1]).replace("/tmp/benchagent-watch.alive", str(heartbeat))
+
+    def healthy() -> bool:
+        return subprocess.run(["sh", "-c", script], timeout=30).returncode == 0
+
+    assert not healthy()  # no poll completed yet
+    heartbeat.write_text("{}")
+    assert healthy()
+    stale = time.time() - 10 * 60
+    os.utime(heartbeat, (stale, stale))
+    assert not healthy()  # no poll for ten minutes

@@ -7,7 +7,11 @@ General-Bench layout (`data/datasets/...`). Built-in procedural generators add
 cards of their own (`generator` set); they have no items here, only a capacity.
 
 Loading never stops at a bad card: it is reported in `Pool.problems` by file
-and field and the rest of the pool stays usable. A missing pool directory, or
+and field and the rest of the pool stays usable. Every path a card leads to
+(its dataset file, the images and audio its records name) must resolve,
+symlinks followed, inside the pool directory given: a card whose dataset file
+lies outside is a problem (`raw_meta.source_json`), a record whose media lies
+outside is an unusable item. A missing pool directory, or
 a dataset file that cannot be read, is a `PoolError` with one clear line.
 """
 
@@ -112,34 +116,53 @@ def _cards_root(directory: Path) -> Path:
     raise PoolError(f"pool directory {directory} has no {CARDS_DIR}/ folder")
 
 
-def _resolve_source(root: Path, source_json: str) -> Path | None:
+class _Outside(msgspec.Struct, frozen=True):
+    """A path that exists but resolves outside the pool root (symlinks followed)."""
+
+    path: Path
+
+
+def _inside(path: Path, fence: Path) -> Path | _Outside:
+    resolved = path.resolve()
+    return resolved if resolved.is_relative_to(fence) else _Outside(resolved)
+
+
+def _resolve_source(root: Path, source_json: str, fence: Path) -> Path | _Outside | None:
     """Find a card's dataset file: absolute, relative to the pool, or to its parent.
 
     General-Bench cards write `data/datasets/...` (relative to the parent of a
     pool named `data`); dropping leading segments also finds it in a pool that
-    was renamed or copied elsewhere.
+    was renamed or copied elsewhere. Only a file inside `fence` (the resolved
+    pool directory) is returned; one found only outside it is `_Outside`.
     """
     rel = Path(source_json)
     if rel.is_absolute():
-        return rel if rel.is_file() else None
-    candidates = [root / rel, root.parent / rel]
-    candidates += [root / Path(*rel.parts[i:]) for i in range(1, len(rel.parts))]
+        candidates = [rel]
+    else:
+        candidates = [root / rel, root.parent / rel]
+        candidates += [root / Path(*rel.parts[i:]) for i in range(1, len(rel.parts))]
+    outside: _Outside | None = None
     for c in candidates:
         if c.is_file():
-            return c
-    return None
+            found = _inside(c, fence)
+            if isinstance(found, Path):
+                return found
+            outside = outside or found
+    return outside
 
 
-def _resolve_media(source_file: Path, name: str) -> Path | None:
-    """A media reference, relative to the dataset folder or one level up, maybe in images/."""
+def _resolve_media(source_file: Path, name: str, fence: Path) -> Path | None:
+    """A media reference, relative to the dataset folder or one level up, maybe in images/;
+    only a file inside `fence` (the resolved pool directory)."""
     if not name or Path(name).is_absolute():
         return None
     folder = source_file.parent
-    fence = folder.parent.resolve()
     for base in (folder, folder / "images", folder.parent, folder.parent / "images"):
-        candidate = (base / name).resolve()
-        if candidate.is_file() and candidate.is_relative_to(fence):
-            return candidate
+        candidate = base / name
+        if candidate.is_file():
+            found = _inside(candidate, fence)
+            if isinstance(found, Path):
+                return found
     return None
 
 
@@ -147,6 +170,7 @@ class _Entry(msgspec.Struct, kw_only=True):
     card: DatasetCard
     card_file: Path
     source: Path | None = None
+    fence: Path | None = None  # the resolved pool directory every path must stay inside
     items: list[SourceItem] | None = None
     unusable: list[UnusableItem] | None = None
     by_id: dict[str, SourceItem] | None = None
@@ -169,7 +193,7 @@ class Pool:
         seen: dict[str, str] = {}
 
         def add(parsed: DatasetCard | CardProblem, label: str, file: Path,
-                source: Path | None = None) -> None:
+                source: Path | None = None, fence: Path | None = None) -> None:
             if isinstance(parsed, CardProblem):
                 problems.append(parsed)
             elif parsed.dataset_id in seen:
@@ -179,10 +203,11 @@ class Pool:
                             f"(already in {seen[parsed.dataset_id]})"))
             else:
                 seen[parsed.dataset_id] = label
-                entries.append(_Entry(card=parsed, card_file=file, source=source))
+                entries.append(_Entry(card=parsed, card_file=file, source=source, fence=fence))
 
         for directory in dirs:
             root = _cards_root(Path(directory))
+            fence = Path(directory).resolve()
             for file in sorted((root / CARDS_DIR).glob("*.json")):
                 label = f"{file.parent.name}/{file.name}"
                 try:
@@ -198,12 +223,19 @@ class Pool:
                         parsed = CardProblem(file=label, field="generator",
                                              message="file cards cannot name a generator")
                     else:
-                        source = _resolve_source(root, parsed.raw_meta.source_json or "")
-                        if source is None:
+                        found = _resolve_source(root, parsed.raw_meta.source_json or "", fence)
+                        if isinstance(found, Path):
+                            source = found
+                        elif isinstance(found, _Outside):
+                            parsed = CardProblem(
+                                file=label, field="raw_meta.source_json",
+                                message=f"dataset file {parsed.raw_meta.source_json!r} resolves "
+                                        f"to {found.path}, outside the pool {fence}")
+                        else:
                             parsed = CardProblem(
                                 file=label, field="raw_meta.source_json",
                                 message=f"dataset file {parsed.raw_meta.source_json!r} not found")
-                add(parsed, label, file, source)
+                add(parsed, label, file, source, fence)
 
         if include_generators:
             for label, card in _generator_cards():
@@ -275,8 +307,8 @@ class Pool:
                 f"dataset {dataset_id} is the generator {entry.card.generator!r}: "
                 "it has no stored items, sample it instead")
         if entry.items is None:
-            assert entry.source is not None
-            entry.items, entry.unusable = _read_items(entry.card, entry.source)
+            assert entry.source is not None and entry.fence is not None
+            entry.items, entry.unusable = _read_items(entry.card, entry.source, entry.fence)
             if entry.unusable:
                 log.info("pool.unusable_items", dataset_id=dataset_id, count=len(entry.unusable),
                          first=entry.unusable[0].reason)
@@ -308,7 +340,8 @@ def _source_records(card: DatasetCard, source: Path) -> list[Any]:
         raise PoolError(str(exc)) from None
 
 
-def _read_items(card: DatasetCard, source: Path) -> tuple[list[SourceItem], list[UnusableItem]]:
+def _read_items(card: DatasetCard, source: Path,
+                fence: Path) -> tuple[list[SourceItem], list[UnusableItem]]:
     records = _source_records(card, source)
     media_roles = set(card.media_roles())
     items: list[SourceItem] = []
@@ -340,10 +373,12 @@ def _read_items(card: DatasetCard, source: Path) -> tuple[list[SourceItem], list
             fields[role], values[role] = found[0], found
             if role in media_roles:
                 names = [n for v in found for n in (v if isinstance(v, list) else [v])]
-                files = [_resolve_media(source, n) if isinstance(n, str) else None for n in names]
+                files = [_resolve_media(source, n, fence) if isinstance(n, str) else None
+                         for n in names]
                 if any(f is None for f in files):
                     bad = next(n for n, f in zip(names, files, strict=True) if f is None)
-                    problem = f"role {role!r}: media file {bad!r} not found near {source.parent}"
+                    problem = (f"role {role!r}: media file {bad!r} not found near "
+                               f"{source.parent} inside the pool")
                     break
                 media[role] = [str(f) for f in files]
         if problem:

@@ -14,7 +14,6 @@ from agents.sources import PoolCache, get_generator
 from replay.projections import RunState
 from store.events import (
     Envelope,
-    MediaStored,
     RepairRequested,
     ReplenishRequested,
     SlotAssigned,
@@ -56,16 +55,14 @@ class OrchestratorAgent(Agent):
         synthesized = state.synthesis.for_dataset(p.dataset_id)
         if synthesized is not None:  # its sandbox may take a moment: off the event loop
             gen = get_generator(synthesized.name, state.synthesis)
-            batch = await asyncio.to_thread(realize_generated, p, plan, gen, request.seed)
+            realization = await asyncio.to_thread(realize_generated, p, plan, gen, request.seed)
         elif (card := pool.card(p.dataset_id)).generator:
-            batch = realize_generated(p, plan, get_generator(card.generator), request.seed)
+            realization = realize_generated(p, plan, get_generator(card.generator), request.seed)
         else:
-            batch = await realize_sourced(event, plan, subtask, request, settings_of(request),
-                                          pool, ctx.llm(self.role))
-        # Media already in the log need not be stored twice.
-        batch = [(e, k) for e, k in batch
-                 if not (isinstance(e, MediaStored) and e.name in state.media)]
-        await ctx.emit_many(batch, cause=event)
+            realization = await realize_sourced(event, plan, subtask, request,
+                                                settings_of(request), pool, ctx.llm(self.role))
+        # Blobs first, then the events naming them; media already in the log not again.
+        await realization.emit(ctx, event, state.media)
 
     @on(ReplenishRequested)
     async def replenish(self, event: Envelope[ReplenishRequested], ctx: AgentContext) -> None:

@@ -8,9 +8,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from agents.base import Batch
 from agents.keys import derive_seed
-from agents.orchestrator.tool_runs import media_event
+from agents.orchestrator.tool_runs import Realization
 from agents.plans import GENERATOR_TOOL
 from store.events import (
     BenchmarkItem,
@@ -24,27 +23,27 @@ from tools.generators.base import Generator
 
 
 def realize_generated(p: SlotAssigned, plan: TransformationPlan, gen: Generator,
-                      run_seed: int) -> Batch:
-    """`SamplePlanned`, the instance's media (`MediaStored`) and its `SampleRealized`."""
+                      run_seed: int) -> Realization:
+    """`SamplePlanned`, the instance's media (`MediaStored`, bytes beside) and its
+    `SampleRealized`."""
     call = next((t for t in plan.tools if t.get("name") == GENERATOR_TOOL), {})
     params = dict(call.get("arguments", {}).get("params", {}))
     index = int(p.source_item_id.rsplit("#", 1)[1])
     seed = derive_seed(run_seed, "generator", p.dataset_id, index)
     generator = gen.name
     instance = gen.sample(seed, params)
-    batch: Batch = [(SamplePlanned(
+    out = Realization(batch=[(SamplePlanned(
         sample_id=p.sample_id, plan_id=plan.plan_id,
         instructions=f"{generator} instance with seed {seed}",
         tool_calls=[{"name": GENERATOR_TOOL, "arguments": {"generator": generator,
                                                            "seed": seed, "params": params}}],
-        specialised=False), p.sample_id)]
+        specialised=False), p.sample_id)])
     with tempfile.TemporaryDirectory(prefix="benchagent-gen-") as tmp:
         rendered = gen.render(instance, Path(tmp))
         media = []
         for rel in rendered.media:
-            stored = media_event(Path(tmp) / rel)
-            batch.append((stored, stored.name))
-            media.append(stored.name)
+            path = Path(tmp) / rel
+            media.append(out.add_media(path.read_bytes(), path.suffix.lower() or ".bin").name)
     metadata = {
         **rendered.metadata,
         "source_dataset": p.dataset_id,
@@ -60,5 +59,6 @@ def realize_generated(p: SlotAssigned, plan: TransformationPlan, gen: Generator,
                          choices=rendered.choices, target=str(rendered.target),
                          media=media, metadata=metadata)
     source = GeneratedBy(name=generator, version=gen.version, seed=seed, params=instance.params)
-    batch.append((SampleRealized(sample_id=p.sample_id, item=item, source=source), p.sample_id))
-    return batch
+    out.batch.append((SampleRealized(sample_id=p.sample_id, item=item, source=source),
+                      p.sample_id))
+    return out

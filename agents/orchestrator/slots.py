@@ -4,7 +4,8 @@ Source choice is order-independent: every dataset has a seeded permutation of it
 items; the k-th slot drawn on it (over all quotas on that dataset, in spec order)
 takes position k at attempt 1 and k + (a-1)·Q at attempt a (Q = all slots on the
 dataset), so concurrent rejections can never race for an item. A generator (built in, or
-synthesized by the run) has no items: position k is its instance `<generator>#k`.
+synthesized by the run) has no items: position k is its instance `<generator>#k`. A refresh
+(`RefreshRequested`) permutes only the items its parent did not use.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def source_for(state: RunState, pool: Pool, dataset_id: str, plan_id: str, subta
             raise SourceExhausted(f"{card.generator} gives {pool.capacity(dataset_id)} instances")
         return f"{card.generator}#{position}", position
     items = pool.items(dataset_id)
+    used_by_parent = state.lineage.excluded(dataset_id)  # a refresh takes only fresh items
+    if used_by_parent:
+        items = [item for item in items if item.id not in used_by_parent]
     if position >= len(items):
         raise SourceExhausted(f"{card.name} has {len(items)} usable items, "
                               f"{total} slots draw on it")

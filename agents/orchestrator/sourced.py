@@ -14,8 +14,8 @@ from typing import Any
 
 import msgspec
 
-from agents.base import LLM, Batch
-from agents.orchestrator.tool_runs import media_event_from_bytes, media_fence, run_tools
+from agents.base import LLM
+from agents.orchestrator.tool_runs import Realization, media_fence, run_tools
 from agents.plans import fill_placeholders
 from agents.prompts import orchestrator as prompts
 from agents.realize import Draft
@@ -96,9 +96,9 @@ async def plan_sample(event: Envelope[SlotAssigned], plan: TransformationPlan, s
 
 async def realize_sourced(event: Envelope[SlotAssigned], plan: TransformationPlan,
                           subtask: Subtask, request: RunRequested, settings: RunSettings,
-                          pool: Pool, llm: LLM) -> Batch:
-    """`SamplePlanned`, `ToolApplied` per call, `MediaStored` per file and the
-    `SampleRealized` of a source item."""
+                          pool: Pool, llm: LLM) -> Realization:
+    """`SamplePlanned`, `ToolApplied` per call, `MediaStored` per file (bytes beside) and
+    the `SampleRealized` of a source item."""
     p = event.payload
     card = pool.card(p.dataset_id)
     item = pool.item(p.dataset_id, p.source_item_id)
@@ -118,16 +118,12 @@ async def realize_sourced(event: Envelope[SlotAssigned], plan: TransformationPla
     else:
         decided = await plan_sample(event, plan, subtask, card, item, draft, media_refs,
                                     settings, llm)
-    batch: Batch = [(decided.planned, p.sample_id)]
+    out = Realization(batch=[(decided.planned, p.sample_id)])
     produced, tool_events = run_tools(decided.calls, p.sample_id, fence, request.seed)
-    batch += tool_events
-    media: list[str] = []
+    out.batch += tool_events
     files = produced or [(path.suffix.lower() or ".bin", path.read_bytes())
                          for path in media_paths]
-    for ext, data in files:
-        stored = media_event_from_bytes(data, ext)
-        batch.append((stored, stored.name))
-        media.append(stored.name)
+    media = [out.add_media(data, ext).name for ext, data in files]
     extra: dict[str, Any] = {}
     if decided.calls:
         extra["tool_calls"] = [c["name"] for c in decided.calls]
@@ -136,5 +132,6 @@ async def realize_sourced(event: Envelope[SlotAssigned], plan: TransformationPla
                         extra_metadata=extra, planned=decided.planned.specialised)
     source = SourceLabel(dataset_id=p.dataset_id, item_id=p.source_item_id,
                          field_path=draft.target_path)
-    batch.append((SampleRealized(sample_id=p.sample_id, item=built, source=source), p.sample_id))
-    return batch
+    out.batch.append((SampleRealized(sample_id=p.sample_id, item=built, source=source),
+                      p.sample_id))
+    return out

@@ -1,7 +1,10 @@
-"""Running an item's planned pure-tool calls, and media bytes as `MediaStored` events.
+"""Running an item's planned pure-tool calls, and produced media as `MediaStored` events.
 
 Tools run in a scratch workspace where the dataset's folder is mounted read-only as
 `src` (`media_fence`): a planned call can read the item's media, never write there.
+A realization's events name each media file by sha256 and size; its bytes travel
+beside the batch (`Realization.media`) to the blob store, put before the batch is
+emitted.
 """
 
 from __future__ import annotations
@@ -9,21 +12,42 @@ from __future__ import annotations
 import functools
 import hashlib
 import tempfile
+from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
-from agents.base import Batch
+import msgspec
+
+from agents.base import AgentContext, Batch
 from agents.keys import derive_seed
-from store.events import MediaStored, ToolApplied
+from store.events import Envelope, MediaStored, Payload, ToolApplied
+
+MediaCause = Envelope[Payload]
 
 
-def media_event_from_bytes(data: bytes, ext: str) -> MediaStored:
-    digest = hashlib.sha256(data).hexdigest()
-    return MediaStored(sha256=digest, name=f"media/{digest}{ext}", data=data)
+class Realization(msgspec.Struct, kw_only=True):
+    """The events that realize a slot, and the bytes of the media they name (by sha256)."""
 
+    batch: Batch
+    media: dict[str, bytes] = {}
 
-def media_event(path: Path) -> MediaStored:
-    return media_event_from_bytes(path.read_bytes(), path.suffix.lower() or ".bin")
+    def add_media(self, data: bytes, ext: str) -> MediaStored:
+        """Name `data` as a content-addressed media file of the batch; its `MediaStored`."""
+        digest = hashlib.sha256(data).hexdigest()
+        stored = MediaStored(sha256=digest, name=f"media/{digest}{ext}", size=len(data))
+        self.media[digest] = data
+        self.batch.append((stored, stored.name))
+        return stored
+
+    async def emit(self, ctx: AgentContext, cause: MediaCause, known: Container[str]) -> None:
+        """Put the media bytes in the blob store, THEN append the batch (media whose name the
+        log already holds are neither stored nor emitted again)."""
+        batch = [(e, k) for e, k in self.batch
+                 if not (isinstance(e, MediaStored) and e.name in known)]
+        for payload, _ in batch:
+            if isinstance(payload, MediaStored):
+                await ctx.blobs.put(self.media[payload.sha256])
+        await ctx.emit_many(batch, cause=cause)
 
 
 @functools.cache

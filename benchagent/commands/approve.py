@@ -23,7 +23,7 @@ import yaml
 
 from agents.plan_edits import EditError, check_edits, edits_from_doc
 from agents.sources import PoolCache
-from benchagent.commands.build import _check_run_id, drive
+from benchagent.commands.build import _check_run_id, _report, drive
 from benchagent.config import BuildConfig, load_config
 from benchagent.errors import UserError
 from benchagent.home import add_store_options
@@ -102,4 +102,4 @@ def run(args: argparse.Namespace) -> int:
         # All together or none: a crash leaves the plan waiting, never half-edited.
         await event_log.append(events, expected_seq=state.last_seq)
 
-    return drive(args, run_id, None, config, PoolCache(), prepare=approve)
+    return _report(args, drive(args, run_id, None, config, PoolCache(), prepare=approve))

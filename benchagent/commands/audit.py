@@ -11,7 +11,7 @@ import msgspec
 from benchagent.errors import UserError
 from benchagent.home import add_store_options, read_run
 from benchagent.table import format_table
-from replay.audit import rejection_counts, sample_chain, sample_fates
+from replay.audit import rejection_counts, sample_chain, sample_fates, sample_quality
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -53,12 +53,14 @@ def _one(args: argparse.Namespace, events: list) -> int:
     except KeyError:
         raise UserError(f"run {args.run_id} has no sample {args.sample}") from None
     fate = next((f for f in sample_fates(events) if f.sample_id == args.sample), None)
+    quality = sample_quality(events, args.sample)
     if args.json:
         doc = {
             "run_id": args.run_id,
             "sample": args.sample,
             "fate": msgspec.to_builtins(fate),
             "chain": msgspec.to_builtins(steps),
+            "quality": msgspec.to_builtins(quality),
         }
         print(json.dumps(doc))
         return 0
@@ -67,4 +69,14 @@ def _one(args: argparse.Namespace, events: list) -> int:
     if fate:
         verdict = fate.fate + (f" by {fate.check}: {fate.reason}" if fate.fate == "rejected" else "")
         print(f"\n{args.sample}: {verdict}")
+    for j in quality.judgements:
+        print(f"\njudged by {j.judge} (seq {j.seq}{', self-judged' if j.self_judged else ''}):")
+        for metric, score in j.scores.items():
+            print(f"  {metric.upper()} {score.score}/5  {score.reason}")
+        if j.unseen_media:
+            print(f"  media the judge could not see: {', '.join(j.unseen_media)}")
+    if quality.review is not None:
+        r = quality.review
+        print(f"\nhuman review (seq {r.seq}): " + ", ".join(
+            f"{c} {v}/5" for c, v in r.marks.items()) + (f" — {r.comment}" if r.comment else ""))
     return 0

@@ -3,7 +3,7 @@
     benchagent build "REQUIREMENT" [--size N] [--seed S] [--pool DIR]... [--llm SPEC]
         [--llm-key-env NAME] [--eval-model SPEC]... [--disable LIST] [--config YAML]
         [--synthesize] [--plan-only] [--home DIR] [--store URL] [--resume RUN_ID]
-        [--run-id ID] [--json]
+        [--run-id ID] [--sign-key FILE] [--json]
 
 Everything is checked before anything is written (bad input: one line, exit 2).
 `--synthesize` adds a synthesized generator to every subtask's groundings (by default one is
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -26,9 +27,10 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
+import structlog
 
 from agents.models import ModelRouter
 from agents.recorded_llm import RetryPolicy
@@ -36,16 +38,34 @@ from agents.registry import ALL_ROLES, AgentOptions, make_agents, parse_disabled
 from agents.settings import SETTING_NAMES, RunSettings, settings_from_config, settings_of
 from agents.sources import PoolCache
 from benchagent.config import BuildConfig, load_config
-from benchagent.errors import UserError
-from benchagent.home import add_store_options, open_log, run_dir
+from benchagent.errors import RunInterrupted, UserError
+from benchagent.home import add_store_options, home_dir, open_blobs, open_log, run_dir
 from benchagent.plan_view import plan_document, render_plan
 from benchagent.progress import Progress
-from benchagent.run import RunOutcome, drive_run, make_bus, outcome_of, write_benchmark
-from bus.base import TERMINAL, BusError
+from benchagent.run import (
+    RunOutcome,
+    drive_run,
+    make_bus,
+    outcome_of,
+    stopped_event,
+    write_benchmark,
+)
+from benchagent.run_lock import folder_lock, nats_lease
+from benchagent.signals import interrupting_signal
+from bus.base import ENDS_A_BUILD, BusError
+from replay.anchor import AnchorError, load_signing_key
+from replay.output_folder import OutputRefused, check_target, output_run_id
 from replay.projections import RunState
-from store.events import Envelope, RunRequested, SpecProposed, new_event
+from store.blobs import BlobStore
+from store.events import Envelope, Payload, RunRequested, SpecProposed, StopCause, new_event
 from store.log import EventLog
+from store.verify import read_verified
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+EXIT_STOPPED = 75  # EX_TEMPFAIL: the world failed; `--resume` finishes the run
+log = structlog.get_logger("benchagent.build")
 MAX_REQUIREMENT_CHARS = 20_000
 DEFAULT_SIZE = 20
 DEFAULT_LLM = "local:qwen2.5-coder-1.5b"
@@ -83,6 +103,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"LLM calls in flight at once (default {DEFAULT_CONCURRENCY})")
     p.add_argument("--remote-agents", action="store_true",
                    help="with --store nats://: leave the work to `benchagent agent` workers")
+    p.add_argument("--sign-key", type=Path, metavar="FILE",
+                   help="sign the published anchor (log head and content hash) with this "
+                        "Ed25519 private key")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     add_store_options(p)
     p.set_defaults(func=run)
@@ -205,6 +228,12 @@ def _pool_capacity(pools: list[str], settings: RunSettings, seen: PoolCache | No
 
 
 def run(args: argparse.Namespace) -> int:
+    return _report(args, execute(args))
+
+
+def execute(args: argparse.Namespace) -> BuildResult:
+    """Check the flags, build (or resume) the run, write its benchmark: its outcome and the
+    evaluations made at build (`benchagent ablate` builds its variants with this too)."""
     if args.resume and (args.requirement or args.run_id):
         raise UserError("--resume takes the run's own settings: give no requirement or --run-id")
     if args.resume and (args.plan_only or args.synthesize):
@@ -232,9 +261,8 @@ class BuildResult(msgspec.Struct, kw_only=True):
 
 
 def drive(args: argparse.Namespace, run_id: str, first: Envelope | None, config: BuildConfig,
-          pools: PoolCache, prepare: Prepare | None = None) -> int:
-    """Run a new run (`first`) or resume `run_id` until it ends or waits for approval;
-    report it. `args` carries the store options, `--json`, `--llm-concurrency` and
+          pools: PoolCache, prepare: Prepare | None = None) -> BuildResult:
+    """Run a new run (`first`) or resume `run_id` until it ends or waits for approval. `args` carries the store options, `--json`, `--llm-concurrency` and
     `--remote-agents` (absent ones take their defaults)."""
     store_url = args.store or os.environ.get("BENCHAGENT_STORE")
     remote = getattr(args, "remote_agents", False)
@@ -247,69 +275,151 @@ def drive(args: argparse.Namespace, run_id: str, first: Envelope | None, config:
                    or DEFAULT_CONCURRENCY)
     if concurrency < 1:
         raise UserError("--llm-concurrency must be at least 1")
-    retry = RetryPolicy(
+    retry = retry_policy(config)
+    try:
+        key_file = getattr(args, "sign_key", None)
+        signing_key = load_signing_key(key_file) if key_file is not None else None
+    except AnchorError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        return asyncio.run(_build(args, store_url, run_id, first, concurrency, retry, pools,
+                                  prepare, signing_key))
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the bus has stopped, the log holds all
+        raise RunInterrupted(run_id) from None
+
+
+def retry_policy(config: BuildConfig) -> RetryPolicy:
+    """Attempts, backoff and timeout of LLM calls, from the config file (defaults else)."""
+    return RetryPolicy(
         max_attempts=config.llm_attempts or RetryPolicy().max_attempts,
         base_delay_s=config.llm_backoff_s if config.llm_backoff_s is not None
         else RetryPolicy().base_delay_s,
         timeout_s=config.llm_timeout_s or RetryPolicy().timeout_s,
     )
-    result = asyncio.run(_build(args, store_url, run_id, first, concurrency, retry, pools,
-                                prepare))
-    return _report(args, result)
 
 
 async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
                  first: Envelope | None, concurrency: int, retry: RetryPolicy,
-                 pools: PoolCache, prepare: Prepare | None) -> BuildResult:
+                 pools: PoolCache, prepare: Prepare | None,
+                 signing_key: Ed25519PrivateKey | None) -> BuildResult:
     event_log = await open_log(args)
-    router = ModelRouter(retry=retry, max_concurrency=concurrency)
     try:
-        if first is None:
-            events = await event_log.read(run_id)
-            if not events:
-                raise UserError(f"cannot resume {run_id}: no such run in this store")
-            before = RunState.of(events, run_id)
-            if prepare is not None:  # it says why a run cannot go on in its own words
-                await prepare(event_log, before)
-            finished = outcome_of(before)
-            if finished.status != "running":
-                raise UserError(f"cannot resume {run_id}: it has already {finished.status}")
-            if prepare is None and before.approval.waiting:
+        async with _run_lock(args, store_url, run_id):  # one writer per run
+            blobs = await open_blobs(args)
+            try:
+                return await _drive(args, event_log, blobs, store_url, run_id, first,
+                                    concurrency, retry, pools, prepare, signing_key)
+            finally:
+                await blobs.close()
+    finally:
+        await event_log.close()
+
+
+def _run_lock(args: argparse.Namespace, store_url: str | None,
+              run_id: str) -> contextlib.AbstractAsyncContextManager[None]:
+    if store_url:
+        return nats_lease(store_url, run_id)
+    return folder_lock(home_dir(args), run_id)
+
+
+async def _drive(args: argparse.Namespace, event_log: EventLog, blobs: BlobStore,
+                 store_url: str | None, run_id: str, first: Envelope | None, concurrency: int,
+                 retry: RetryPolicy, pools: PoolCache, prepare: Prepare | None,
+                 signing_key: Ed25519PrivateKey | None) -> BuildResult:
+    unwritten = False  # completed in the log, but its build died before writing the folder
+    if first is None:
+        if not await event_log.last_seq(run_id):
+            raise UserError(f"cannot resume {run_id}: no such run in this store")
+        state = RunState.of(await read_verified(event_log, run_id), run_id)
+        if prepare is not None:  # it says why a run cannot go on in its own words
+            await prepare(event_log, state)
+            state = RunState.of(await read_verified(event_log, run_id), run_id)
+        unwritten = state.status.completed is not None \
+            and output_run_id(run_dir(args, run_id)) != run_id
+        if not unwritten:
+            _check_resumable(state)
+            if state.approval.waiting:
                 raise UserError(f"run {run_id} waits for the approval of its plan: "
                                 f"benchagent approve {run_id} [--edit FILE.yaml]")
-            request = before.request.payload
-            approved = prepare is not None or before.approval.approved is not None
-        elif await event_log.last_seq(run_id):
-            raise UserError(f"run {run_id} already exists; choose another --run-id or --resume it")
-        else:
-            assert isinstance(first.payload, RunRequested)
-            request, approved = first.payload, False
-        # A --plan-only run stops at its plan until it is approved; nothing else ever waits.
-        until = TERMINAL + ((SpecProposed,) if settings_of(request).plan_only and not approved
+        request = state.request.payload
+        approved = state.approval.approved is not None
+    elif await event_log.last_seq(run_id):
+        raise UserError(f"run {run_id} already exists; choose another --run-id or --resume it")
+    else:
+        assert isinstance(first.payload, RunRequested)
+        request, approved = first.payload, False
+    try:  # the run's folder: refuse now what would be refused after the whole build
+        check_target(run_dir(args, run_id), run_id)
+    except OutputRefused as exc:
+        raise UserError(f"run {run_id}: {exc}") from None
+    # A --plan-only run stops at its plan until it is approved; nothing else ever waits.
+    until = ENDS_A_BUILD + ((SpecProposed,) if settings_of(request).plan_only and not approved
                             else ())
-        print(f"run {run_id}", file=sys.stderr)
+    print(f"run {run_id}", file=sys.stderr)
+    if not unwritten:
+        await _run_agents(args, event_log, blobs, store_url, run_id, first, concurrency, retry,
+                          pools, until)
+    state = RunState.of(await read_verified(event_log, run_id), run_id)
+    outcome = outcome_of(state)
+    if outcome.status == "running" and state.approval.waiting:
+        return BuildResult(outcome=outcome, plan=plan_document(state))
+    if outcome.status == "completed":
+        out = run_dir(args, run_id)
+        await write_benchmark(state, out, blobs, signing_key)
+        outcome.out_dir = str(out)
+    evaluations = [msgspec.to_builtins(s) for s in state.evaluations.scores]
+    return BuildResult(outcome=outcome, evaluations=evaluations)
+
+
+async def _run_agents(args: argparse.Namespace, event_log: EventLog, blobs: BlobStore,
+                      store_url: str | None, run_id: str, first: Envelope | None,
+                      concurrency: int, retry: RetryPolicy, pools: PoolCache,
+                      until: tuple[type[Payload], ...]) -> None:
+    """Drive the run (new or resumed) until it completes, fails or stops (or until its
+    first event of a class in `until`)."""
+    router = ModelRouter(retry=retry, max_concurrency=concurrency)
+    try:
         roles = [] if getattr(args, "remote_agents", False) else list(ALL_ROLES)
         agents = make_agents(roles, AgentOptions(pools=pools))
-        bus = make_bus(event_log, store_url, agents, router, workers=concurrency * 2)
+        bus = make_bus(event_log, store_url, agents, router, blobs=blobs,
+                       workers=concurrency * 2)
         progress = Progress(event_log, run_id)
         try:
             await drive_run(bus, event_log, run_id, first, progress=progress, until=until)
-        except BusError as exc:
-            raise UserError(f"run {run_id} stopped: {exc}; resume it with --resume {run_id}") \
-                from None
-        state = RunState.of(await event_log.read(run_id), run_id)
-        outcome = outcome_of(state)
-        if outcome.status == "running" and state.approval.waiting:
-            return BuildResult(outcome=outcome, plan=plan_document(state))
-        if outcome.status == "completed":
-            out = run_dir(args, run_id)
-            write_benchmark(state, out)
-            outcome.out_dir = str(out)
-        evaluations = [msgspec.to_builtins(s) for s in state.evaluations.scores]
-        return BuildResult(outcome=outcome, evaluations=evaluations)
+        except BusError as exc:  # the store failed under the bus: stopped, not failed
+            await _record_stop(event_log, run_id, "store_unavailable", str(exc))
+            raise UserError(f"run {run_id} stopped: {exc}; resume it with "
+                            f"`benchagent build --resume {run_id}`") from None
+        except asyncio.CancelledError:  # Ctrl-C or SIGTERM: record why, then unwind
+            await _record_stop(event_log, run_id, "interrupted",
+                               f"interrupted by {interrupting_signal().name}")
+            raise
     finally:
         await router.close()
-        await event_log.close()
+
+
+def _check_resumable(state: RunState) -> None:
+    """One line if the run cannot be resumed: it completed (and its folder was written), or
+    its failure is final."""
+    status = state.status
+    if status.completed is not None:
+        raise UserError(f"cannot resume {state.run_id}: it has already completed and its folder "
+                        f"is written (`benchagent replay {state.run_id} --out DIR` writes "
+                        "another)")
+    if status.failed is not None:
+        failed = status.failed.payload
+        raise UserError(f"cannot resume {state.run_id}: it failed at {failed.stage} and that "
+                        f"failure is final ({failed.reason}); start a new build")
+
+
+async def _record_stop(event_log: EventLog, run_id: str, cause: StopCause, reason: str) -> None:
+    """Record that the run stopped (best effort: the store may be what failed)."""
+    try:
+        events = await event_log.read(run_id)
+        if events and not RunState.of(events, run_id).status.finished:
+            await event_log.append([stopped_event(events, run_id, cause, reason)])
+    except Exception as exc:  # noqa: BLE001 - reporting the stop matters more than recording it
+        log.warning("stop_not_recorded", run_id=run_id, error=f"{type(exc).__name__}: {exc}")
 
 
 def _report(args: argparse.Namespace, result: BuildResult) -> int:
@@ -332,6 +442,10 @@ def _report(args: argparse.Namespace, result: BuildResult) -> int:
         for e in evaluations:
             per = ", ".join(f"{s} {a:.2f}" for s, a in e["per_subtask"].items())
             print(f"eval {e['model']}: accuracy {e['accuracy']:.3f} over {e['n']} ({per})")
+    if outcome.status == "stopped":
+        print(f"benchagent: run {outcome.run_id} stopped at {outcome.stage}: {outcome.reason}; "
+              f"resume it with `benchagent build --resume {outcome.run_id}`", file=sys.stderr)
+        return EXIT_STOPPED
     if outcome.status != "completed":
         print(f"benchagent: run {outcome.run_id} failed at {outcome.stage}: {outcome.reason}",
               file=sys.stderr)

@@ -15,15 +15,15 @@ import json
 from pathlib import Path
 
 from benchagent.errors import UserError
-from benchagent.home import add_store_options, open_log
-from replay.benchmark_files import BenchmarkFiles, ProjectionError, content_hash, project_benchmark
+from benchagent.home import add_store_options, read_blobs_for, read_run
+from replay.anchor import Anchor
+from replay.benchmark_files import ProjectionError, make_anchor, output_files
 from replay.exports import FORMATS, render
 from replay.exports.facts import pool_cards, run_facts
-from replay.exports.folder import FolderError, check_target, write_folder
 from replay.exports.items import ExportError
-from store.events import BenchmarkPublished, Envelope, RunRequested, decode
-from store.log import UnknownRun
-from store.verify import check_chain
+from replay.output_folder import FolderError, check_new_target, write_new_folder
+from replay.projections import RunState
+from store.verify import TamperedLog
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -44,52 +44,41 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise UserError(f"unknown --format {unknown[0]!r}: choose from {', '.join(FORMATS)}")
     try:
-        check_target(args.out)
+        check_new_target(args.out)
     except FolderError as exc:
-        raise UserError(str(exc)) from None
-    events = asyncio.run(_verified_events(args))
-    files = published_files(args.run_id, events)
-    request = next(e.payload for e in events if isinstance(e.payload, RunRequested))
-    facts = run_facts(events, files, pool_cards(request.pools))
+        raise UserError(f"--out {exc}") from None
+    try:
+        events = asyncio.run(read_run(args, args.run_id))
+    except TamperedLog as exc:
+        raise UserError(f"refusing to export a tampered log: {exc.report.summary()}") from None
+    state = RunState.of(events, args.run_id)
+    anchor = published_anchor(state)
+    files = asyncio.run(read_blobs_for(args, lambda blobs: output_files(state, anchor, blobs)))
+    assert state.request.event is not None
+    facts = run_facts(events, files, pool_cards(state.request.event.payload.pools), anchor)
     try:
         out = render(files, facts, formats)
-        write_folder(out, args.out)
-    except (ExportError, FolderError) as exc:
+        write_new_folder(out, args.out)
+    except ExportError as exc:
         raise UserError(f"run {args.run_id}: {exc}") from None
+    except FolderError as exc:
+        raise UserError(f"--out {exc}") from None
     if args.json:
         print(json.dumps({"run_id": args.run_id, "out_dir": str(args.out), "formats": formats,
                           "files": len(out), "head_hash": facts.head_hash}))
     else:
-        print(f"{args.out}: {', '.join(formats)} ({len(out)} files, log head {facts.head_hash[:16]})")
+        print(f"{args.out}: {', '.join(formats)} ({len(out)} files, log head at publication "
+              f"{facts.head_hash[:16]})")
     return 0
 
 
-async def _verified_events(args: argparse.Namespace) -> list[Envelope]:
-    """The run's events, decoded from the very bytes whose hash chain was checked."""
-    log = await open_log(args)
+def published_anchor(state: RunState) -> Anchor:
+    """The run's anchor (the benchmark rebuilt from the log matches the published content
+    hash): the folder is then projected as `replay` writes it."""
+    if state.publication.event is None:
+        raise UserError(f"run {state.run_id} has not published a benchmark yet")
     try:
-        raw = await log.read_raw(args.run_id)
-    finally:
-        await log.close()
-    if not raw:
-        raise UnknownRun(args.run_id)
-    report = check_chain(args.run_id, raw)
-    if not report.ok:
-        raise UserError(f"refusing to export a tampered log: {report.summary()}")
-    return [decode(data) for _, data in raw]
-
-
-def published_files(run_id: str, events: list[Envelope]) -> BenchmarkFiles:
-    """The published benchmark rebuilt from the log, checked against its content hash."""
-    published = [e.payload for e in events if isinstance(e.payload, BenchmarkPublished)]
-    if not published:
-        raise UserError(f"run {run_id} has not published a benchmark yet")
-    pub = published[-1]
-    try:
-        files = project_benchmark(events, pub.sample_ids)
+        return make_anchor(state)
     except ProjectionError as exc:
-        raise UserError(f"run {run_id}: {exc}") from None
-    if content_hash(files) != pub.content_hash:
-        raise UserError(f"run {run_id}: the files rebuilt from the log differ from the published "
-                        f"content hash {pub.content_hash[:16]}")
-    return files
+        raise UserError(f"run {state.run_id}: {exc}") from None
+

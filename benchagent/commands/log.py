@@ -1,4 +1,8 @@
-"""`benchagent log RUN_ID`: the run's timeline (seq, time, agent, event type, summary)."""
+"""`benchagent log RUN_ID`: the run's timeline (seq, time, agent, event type, summary).
+
+`--json` adds each event's payload (every field of the decision; media bytes as
+sha256 and size, never the bytes) and its chain hash.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import json
 
 from benchagent.home import add_store_options, read_run
 from benchagent.table import format_table
+from replay.payloads import payload_json
 from replay.timeline import timeline_rows
 
 
@@ -20,8 +25,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rows = timeline_rows(asyncio.run(read_run(args, args.run_id)))
+    events = asyncio.run(read_run(args, args.run_id))
+    rows = timeline_rows(events)
     if args.json:
+        for row, env in zip(rows, events, strict=True):
+            row["hash"] = env.hash
+            row["payload"] = payload_json(env)
         print(json.dumps({"run_id": args.run_id, "events": rows}))
         return 0
     print(format_table(

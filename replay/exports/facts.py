@@ -1,8 +1,9 @@
 """What an export says about its run beyond the benchmark files: a fold of the log.
 
-`run_facts(events, files, cards)` reads the run's events (requirement, spec, publication,
-evaluation and judge results, the head of the hash chain) and the projected files (the items'
-subtasks and sources), and takes the sources' licences from the pool's dataset cards. A
+`run_facts(events, files, cards, anchor)` reads the run's events (requirement, spec,
+publication, evaluation and judge results) and the projected files (the items' subtasks and
+sources), names the run's anchor (content hash and the log's head at publication, the same as
+the published folder's `spec.json`: `replay.anchor`), and takes the sources' licences from the pool's dataset cards. A
 licence is never guessed: a card that names none, or a source whose card is not in the pool,
 is reported as unknown with the reason.
 
@@ -19,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from replay.anchor import Anchor
 from replay.exports.items import read_items
 from store.events import (
     BenchmarkPublished,
@@ -70,13 +72,25 @@ class RunFacts(msgspec.Struct, frozen=True, kw_only=True):
     disabled: list[str]
     accepted: int
     rejected: int
-    content_hash: str  # of the published files (BenchmarkPublished)
-    head_hash: str  # hash of the run's last event: the log this export was made from
-    head_seq: int
+    anchor: Anchor  # content hash and the log's head at publication (as in spec.json)
     subtasks: list[SubtaskInfo]
     sources: list[SourceInfo]
     evaluations: list[EvaluationResult] = []
     judgements: list[JudgeRecord] = []
+
+    @property
+    def content_hash(self) -> str:
+        """Of the published benchmark files (`BenchmarkPublished`)."""
+        return self.anchor.content_hash
+
+    @property
+    def head_hash(self) -> str:
+        """The chain hash of `BenchmarkPublished`: it covers the log up to publication."""
+        return self.anchor.head_hash
+
+    @property
+    def head_seq(self) -> int:
+        return self.anchor.head_seq
 
     @property
     def licenses(self) -> list[str]:
@@ -87,7 +101,8 @@ class RunFacts(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def run_facts(
-    events: Sequence[Envelope], files: Mapping[str, bytes], cards: Mapping[str, DatasetCard]
+    events: Sequence[Envelope], files: Mapping[str, bytes], cards: Mapping[str, DatasetCard],
+    anchor: Anchor,
 ) -> RunFacts:
     """The facts of a published run; `events` must hold a `BenchmarkPublished`."""
     request = next(e.payload for e in events if isinstance(e.payload, RunRequested))
@@ -121,8 +136,7 @@ def run_facts(
     return RunFacts(
         run_id=last.run_id, requirement=request.requirement, seed=request.seed,
         size=request.size, llm=request.llm, disabled=sorted(request.disabled),
-        accepted=pub.accepted, rejected=pub.rejected, content_hash=pub.content_hash,
-        head_hash=last.hash, head_seq=last.seq, subtasks=subtasks,
+        accepted=pub.accepted, rejected=pub.rejected, anchor=anchor, subtasks=subtasks,
         sources=[_source(dataset_id, count, cards.get(dataset_id))
                  for dataset_id, count in sorted(per_source.items())],
         evaluations=list(evaluations.values()), judgements=judgements,

@@ -236,10 +236,13 @@ def dataset_card(facts: RunFacts, configs: Sequence[ConfigInfo],
     lines += ["## Provenance", "",
               f"- run: `{facts.run_id}`",
               f"- content hash of the published benchmark: `{facts.content_hash}`",
-              f"- head hash of the run's log (event {facts.head_seq}): `{facts.head_hash}`", "",
-              "The head hash names the exact log this export was made from: `benchagent verify "
-              f"{facts.run_id}` prints it, and `benchagent export {facts.run_id}` on that log "
-              "gives these files byte for byte.", ""]
+              f"- head hash of the run's log at publication (event {facts.head_seq}): "
+              f"`{facts.head_hash}`", "",
+              "These are the anchor of the published benchmark folder (its `spec.json`): the "
+              "head hash names the exact log the benchmark was published from, `benchagent "
+              f"verify {facts.run_id} --against DIR` checks a published folder against it, and "
+              f"`benchagent export {facts.run_id}` on that log gives these files byte for "
+              "byte.", ""]
     return "\n".join(lines)
 
 

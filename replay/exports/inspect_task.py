@@ -24,7 +24,7 @@ from replay.exports.items import ExportItem, by_subtask, check_media, jsonl, rea
 _HEADER = '''"""Inspect AI tasks of a benchagent benchmark: one task per subtask.
 
 Requirement: {requirement}
-Exported from run {run_id} (log head {head_hash}).
+Exported from run {run_id} (log head at publication {head_hash}).
 Run every task: `inspect eval task.py --model MODEL`; one task: `inspect eval task.py@NAME`.
 Generated items are scored by benchagent's own scorer: benchagent must be importable.
 """
@@ -83,10 +83,13 @@ def benchagent_score() -> Scorer:
     async def score(state: TaskState, target: Target) -> Score:
         import msgspec
         from agents.scoring import score_answer
-        from store.events import BenchmarkItem
+        from store.events import BenchmarkItem, GeneratedBy
 
         item = msgspec.convert(state.metadata["item"], BenchmarkItem)
-        value, name, detail = score_answer(item, state.output.completion)
+        meta = item.metadata  # a generated item names its generator, version, seed and params
+        source = GeneratedBy(name=str(meta["generator"]), version=str(meta["generator_version"]),
+                             seed=int(meta["seed"]), params=dict(meta.get("params") or {{}}))
+        value, name, detail = score_answer(item, state.output.completion, source)
         return Score(value=value, answer=state.output.completion, explanation=name,
                      metadata=detail)
 
@@ -190,6 +193,6 @@ def write(files: Mapping[str, bytes], facts: RunFacts) -> dict[str, bytes]:
               "    inspect eval task.py@NAME --model MODEL       # one subtask", "",
               "| task | subtask | items |", "|---|---|---|"]
     readme += [f"| `{c}` | {s} | {n} |" for c, s, n in names]
-    readme += ["", f"Run `{facts.run_id}`, log head `{facts.head_hash}`.", ""]
+    readme += ["", f"Run `{facts.run_id}`, log head at publication `{facts.head_hash}`.", ""]
     out["README.md"] = "\n".join(readme).encode()
     return dict(sorted(out.items()))

@@ -33,7 +33,7 @@ def write(files: Mapping[str, bytes], facts: RunFacts) -> dict[str, bytes]:
         "sources": [msgspec.to_builtins(s) for s in facts.sources],
         "licenses": facts.licenses,
         "content_hash": facts.content_hash,
-        "log_head": {"hash": facts.head_hash, "seq": facts.head_seq},
+        "anchor": msgspec.to_builtins(facts.anchor),
         "files": {path: hashlib.sha256(data).hexdigest() for path, data in sorted(out.items())},
     }
     encoded = msgspec.json.encode(manifest, order="deterministic")

@@ -175,6 +175,6 @@ def write(files: Mapping[str, bytes], facts: RunFacts) -> dict[str, bytes]:
     readme += ["", "Generated items are scored here by exact match on their answer; "
                "benchagent's own scorer (Inspect export, `benchagent eval`) re-creates each "
                "instance from its generator.", "",
-               f"Run `{facts.run_id}`, log head `{facts.head_hash}`.", ""]
+               f"Run `{facts.run_id}`, log head at publication `{facts.head_hash}`.", ""]
     out["README.md"] = "\n".join(readme).encode()
     return dict(sorted(out.items()))

@@ -8,6 +8,7 @@ from collections import defaultdict
 from replay.projections.base import Projection
 from store.dispatch import on
 from store.events import (
+    DatasetsSearched,
     Envelope,
     GroundingFailed,
     PlanProposed,
@@ -23,7 +24,8 @@ class GroundingRounds(Projection):
         self.grounded: dict[int, Envelope[SubtasksGrounded]] = {}  # the first of each round
         self.plans: dict[str, TransformationPlan] = {}  # every plan proposed, by id
         self.plan_reasons: dict[str, str] = {}  # why each was proposed, by plan id
-        self.scores: dict[str, PlanScored] = {}  # by plan id
+        self.dataset_names: dict[str, str] = {}  # dataset id -> name, from the searches
+        self.scores: dict[str, PlanScored] = {}  # plan id -> its (first) score
 
     @on(GroundingFailed)
     def _failed(self, env: Envelope[GroundingFailed]) -> None:
@@ -33,11 +35,16 @@ class GroundingRounds(Projection):
     def _grounded(self, env: Envelope[SubtasksGrounded]) -> None:
         self.grounded.setdefault(env.payload.round, env)
 
-    @on(PlanProposed)
-    def _plan(self, env: Envelope[PlanProposed]) -> None:
-        self.plans.setdefault(env.payload.plan.plan_id, env.payload.plan)
-        self.plan_reasons.setdefault(env.payload.plan.plan_id, env.payload.reason)
+    @on(DatasetsSearched)
+    def _searched(self, env: Envelope[DatasetsSearched]) -> None:
+        for hit in env.payload.hits:
+            self.dataset_names.setdefault(hit.dataset_id, hit.name)
 
     @on(PlanScored)
     def _scored(self, env: Envelope[PlanScored]) -> None:
         self.scores.setdefault(env.payload.plan_id, env.payload)
+
+    @on(PlanProposed)
+    def _plan(self, env: Envelope[PlanProposed]) -> None:
+        self.plans.setdefault(env.payload.plan.plan_id, env.payload.plan)
+        self.plan_reasons.setdefault(env.payload.plan.plan_id, env.payload.reason)

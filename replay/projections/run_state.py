@@ -12,20 +12,25 @@ from collections.abc import Sequence
 from typing import Literal
 
 from replay.projections.approval import PlanApproval
+from replay.projections.ablation import AblationLink
 from replay.projections.base import Fold, Projection
 from replay.projections.design import DesignRounds
 from replay.projections.evaluation import Evaluations
 from replay.projections.fates import SampleFates
 from replay.projections.grounding import GroundingRounds
+from replay.projections.judgements import Judgements
+from replay.projections.leaderboard import Leaderboard
+from replay.projections.lineage import Lineage
 from replay.projections.llm_usage import LlmUsage
 from replay.projections.media import Media
 from replay.projections.publication import Publication
 from replay.projections.request import RunRequest
+from replay.projections.reviews import HumanReviews
 from replay.projections.samples import Samples
 from replay.projections.slots import SpecSlots
 from replay.projections.status import RunStatus
 from replay.projections.synthesis import Synthesis
-from store.events import Envelope, Payload
+from store.events import Envelope, Payload, Subtask
 
 Stage = Literal["design", "grounding", "allocation", "approval", "realization", "evaluation",
                 "completed", "failed"]
@@ -50,10 +55,15 @@ class RunState:
         self.evaluations = Evaluations()
         self.llm = LlmUsage()
         self.status = RunStatus()
+        self.judgements = Judgements()
+        self.reviews = HumanReviews()
+        self.ablation = AblationLink()
+        self.lineage = Lineage()
+        self.leaderboard = Leaderboard()
         projections: list[Projection] = [
             self.request, self.design, self.grounding, self.synthesis, self.approval, self.slots,
             self.samples, self.fates, self.media, self.publication, self.evaluations, self.llm,
-            self.status]
+            self.status, self.judgements, self.reviews, self.ablation, self.lineage, self.leaderboard]
         self._folds: dict[type[Payload], list[Fold]] = {}
         for projection in projections:
             for event_type, fold in projection.bound_folds().items():
@@ -83,6 +93,16 @@ class RunState:
         for env in tail:
             self.fold(env)
         return self
+
+    def subtasks(self) -> list[Subtask]:
+        """The subtasks the benchmark is built for: the spec's, else the last accepted
+        design's."""
+        spec = self.slots.spec_payload
+        if spec is not None:
+            return list(spec.subtasks)
+        if self.design.accepted:
+            return list(self.design.accepted[max(self.design.accepted)].payload.subtasks)
+        return []
 
     def stage(self) -> Stage:
         """The pipeline stage the run has reached (for progress displays)."""

@@ -1,5 +1,6 @@
-"""Where the run stands and how it ended: completed or failed (and why), samples short of
-the quota, and the outcome `benchagent build` reports."""
+"""Where the run stands and how it ended: completed or failed (and why), stopped and waiting
+for `--resume` (and why), samples short of the quota, and the outcome `benchagent build`
+reports."""
 
 from __future__ import annotations
 
@@ -9,14 +10,23 @@ import msgspec
 
 from replay.projections.base import Projection
 from store.dispatch import on
-from store.events import BenchmarkPublished, Envelope, QuotaShortfall, RunCompleted, RunFailed
+from store.events import (
+    BenchmarkPublished,
+    Envelope,
+    QuotaShortfall,
+    RunCompleted,
+    RunFailed,
+    RunResumed,
+    RunStopped,
+)
 
 Milestone = Literal["running", "published", "completed", "failed"]
+Status = Literal["running", "stopped", "completed", "failed"]
 
 
 class RunOutcome(msgspec.Struct, kw_only=True):
     run_id: str
-    status: Literal["running", "completed", "failed"]
+    status: Status
     out_dir: str | None = None
     accepted: int = 0
     rejected: int = 0
@@ -30,6 +40,8 @@ class RunStatus(Projection):
     def __init__(self) -> None:
         self.completed: Envelope[RunCompleted] | None = None  # the first
         self.failed: Envelope[RunFailed] | None = None  # the first
+        self.stopped: Envelope[RunStopped] | None = None  # the first stop since the last resume
+        self.resumes = 0  # RunResumed events so far
         self.shortfall = 0  # samples reported missing, over every QuotaShortfall
         self.milestone: Milestone = "running"  # the latest of published, completed, failed
 
@@ -43,6 +55,15 @@ class RunStatus(Projection):
         self.failed = self.failed or env
         self.milestone = "failed"
 
+    @on(RunStopped)
+    def _stopped(self, env: Envelope[RunStopped]) -> None:
+        self.stopped = self.stopped or env
+
+    @on(RunResumed)
+    def _resumed(self, env: Envelope[RunResumed]) -> None:
+        self.stopped = None
+        self.resumes += 1
+
     @on(BenchmarkPublished)
     def _published(self, env: Envelope[BenchmarkPublished]) -> None:
         self.milestone = "published"
@@ -55,13 +76,25 @@ class RunStatus(Projection):
     def finished(self) -> bool:
         return self.completed is not None or self.failed is not None
 
+    @property
+    def status(self) -> Status:
+        if self.failed is not None:
+            return "failed"
+        if self.completed is not None:
+            return "completed"
+        return "stopped" if self.stopped is not None else "running"
+
     def outcome(self, run_id: str) -> RunOutcome:
-        """A failure wins over a completion; neither: still running."""
+        """A failure wins over a completion; neither: stopped (resumable) or still running."""
         if self.failed is not None:
             failed = self.failed.payload
             return RunOutcome(run_id=run_id, status="failed", stage=failed.stage,
                               reason=failed.reason, shortfall=self.shortfall)
         if self.completed is None:
+            if self.stopped is not None:
+                stop = self.stopped.payload
+                return RunOutcome(run_id=run_id, status="stopped", stage=stop.stage,
+                                  reason=stop.reason, shortfall=self.shortfall)
             return RunOutcome(run_id=run_id, status="running", shortfall=self.shortfall)
         done = self.completed.payload
         return RunOutcome(run_id=run_id, status="completed", accepted=done.accepted,

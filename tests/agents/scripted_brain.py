@@ -61,6 +61,8 @@ DISTRACTORS = ["ten minutes", "three weeks", "a year", "two hours", "five days",
 
 def facts(messages: list[dict[str, Any]]) -> dict[str, Any]:
     content = messages[-1]["content"]
+    if isinstance(content, list):  # text and image parts: the facts are in the text
+        content = "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
     found = _FACTS.findall(content if isinstance(content, str) else "")
     return json.loads(found[-1]) if found else {}
 
@@ -239,6 +241,31 @@ class ScriptedBrain:
                     "failed_check": "depends_on_signal", "repairable": h < self.repair_percent,
                     "repair_hint": "ask explicitly for reasoning from the given context"}
         return {"reason": "fine", "failed_check": "none", "repairable": False, "repair_hint": ""}
+
+    # ------------------------------------------------------------ judge
+
+    def judge_item(self, f: dict[str, Any]) -> dict[str, Any]:
+        """Scores 2-5 that depend on the item (a digest of what the judge was shown)."""
+        text = json.dumps(f, sort_keys=True)
+        answer: dict[str, Any] = {}
+        for i, metric in enumerate(("fsq", "qac", "cqc", "tsd", "ssc")):
+            score = 2 + (digest(f"{metric}:{text}") + i) % 4
+            answer[f"{metric}_reason"] = f"{metric} looks {'fine' if score >= 3 else 'weak'}"
+            answer[metric] = score
+        return answer
+
+    def judge_benchmark(self, f: dict[str, Any]) -> dict[str, Any]:
+        return {"uia_reason": f"{len(f.get('subtasks', []))} subtasks cover the requirement",
+                "uia": 4}
+
+    def evaluator_rubric(self, f: dict[str, Any]) -> dict[str, Any]:
+        """Every criterion but the ones whose text mentions 'never' is satisfied."""
+        answer: dict[str, Any] = {}
+        for cid, text in f["criteria"].items():
+            ok = "never" not in text.lower()
+            answer[f"{cid}_reason"] = "the response does this" if ok else "it does not"
+            answer[cid] = ok
+        return answer
 
     # -------------------------------------------------------- evaluation
 

@@ -8,7 +8,7 @@ import pytest
 
 from agents.realize import source_target
 from replay.audit import sample_fates
-from replay.benchmark_files import content_hash, directory_hash, project_benchmark
+from replay.benchmark_files import benchmark_hash, project_benchmark
 from store.events import SampleRealized
 from tests.agents.build_helpers import benchmark_lines, build, llm_calls, of_type, read_events
 from tools.pool import Pool
@@ -50,9 +50,9 @@ def test_full_pipeline_decides_every_step_with_events(tmp_path: Path, general_be
 
     # The published hash is the projection of the log; the files on disk are that projection.
     (pub,) = of_type(events, "BenchmarkPublished")
-    files = project_benchmark(events, pub.payload.sample_ids)
-    assert content_hash(files) == pub.payload.content_hash == doc["content_hash"]
-    assert directory_hash(tmp_path / "runs" / "run-test") == pub.payload.content_hash
+    content = project_benchmark(events, pub.payload.sample_ids)
+    assert content.content_hash() == pub.payload.content_hash == doc["content_hash"]
+    assert benchmark_hash(tmp_path / "runs" / "run-test") == pub.payload.content_hash
     assert len(benchmark_lines(tmp_path)) == 12
 
 
@@ -87,7 +87,7 @@ def test_same_seed_same_bytes_other_seed_other_items(tmp_path: Path, general_ben
     assert build(capsys, b, general_bench, seed=11)[0] == 0
     assert build(capsys, c, general_bench, seed=12)[0] == 0
     run = Path("runs") / "run-test"
-    assert directory_hash(a / run) == directory_hash(b / run)
+    assert benchmark_hash(a / run) == benchmark_hash(b / run)
     assert (a / run / "benchmark.jsonl").read_bytes() == (b / run / "benchmark.jsonl").read_bytes()
     items = lambda home: {(x["metadata"]["source_dataset"], x["metadata"]["source_item"])  # noqa: E731
                           for x in benchmark_lines(home)}

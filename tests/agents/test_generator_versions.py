@@ -30,7 +30,8 @@ def generated_sample(generator: str = "calendar") -> ev.SampleRealized:
     slot = ev.SlotAssigned(sample_id="t-gen-0000-a1", slot=0, subtask="t",
                            dataset_id=f"gen-{generator}", plan_id="p",
                            source_item_id=f"{generator}#0")
-    (realized,) = [e for e, _ in realize_generated(slot, plan, get_generator(generator), run_seed=3)
+    (realized,) = [e for e, _ in realize_generated(slot, plan, get_generator(generator),
+                                                   run_seed=3).batch
                    if isinstance(e, ev.SampleRealized)]
     return realized
 

@@ -17,7 +17,7 @@ from nats.aio.msg import Msg
 
 from agents.base import Agent, AgentContext, on
 from bus.nats_bus import NatsBus, consumer_name
-from store.events import Envelope, RunRequested, SlotAssigned, new_event
+from store.events import Envelope, RunRequested, RunResumed, SlotAssigned, new_event
 from store.jetstream_log import JetStreamEventLog
 from store.log import StoreUnavailable
 from store.subjects import type_filter
@@ -259,10 +259,12 @@ async def test_agent_command_serves_its_role_until_sigterm(
                 await asyncio.sleep(0.05)
         assert info is not None
         (verifier,) = make_agents(["verifier"])
+        # Its handlers' event classes, and RunResumed (its share of `build --resume`).
         assert info.config.filter_subjects == sorted(
-            type_filter(t) for t in verifier.handled_types())
+            type_filter(t) for t in (*verifier.handled_types(), RunResumed))
         assert info.config.filter_subjects == [
-            "bench.*.QuotaShortfall", "bench.*.SampleRealized", "bench.*.SpecFinalized"]
+            "bench.*.QuotaShortfall", "bench.*.RunResumed", "bench.*.SampleRealized",
+            "bench.*.SpecFinalized"]
         proc.send_signal(signal.SIGTERM)  # its handlers are installed before the consumer
         out = (await asyncio.to_thread(proc.communicate, timeout=20))[0].decode()
     finally:

@@ -1,12 +1,29 @@
-"""A synthetic but complete run log, for replay/audit tests and the replay perf script."""
+"""A synthetic but complete run log, for replay/audit tests and the replay perf script.
+
+Every tenth sample has an image: its bytes (`synthetic_media`) go to the home's blob store
+(`store_synthetic_media`), its `MediaStored` into the log."""
 
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
-from replay.benchmark_files import content_hash, project_benchmark
+from replay.benchmark_files import project_benchmark
 from store import events as ev
+from store.blobs import FolderBlobStore
 from store.events import Envelope, new_event
+
+
+def synthetic_media(i: int) -> bytes:
+    """The image bytes of sample `i` (every tenth sample has one)."""
+    return f"image-{i}".encode() * 20
+
+
+async def store_synthetic_media(home: Path, samples: int) -> None:
+    """Put the media of a synthetic run of `samples` samples into `home`'s blob store."""
+    blobs = FolderBlobStore.beside(Path(home) / "events.db")
+    for i in range(0, samples, 10):
+        await blobs.put(synthetic_media(i))
 
 
 def synthetic_run(run_id: str, samples: int, reject_every: int = 5, with_media: bool = True) -> list[Envelope]:
@@ -35,9 +52,10 @@ def synthetic_run(run_id: str, samples: int, reject_every: int = 5, with_media: 
                                                      plan_id="p1", source_item_id=str(i)), spec, sid)
         media = []
         if with_media and i % 10 == 0:
-            data = f"image-{i}".encode() * 20
-            name = f"media/{hashlib.sha256(data).hexdigest()}.png"
-            emit("orchestrator", ev.MediaStored(sha256=hashlib.sha256(data).hexdigest(), name=name, data=data), slot, sid)
+            data = synthetic_media(i)
+            digest = hashlib.sha256(data).hexdigest()
+            name = f"media/{digest}.png"
+            emit("orchestrator", ev.MediaStored(sha256=digest, name=name, size=len(data)), slot, sid)
             media.append(name)
         item = ev.BenchmarkItem(id=sid, subtask="cause", input=f"Why did event {i} happen?",
                                 choices=["A", "B", "C", "D"], target="B", media=media,
@@ -54,7 +72,7 @@ def synthetic_run(run_id: str, samples: int, reject_every: int = 5, with_media: 
         else:
             accepted.append(sid)
             emit("verifier", ev.SampleAccepted(sample_id=sid, subtask="cause"), real, sid)
-    files = project_benchmark(out, accepted)
+    content = project_benchmark(out, accepted)
     emit("verifier", ev.BenchmarkPublished(sample_ids=accepted, accepted=len(accepted), rejected=rejected,
-                                           content_hash=content_hash(files)), spec)
+                                           content_hash=content.content_hash()), spec)
     return out

@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from export_runs import export  # noqa: E402
-from synthetic_run import synthetic_run  # noqa: E402
+from synthetic_run import store_synthetic_media, synthetic_run  # noqa: E402
 
 from benchagent.cli import main  # noqa: E402
 from replay.exports import FORMATS  # noqa: E402
@@ -36,8 +36,11 @@ def test_jsonl_is_the_published_benchmark_with_a_manifest(media_run) -> None:
     manifest = json.loads(got["manifest.json"])
     assert manifest["files"] == {k: hashlib.sha256(v).hexdigest() for k, v in got.items()
                                  if k != "manifest.json"}
-    head = media_run.events[-1]
-    assert manifest["log_head"] == {"hash": head.hash, "seq": head.seq}
+    # The export names the published folder's anchor: the log's head at publication.
+    event = next(e for e in media_run.events if e.type == "BenchmarkPublished")
+    assert manifest["anchor"] == json.loads(published["spec.json"])["anchor"]
+    assert (manifest["anchor"]["head_hash"], manifest["anchor"]["head_seq"]) == (event.hash,
+                                                                                event.seq)
     assert manifest["items"] == len(got["benchmark.jsonl"].splitlines())
     pub = next(e.payload for e in media_run.events if e.type == "BenchmarkPublished")
     assert manifest["content_hash"] == pub.content_hash
@@ -61,6 +64,7 @@ def home(tmp_path: Path) -> Path:
         log = SQLiteEventLog(tmp_path / "events.db")
         await log.append(synthetic_run("done", samples=6, reject_every=3), expected_seq=0)
         await log.append(synthetic_run("busy", samples=3)[:-1], expected_seq=0)
+        await store_synthetic_media(tmp_path, 6)
         await log.close()
 
     asyncio.run(fill())

@@ -10,6 +10,7 @@ import yaml
 
 datasets = pytest.importorskip("datasets")
 
+from replay.anchor import Anchor  # noqa: E402
 from replay.exports.facts import (  # noqa: E402
     EvaluationResult,
     JudgeRecord,
@@ -95,8 +96,7 @@ def test_images_and_audio_come_back_byte_identical(media_run, text_run, tmp_path
 def test_card_body_states_the_run(media_run) -> None:
     text = (media_run.dirs["hf"] / "README.md").read_text()
     header = card_header(media_run.dirs["hf"])
-    head = media_run.events[-1]
-    assert head.type == "RunCompleted"
+    head = next(e for e in media_run.events if e.type == "BenchmarkPublished")
     assert f"`{head.hash}`" in text and f"(event {head.seq})" in text
     assert media_run.events[0].payload.requirement in text
     for subtask in ("Next frame prediction", "Spoken dialogue understanding"):
@@ -115,8 +115,8 @@ def test_card_body_states_the_run(media_run) -> None:
 def facts(**changes) -> RunFacts:
     base = RunFacts(
         run_id="r", requirement="Can a model find causes?", seed=1, size=2, llm="scripted:x",
-        disabled=[], accepted=2, rejected=0, content_hash="c" * 64, head_hash="h" * 64,
-        head_seq=9, subtasks=[SubtaskInfo(name="cause", answer_format="multiple_choice", items=2)],
+        disabled=[], accepted=2, rejected=0, anchor=Anchor(run_id="r", content_hash="c" * 64, head_hash="h" * 64, head_seq=9),
+        subtasks=[SubtaskInfo(name="cause", answer_format="multiple_choice", items=2)],
         sources=[SourceInfo(dataset_id="a", name="A", origin="file:a.json", license="mit",
                             license_note="from its dataset card", items=1),
                  SourceInfo(dataset_id="b", name="B", origin="file:b.json", license="cc-by-4.0",

@@ -6,13 +6,17 @@ import asyncio
 import json
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from benchagent.cli import main
-from replay.benchmark_files import directory_hash, project_benchmark, write_output
-from store.events import BenchmarkPublished
+from replay.benchmark_files import benchmark_hash, project_benchmark
+from replay.output_folder import write_folder
+from store.blobs import FolderBlobStore
+from store.events import BenchmarkPublished, Envelope, SampleRealized
 from store.sqlite_log import SQLiteEventLog
-from tests.replay.synthetic_run import synthetic_run
+from tests.replay.forgery import rewrite_run
+from tests.replay.synthetic_run import store_synthetic_media, synthetic_media, synthetic_run
 
 RUN = "run-synthetic"
 
@@ -22,6 +26,7 @@ def home(tmp_path: Path) -> Path:
     async def fill() -> None:
         log = SQLiteEventLog(tmp_path / "events.db")
         await log.append(synthetic_run(RUN, samples=40, reject_every=4), expected_seq=0)
+        await store_synthetic_media(tmp_path, 40)
         await log.close()
 
     asyncio.run(fill())
@@ -52,12 +57,14 @@ def test_replay_is_byte_identical_to_the_original(home: Path, tmp_path: Path, ca
     pub = events[-1].payload
     assert isinstance(pub, BenchmarkPublished)
     original = tmp_path / "original"
-    write_output(project_benchmark(events, pub.sample_ids), original)
+    blobs = FolderBlobStore.beside(home / "events.db")
+    write_folder(asyncio.run(project_benchmark(events, pub.sample_ids).files(blobs)), original,
+                 RUN)
 
     out = tmp_path / "rebuilt"
     code, stdout, _ = run_cli(capsys, "replay", RUN, "--out", str(out), "--home", str(home))
     assert code == 0
-    assert stdout.strip() == pub.content_hash == directory_hash(out) == directory_hash(original)
+    assert stdout.strip() == pub.content_hash == benchmark_hash(out) == benchmark_hash(original)
     for path in original.rglob("*"):
         if path.is_file():
             assert (out / path.relative_to(original)).read_bytes() == path.read_bytes()
@@ -68,16 +75,15 @@ def test_replay_is_byte_identical_to_the_original(home: Path, tmp_path: Path, ca
 
 
 def test_replay_refuses_a_log_whose_hash_does_not_match(home: Path, tmp_path: Path, capsys) -> None:
-    import sqlite3
+    # An edit re-chained by a forger: the chain holds, the published content hash does not.
+    def edit(env: Envelope) -> Envelope | None:
+        p = env.payload
+        if isinstance(p, SampleRealized) and p.sample_id == "cause-d1-00000-a1":
+            item = msgspec.structs.replace(p.item, input="How did event 0 happen?")
+            return msgspec.structs.replace(env, payload=msgspec.structs.replace(p, item=item))
+        return None
 
-    conn = sqlite3.connect(home / "events.db")
-    seq, data = conn.execute(
-        "SELECT seq, data FROM events WHERE type = 'SampleRealized' ORDER BY seq LIMIT 1"
-    ).fetchone()
-    conn.execute("UPDATE events SET data = ? WHERE seq = ?",
-                 (bytes(data).replace(b"Why did", b"How did"), seq))
-    conn.commit()
-    conn.close()
+    assert rewrite_run(home / "events.db", RUN, edit) == 1
     out = tmp_path / "rebuilt"
     code, _, err = run_cli(capsys, "replay", RUN, "--out", str(out), "--home", str(home))
     assert code != 0
@@ -122,6 +128,34 @@ def test_log_timeline(home: Path, capsys) -> None:
     assert "BenchmarkPublished" in text.splitlines()[-1]
 
 
+def test_log_json_carries_each_payload_with_media_as_hash_and_size(home: Path, capsys) -> None:
+    import base64
+    import hashlib
+
+    code, out, _ = run_cli(capsys, "log", RUN, "--home", str(home), "--json")
+    assert code == 0
+    rows = json.loads(out)["events"]
+    events = synthetic_run(RUN, samples=40, reject_every=4)
+    assert len(rows) == len(events)
+    for row, env in zip(rows, events, strict=True):
+        assert row["payload"]["type"] == row["type"] == env.type
+        assert len(row["hash"]) == 64
+    by_type = {}
+    for row in rows:
+        by_type.setdefault(row["type"], []).append(row["payload"])
+    assert by_type["RunRequested"][0]["requirement"] == "Can a model find causes?"
+    realized = by_type["SampleRealized"][0]
+    assert realized["item"]["input"] == "Why did event 0 happen?"
+    assert by_type["SampleRejected"][0]["reason"] == "context lacks the cause"
+    media_events = [e.payload for e in events if e.type == "MediaStored"]
+    assert len(by_type["MediaStored"]) == len(media_events) == 4
+    for i, (shown, stored) in enumerate(zip(by_type["MediaStored"], media_events, strict=True)):
+        data = synthetic_media(10 * i)  # the bytes are in the blob store, never in the log
+        assert shown == {"type": "MediaStored", "name": stored.name, "size": len(data),
+                         "sha256": hashlib.sha256(data).hexdigest()}
+        assert base64.b64encode(data).decode() not in out
+
+
 @pytest.mark.parametrize("command", ["replay", "audit", "log"])
 def test_unknown_run_is_one_clear_line(home: Path, tmp_path: Path, capsys, command: str) -> None:
     extra = ["--out", str(tmp_path / "x")] if command == "replay" else []
@@ -144,4 +178,4 @@ def test_corrupted_event_makes_commands_refuse_the_run(home: Path, capsys) -> No
     conn.commit()
     conn.close()
     code, _, err = run_cli(capsys, "audit", RUN, "--home", str(home))
-    assert code == 2 and "event seq 5 cannot be decoded" in err
+    assert code == 2 and "event seq 5 undecodable" in err

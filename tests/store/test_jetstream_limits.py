@@ -1,5 +1,7 @@
-"""JetStream log and the server's limits: media events above NATS's 1 MB default, events
-above max_payload, big atomic batches, a server that caps atomic batches lower."""
+"""JetStream log and the server's limits on a stock server (1 MB max_payload): an event
+above max_payload is named with the limit, atomic batches far above it in total, a server
+that caps atomic batches lower. Media never make a big event: their bytes are blobs
+(tests/store/test_blob_conformance.py, tests/test_big_media.py)."""
 
 from __future__ import annotations
 
@@ -23,39 +25,29 @@ REPO = Path(__file__).resolve().parents[2]
 MB = 1 << 20
 
 
-def media_event(size: int, key: str) -> ev.Envelope:
-    data = hashlib.sha256(key.encode()).digest() * (size // 32)  # incompressible-ish bytes
-    digest = hashlib.sha256(data).hexdigest()
-    payload = ev.MediaStored(sha256=digest, name=f"media/{digest}.wav", data=data)
-    return new_event(RUN, "orchestrator", payload, key=key)
+def big_event(size: int, key: str) -> ev.Envelope:
+    """An LLM call whose answer is `size` characters (hex: incompressible-ish text)."""
+    text = (hashlib.sha256(key.encode()).hexdigest() * (size // 64 + 1))[:size]
+    payload = ev.LLMCallRecorded(request_key=key, role="design", purpose="big", model="m",
+                                 messages=[], answer=text)
+    return new_event(RUN, "design", payload, key=key)
 
 
-async def test_media_events_of_several_mb_are_stored_and_read_back(
-    nats_server: NatsServer,
-) -> None:
+async def test_the_deployed_server_is_a_stock_one(nats_server: NatsServer) -> None:
     log = await JetStreamEventLog.connect(nats_server.url)
-    assert log.nc.max_payload >= 8 * MB  # the server runs deploy/nats.conf
-    media = [media_event(4 * MB, "dialogue.wav"), media_event(int(1.5 * MB), "image.png")]
-    stored = await log.append(media + make_events(RUN, 2), expected_seq=0)
-    assert len(encode(stored[0])) > 5 * MB  # base64 in JSON: above the 1 MB NATS default
-    fresh = await JetStreamEventLog.connect(nats_server.url)
-    back = await fresh.read(RUN)
-    assert [encode(e) for e in back] == [encode(e) for e in stored]
-    assert back[0].payload.data == media[0].payload.data
-    assert_chain(back)
+    assert log.nc.max_payload == MB  # deploy/nats.conf leaves the default
     await log.close()
-    await fresh.close()
 
 
 async def test_an_event_above_max_payload_is_named_with_the_limit(nats_server: NatsServer) -> None:
     log = await JetStreamEventLog.connect(nats_server.url)
     limit = log.nc.max_payload
-    big = media_event(limit, "huge.wav")  # base64: 4/3 of the limit
+    big = big_event(limit, "huge")
     with pytest.raises(LogError) as info:
         await log.append(make_events(RUN, 2) + [big], expected_seq=0)
     message = str(info.value)
     assert "\n" not in message
-    assert big.event_id in message and "MediaStored" in message
+    assert big.event_id in message and "LLMCallRecorded" in message
     assert f"max_payload of {limit:,} bytes" in message
     assert await log.last_seq(RUN) == 0  # all or nothing: the small ones were not stored
     # Just under max_payload, but not with the headers added: refused the same way,
@@ -72,7 +64,7 @@ async def test_an_event_above_max_payload_is_named_with_the_limit(nats_server: N
 
 async def test_a_too_large_event_in_a_later_chunk_stores_nothing(nats_server: NatsServer) -> None:
     log = await JetStreamEventLog.connect(nats_server.url, max_batch=5)
-    batch = make_events(RUN, 12) + [media_event(log.nc.max_payload, "huge.wav")]
+    batch = make_events(RUN, 12) + [big_event(log.nc.max_payload, "huge")]
     with pytest.raises(LogError, match="max_payload"):
         await log.append(batch)
     assert await log.last_seq(RUN) == 0
@@ -81,9 +73,9 @@ async def test_a_too_large_event_in_a_later_chunk_stores_nothing(nats_server: Na
 
 async def test_an_atomic_batch_far_above_max_payload_in_total(nats_server: NatsServer) -> None:
     log = await JetStreamEventLog.connect(nats_server.url)
-    batch = [media_event(2 * MB, f"clip-{i}.wav") for i in range(12)]  # ~32 MB encoded
+    batch = [big_event(MB * 3 // 4, f"answer-{i}") for i in range(12)]  # ~9 MB in all
     stored = await log.append(batch, expected_seq=0)
-    assert sum(len(encode(e)) for e in stored) > 4 * log.nc.max_payload
+    assert sum(len(encode(e)) for e in stored) > 8 * log.nc.max_payload
     fresh = await JetStreamEventLog.connect(nats_server.url)
     back = await fresh.read(RUN)
     assert [e.event_id for e in back] == [e.event_id for e in batch]
@@ -111,7 +103,8 @@ def test_compose_runs_nats_with_the_repo_config() -> None:
     mounted = dict(v.split(":")[1::-1] for v in nats["volumes"])  # container path -> source
     conf_in_container = nats["command"][nats["command"].index("--config") + 1]
     assert (REPO / mounted[conf_in_container]).resolve() == NATS_CONFIG
-    assert "max_payload: 8MB" in NATS_CONFIG.read_text()
+    settings = [line.split("#")[0] for line in NATS_CONFIG.read_text().splitlines()]
+    assert not any("max_payload" in line for line in settings)
 
 
 async def test_what_would_break_the_protocol_is_refused(nats_server: NatsServer) -> None:

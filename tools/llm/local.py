@@ -11,14 +11,21 @@ models, and does not pin a seed. This adapter is thin and does those things:
 - every call goes through that model's single worker thread (a FIFO queue): calls from any
   event loop or thread run one at a time, in arrival order, and never block the loop;
 - `n_threads` = CPUs available to the process (`BENCHAGENT_LLM_THREADS` overrides);
-- temperature 0 (greedy), a fixed seed, and an empty context before each request (no prefix
-  reuse from the previous call), so the same request always gives the same answer; a mild
-  repeat penalty (1.1) stops small models from looping until max_tokens;
+- temperature 0 (greedy) and a fixed seed, so the same request always gives the same answer;
+  a mild repeat penalty (1.1) stops small models from looping until max_tokens;
+- the KV state of a prompt's head is reused from the previous call or from saved heads of
+  earlier prompts (`local_decode`: whole 64-token chunks only, so the answer is bit-identical
+  to a fresh context's; `BENCHAGENT_LLM_PREFIX_CACHE_MB`, default 256, caps the saved heads;
+  0 keeps only the live context's);
 - structured requests are decoded under a grammar built from the JSON schema
-  (`local_grammar`, which also enforces numeric bounds and string lengths); a schema the
-  converter cannot handle is an error, never a silent fallback; keywords no grammar enforces
-  are logged, and an answer breaking them is logged too (callers validate answers anyway);
-- the schema of a structured request is also stated in the system prompt;
+  (`local_grammar`, which also enforces numeric bounds and string lengths), checked lazily:
+  only the picked token is tested, and the whole vocabulary is filtered only when the grammar
+  rejects it (same answer as a full pass at temperature 0); decoding stops at the end of the
+  JSON value; a schema the converter cannot handle is an error, never a silent fallback;
+  keywords no grammar enforces are logged, and an answer breaking them is logged too
+  (callers validate answers anyway);
+- the schema of a structured request is also stated, at the end of the last user message (so
+  requests with different schemas share their prompt head);
 - chat models are prompted with the chat template stored in their GGUF; base models
   (`prompt_style="completion"`, Gemma-3-270M) with a plain transcript ending in "Assistant:".
 
@@ -97,8 +104,22 @@ _FORMAT_KEYS = {"response_format", "json_schema"}
 _COMPLETION_LABELS = {"system": "", "user": "User: ", "assistant": "Assistant: "}
 _COMPLETION_STOPS = ["\nUser:", "\nAssistant:"]
 _SCHEMA_HINT = "Answer with one JSON value that satisfies this JSON schema:\n"
+HintPlacement = Literal["end", "system"]
+
+# Prompts are evaluated in chunks of this many tokens at fixed positions; a reused KV prefix
+# is a whole number of chunks, so the answer is the one a fresh context gives (local_decode).
+# Small chunks let shorter shared heads be reused; on this CPU, prompt evaluation is no slower
+# in chunks of 64 than of 512 (perf/local_speed.py).
+PROMPT_CHUNK = 64
+DEFAULT_PREFIX_CACHE_MB = 256
 
 T = TypeVar("T")
+
+
+def prefix_cache_bytes() -> int:
+    """Bytes of saved prompt-head KV states kept per model (`BENCHAGENT_LLM_PREFIX_CACHE_MB`)."""
+    env = os.environ.get("BENCHAGENT_LLM_PREFIX_CACHE_MB")
+    return max(0, int(env if env else DEFAULT_PREFIX_CACHE_MB)) * 1024 * 1024
 
 
 def llama_threads() -> int:
@@ -196,14 +217,22 @@ def _message_dicts(messages: Sequence[LLMMessage]) -> list[dict[str, str]]:
     return out
 
 
-def with_schema_hint(messages: list[dict[str, str]], schema: dict[str, Any]) -> list[dict[str, str]]:
-    """The messages with the schema stated in the system prompt.
+def with_schema_hint(
+    messages: list[dict[str, str]], schema: dict[str, Any], placement: HintPlacement = "end"
+) -> list[dict[str, str]]:
+    """The messages with the schema stated, by default at the end of the last user message.
 
     The grammar alone keeps the answer valid, but a small model that does not know it is
     writing JSON tends to pour prose into the first string field; told the schema, it answers
-    shorter and to the point (0.5B model, 10 agent-like prompts: 510 vs 814 tokens).
+    shorter and to the point (0.5B model, 10 agent-like prompts: 510 vs 814 tokens). At the
+    end, the hint leaves the head of the prompt (system text, item, passage) the same for
+    requests with different schemas, so their KV prefix can be reused (perf/local_speed.py
+    compares the two placements).
     """
     hint = _SCHEMA_HINT + json.dumps(schema, separators=(",", ":"))
+    if placement == "end" and messages and messages[-1]["role"] == "user":
+        last = {"role": "user", "content": f"{messages[-1]['content']}\n\n{hint}"}
+        return [*messages[:-1], last]
     if messages and messages[0]["role"] == "system":
         first = {"role": "system", "content": f"{messages[0]['content']}\n\n{hint}"}
         return [first, *messages[1:]]
@@ -223,11 +252,13 @@ def completion_prompt(messages: list[dict[str, str]]) -> str:
 class GenerationTimings:
     """Where the time of one request went (llama.cpp's own counters)."""
 
-    prompt_tokens: int  # tokens evaluated for the prompt
+    prompt_tokens: int  # prompt tokens evaluated now (the reused head excluded)
     prompt_seconds: float
     decoded_tokens: int  # tokens generated one by one
-    decode_seconds: float
-    total_seconds: float  # wall time inside llama.cpp, sampling and grammar included
+    decode_seconds: float  # sampling and grammar included
+    total_seconds: float  # wall time inside llama.cpp
+    reused_prompt_tokens: int = 0  # prompt head whose KV state was reused
+    grammar_full_passes: int = 0  # decoded tokens the grammar had to filter the vocabulary for
 
 
 @dataclass
@@ -260,9 +291,11 @@ class _ModelRuntime:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llama-{model.name}")
         self._llama: Any = None  # llama_cpp.Llama, created on the worker thread
         self._formatter: Any = None  # Jinja2ChatFormatter from the GGUF's chat template
-        self._grammars: dict[str, Any] = {}
+        self._grammars: dict[str, str] = {}
+        self._evaluator: Any = None  # local_decode.PromptEvaluator, made with the Llama
         self.load_seconds: float | None = None
         self.n_threads = llama_threads()
+        self.prefix_reuse = True
 
     async def run(self, job: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
@@ -278,6 +311,7 @@ class _ModelRuntime:
 
     def _close(self) -> None:
         if self._llama is not None:
+            self._evaluator = None
             self._llama.close()
             self._llama = None
 
@@ -304,6 +338,7 @@ class _ModelRuntime:
         llama = Llama(
             model_path=str(path),
             n_ctx=self.model.n_ctx,
+            n_batch=PROMPT_CHUNK,
             n_threads=self.n_threads,
             n_threads_batch=self.n_threads,
             seed=DEFAULT_SEED,
@@ -312,6 +347,9 @@ class _ModelRuntime:
         self.load_seconds = time.perf_counter() - started
         if self.model.prompt_style == "chat":
             self._formatter = _chat_formatter(llama, self.model)
+        from tools.llm.local_decode import PrefixStates, PromptEvaluator
+
+        self._evaluator = PromptEvaluator(llama, PROMPT_CHUNK, PrefixStates(prefix_cache_bytes()))
         self._llama = llama
         log.info(
             "local_model_loaded",
@@ -327,9 +365,7 @@ class _ModelRuntime:
         assert self.load_seconds is not None
         return self.load_seconds
 
-    def _grammar(self, schema: dict[str, Any]) -> Any:
-        from llama_cpp import LlamaGrammar
-
+    def _grammar(self, schema: dict[str, Any]) -> str:
         from tools.llm.local_grammar import schema_to_gbnf, unenforced_keywords
 
         key = json.dumps(schema, sort_keys=True)
@@ -342,8 +378,7 @@ class _ModelRuntime:
             loose = unenforced_keywords(schema)
             if loose:
                 log.warning("local_llm_schema_partly_enforced", keywords=sorted(loose))
-            grammar = LlamaGrammar.from_string(gbnf, verbose=False)
-            self._grammars[key] = grammar
+            grammar = self._grammars[key] = gbnf
         return grammar
 
     def tokenize(self, text: str) -> int:
@@ -352,57 +387,56 @@ class _ModelRuntime:
     def generate(self, request: _Request, cancelled: threading.Event) -> _Generation | None:
         if cancelled.is_set():  # cancelled while queued
             return None
-        import llama_cpp
-        from llama_cpp import StoppingCriteriaList
+        from tools.llm.local_decode import DecodeParams, decode
 
         llama = self._ensure_loaded()
         stop = list(request.stop)
-        criteria: list[Callable[[Any, Any], bool]] = [lambda _ids, _logits: cancelled.is_set()]
         if self._formatter is not None:
             formatted = self._formatter(messages=request.messages)
             prompt_text = formatted.prompt
             add_bos = not formatted.added_special
             stop += formatted.stop if isinstance(formatted.stop, list) else [formatted.stop]
-            if formatted.stopping_criteria is not None:
-                criteria.extend(formatted.stopping_criteria)
         else:
             prompt_text = completion_prompt(request.messages)
             add_bos = True
             stop += _COMPLETION_STOPS
         tokens = llama.tokenize(prompt_text.encode("utf-8"), add_bos=add_bos, special=True)
+        if len(tokens) >= self.model.n_ctx:
+            raise ValueError(f"Requested tokens ({len(tokens)}) exceed context window of "
+                             f"{self.model.n_ctx}")
         grammar = self._grammar(request.schema) if request.schema is not None else None
-        # Start from an empty context: reusing the previous call's KV prefix changes the
-        # batch shapes the logits are computed with, and so can change a greedy answer.
-        llama.reset()
-        llama_cpp.llama_perf_context_reset(llama._ctx.ctx)
         started = time.perf_counter()
-        response = llama.create_completion(
+        evaluated = self._evaluator.evaluate(tokens, reuse=self.prefix_reuse)
+        decoded = decode(
+            llama,
             tokens,
-            max_tokens=request.max_tokens,
-            temperature=request.temperature,
-            top_p=request.top_p,
-            top_k=request.top_k,
-            repeat_penalty=request.repeat_penalty,
-            seed=request.seed,
-            stop=stop,
+            DecodeParams(
+                max_tokens=request.max_tokens,
+                temperature=request.temperature,
+                top_k=request.top_k,
+                top_p=request.top_p,
+                repeat_penalty=request.repeat_penalty,
+                seed=request.seed,
+                stop=tuple(stop),
+                stop_at_json_end=request.schema is not None,
+            ),
             grammar=grammar,
-            stopping_criteria=StoppingCriteriaList(criteria),
+            should_stop=cancelled.is_set,
+            stop_token_ids=[llama.token_eos()],
         )
-        seconds = time.perf_counter() - started
-        perf = llama_cpp.llama_perf_context(llama._ctx.ctx)
-        choice = response["choices"][0]
-        usage = response["usage"]
         return _Generation(
-            text=choice["text"],
-            prompt_tokens=usage["prompt_tokens"],
-            completion_tokens=usage["completion_tokens"],
-            finish_reason="length" if choice.get("finish_reason") == "length" else "stop",
+            text=decoded.text,
+            prompt_tokens=len(tokens),
+            completion_tokens=len(decoded.tokens),
+            finish_reason=decoded.finish_reason,
             timings=GenerationTimings(
-                prompt_tokens=perf.n_p_eval,
-                prompt_seconds=perf.t_p_eval_ms / 1000,
-                decoded_tokens=perf.n_eval,
-                decode_seconds=perf.t_eval_ms / 1000,
-                total_seconds=seconds,
+                prompt_tokens=evaluated.evaluated,
+                prompt_seconds=evaluated.seconds,
+                decoded_tokens=len(decoded.tokens),
+                decode_seconds=decoded.seconds,
+                total_seconds=time.perf_counter() - started,
+                reused_prompt_tokens=evaluated.reused,
+                grammar_full_passes=decoded.grammar_full_passes,
             ),
         )
 

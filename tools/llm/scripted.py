@@ -60,12 +60,13 @@ SCRIPTED_MODEL_INFO: ModelInfo = {
 class FaultPlan:
     """Seeded fault injection: `decide(request_digest)` → None or a fault kind."""
 
-    def __init__(self, rate: float = 0.0, seed: int = 0, kinds: Sequence[str] = FAULT_KINDS):
+    def __init__(self, rate: float = 0.0, seed: int = 0, kinds: Sequence[str] = FAULT_KINDS,
+                 known: Sequence[str] = FAULT_KINDS):
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"fault rate must be within [0, 1], got {rate}")
-        unknown = set(kinds) - set(FAULT_KINDS)
+        unknown = set(kinds) - set(known)
         if unknown or not kinds:
-            raise ValueError(f"fault kinds must be among {', '.join(FAULT_KINDS)}")
+            raise ValueError(f"fault kinds must be among {', '.join(known)}")
         self.rate, self.seed, self.kinds = rate, seed, tuple(kinds)
         self._seen: Counter[str] = Counter()
         self._lock = threading.Lock()

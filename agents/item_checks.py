@@ -1,0 +1,448 @@
+"""Programmatic checks of a realized item, made before any model is asked (free, deterministic).
+
+Each check returns a verdict with its reason; `check_item` runs them all on a
+`BenchmarkItem` (and the plan it was realized with, when there is one). They catch
+what a small model pays two or three calls to reject, or lets through:
+
+- `placeholder`: a template placeholder left unfilled ("What is the cause of {event}?",
+  "{{x}}", "[PLACEHOLDER]") in the question, the instruction, an option or the answer;
+- `truncated_option`: an option cut off mid-sentence ("...Climate Change (IPCC), which,");
+- `duplicate_option`: two options that say the same thing;
+- `answer_in_question`: the answer's text (two words or more) stated by the question;
+- `answer_is_premise`: the answer restates the event the question asks about;
+- `too_few_options`: a multiple-choice item with fewer than two options;
+- `empty_context`: the plan feeds a passage or context into the item, and the item has none;
+- `boilerplate`: scraped page furniture in a passage (copyright footers, cookie banners,
+  "Click here", "share this post", navigation bars, HTML tags, Q&A-site prompts);
+- `offensive`: a slur or profanity, found with the Blasp word list (`profy-filter`):
+  slurs (its "extreme" tier) anywhere in the item; moderate or worse words in what the
+  item asks and offers (question, options, answer). Passages may quote rude speech.
+
+For Grounding, `unfillable_placeholders` names the placeholders of a question template that
+the card's roles cannot fill, so such a plan is refused before any item is built.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any, Literal
+
+import msgspec
+import snowballstemmer
+
+from store.events import BenchmarkItem, TransformationPlan
+
+ItemCheckName = Literal[
+    "placeholder",
+    "truncated_option",
+    "duplicate_option",
+    "answer_in_question",
+    "answer_is_premise",
+    "too_few_options",
+    "empty_context",
+    "boilerplate",
+    "offensive",
+]
+
+
+class ItemCheck(msgspec.Struct, frozen=True, kw_only=True):
+    """One programmatic check's verdict on an item."""
+
+    check: ItemCheckName
+    passed: bool
+    reason: str
+
+
+def _verdict(check: ItemCheckName, problems: Sequence[str], ok: str) -> ItemCheck:
+    if problems:
+        return ItemCheck(check=check, passed=False, reason="; ".join(problems))
+    return ItemCheck(check=check, passed=True, reason=ok)
+
+
+# --------------------------------------------------------------------------- item parts
+
+# Roles that are the question or its options; any other text role of a plan is a context.
+_QUESTION_ROLES = ("question", "options", "choices", "prompt", "instruction")
+
+
+def question_of(item: BenchmarkItem) -> str:
+    """The question the evaluated model sees (its last "Question:" line)."""
+    question = item.metadata.get("question")
+    if isinstance(question, str) and question.strip():
+        return question.strip()
+    _, found, tail = item.input.rpartition("Question:")
+    return tail.strip() if found else ""
+
+
+def answer_texts(item: BenchmarkItem) -> list[str]:
+    """The answer as text: the correct option's text, or the target and its variants."""
+    meta = item.metadata
+    texts: list[str] = []
+    if item.choices is not None:
+        text = meta.get("answer_text")
+        if isinstance(text, str):
+            texts.append(text)
+        elif len(item.target) == 1 and item.target.isalpha():
+            index = ord(item.target.upper()) - ord("A")
+            if 0 <= index < len(item.choices):
+                texts.append(item.choices[index])
+    else:
+        texts.append(item.target)
+        texts += [str(a) for a in meta.get("acceptable_answers", []) if str(a) != item.target]
+    return [t for t in texts if t.strip()]
+
+
+# --------------------------------------------------------------------------- placeholders
+
+# "{event}", "{{ x }}", "{sample text}": braces around a short name. Not LaTeX ("\frac{a}{b}",
+# "x^{2}") nor JSON ('{"a": 1}'): the brace must not follow a word character, backslash, `$`,
+# `^`, `_` or another closing brace, and the name holds no quotes or colons.
+_BRACED = re.compile(r"(?<![\w\\$^_}])\{\{?\s*([A-Za-z][A-Za-z0-9_ .-]{0,40}?)\s*\}\}?")
+# "[PLACEHOLDER]", "[EVENT_1]", "[insert cause here]", "<your answer>", "<placeholder>".
+_BRACKETED = re.compile(
+    r"\[\s*([A-Z][A-Z0-9_ ]{2,40})\s*\]"
+    r"|[\[<]\s*((?:insert|your|placeholder|todo|tbd|fill in)\b[^\]>]{0,40})\s*[\]>]",
+    re.IGNORECASE,
+)
+# Cloze blanks a source may use on purpose ("It's just [MASK].").
+_CLOZE = frozenset({"MASK", "BLANK"})
+_LOREM = re.compile(r"\blorem ipsum\b", re.IGNORECASE)
+
+
+def placeholders(text: str) -> list[str]:
+    """The template placeholders left in `text`, as written."""
+    found = [m.group(0) for m in _BRACED.finditer(text)]
+    for m in _BRACKETED.finditer(text):
+        caps = m.group(1)
+        # "[Name]" or "[citation needed]" is text, "[EVENT]" a slot.
+        if caps is None or (caps == caps.upper() and caps.strip() not in _CLOZE):
+            found.append(m.group(0))
+    found += [m.group(0) for m in _LOREM.finditer(text)]
+    return found
+
+
+def _placeholder_name(raw: str) -> str:
+    inner = raw.strip("{}[]<> \t")
+    return re.sub(r"[\s.-]+", "_", inner.strip()).lower()
+
+
+def unfillable_placeholders(template: str, roles: Iterable[str]) -> list[str]:
+    """Placeholders of a question template that no role of the card can fill.
+
+    A placeholder names a role ("{question}", "{{ context }}", "[OPTIONS]"); any other name
+    ("{event}") cannot be filled from the item's own fields, so the plan is refused.
+    """
+    known = {_placeholder_name(r) for r in roles}
+    missing = []
+    for raw in placeholders(template):
+        name = _placeholder_name(raw)
+        if name not in known and raw not in missing:
+            missing.append(raw)
+    return missing
+
+
+def check_placeholders(item: BenchmarkItem, plan: TransformationPlan | None = None) -> ItemCheck:
+    parts = {"question": question_of(item)}
+    if plan is not None and plan.question_template:
+        parts["instruction"] = plan.question_template
+    for i, choice in enumerate(item.choices or []):
+        parts[f"option {chr(ord('A') + i)}"] = choice
+    for text in answer_texts(item):
+        parts.setdefault("answer", text)
+    problems = []
+    for where, text in parts.items():
+        left = placeholders(text)
+        if left:
+            problems.append(f"unfilled placeholder {', '.join(repr(p) for p in left)} in the {where}")
+    return _verdict("placeholder", problems, "no unfilled placeholder")
+
+
+# --------------------------------------------------------------------------- options
+
+# Words a complete sentence does not end on: articles, conjunctions, relative pronouns,
+# possessives, "of". Other prepositions are left out: "someone to go with" is a whole answer.
+_DANGLING = frozenset(
+    "a an the and or but nor which who whom whose that because although though whereas "
+    "if unless whether than its their my your our of".split()
+)
+_TERMINAL = tuple(".!?\"')]}»”’")
+_OPEN_END = (",", ";", ":", "-", "–", "—", "(", "[", "/", "“", "‘")
+_ELLIPSIS = ("...", "…", "[…]")
+
+
+def truncation(option: str, siblings_terminated: bool = False) -> str | None:
+    """Why `option` looks cut off mid-sentence, or None."""
+    text = option.strip()
+    if not text:
+        return None
+    if text.endswith(_ELLIPSIS):
+        return "ends with an ellipsis"
+    if text.endswith(_OPEN_END):
+        return f"ends with {text[-1]!r}"
+    last = re.findall(r"[A-Za-z']+", text)
+    if last and text[-1].isalpha() and last[-1].lower() in _DANGLING and len(last) > 1:
+        return f"ends with {last[-1]!r}"
+    if text.count("(") > text.count(")") or text.count("[") > text.count("]"):
+        return "has an unclosed bracket"
+    if text.count('"') % 2 or text.count("“") > text.count("”"):
+        return "has an unclosed quote"
+    if siblings_terminated and len(last) >= 8 and not text.endswith(_TERMINAL):
+        return "stops without punctuation where every other option ends a sentence"
+    return None
+
+
+def check_truncated_options(item: BenchmarkItem) -> ItemCheck:
+    choices = [c.strip() for c in item.choices or []]
+    problems = []
+    for i, choice in enumerate(choices):
+        others = [c for j, c in enumerate(choices) if j != i and c]
+        terminated = bool(others) and all(c.endswith(_TERMINAL) for c in others)
+        why = truncation(choice, siblings_terminated=terminated)
+        if why:
+            problems.append(f"option {chr(ord('A') + i)} {why}: {_quote(choice)}")
+    return _verdict("truncated_option", problems, "every option is complete")
+
+
+def _quote(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= limit else "…" + text[-limit:])
+
+
+def _option_key(text: str) -> str:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return " ".join(w for w in words if w not in ("a", "an", "the"))
+
+
+def check_duplicate_options(item: BenchmarkItem) -> ItemCheck:
+    seen: dict[str, int] = {}
+    problems = []
+    for i, choice in enumerate(item.choices or []):
+        key = _option_key(choice)
+        if key and key in seen:
+            problems.append(f"options {chr(ord('A') + seen[key])} and {chr(ord('A') + i)} say "
+                            f"the same: {_quote(choice)}")
+        seen.setdefault(key, i)
+    return _verdict("duplicate_option", problems, "options are distinct")
+
+
+def check_option_count(item: BenchmarkItem) -> ItemCheck:
+    multiple_choice = item.metadata.get("answer_format") == "multiple_choice"
+    if item.choices is None:
+        problems = ["the item is multiple choice but has no options"] if multiple_choice else []
+        return _verdict("too_few_options", problems, "not a multiple-choice item")
+    usable = [c for c in item.choices if c.strip()]
+    problems = [f"only {len(usable)} usable option(s)"] if len(usable) < 2 else []
+    return _verdict("too_few_options", problems, f"{len(usable)} options")
+
+
+# --------------------------------------------------------------------------- answer vs question
+
+_STOP = frozenset(
+    "a an the of to in on at by for with from and or but is are was were be been being it its "
+    "this that these those what which who whom whose why how when where did do does has have "
+    "had he she they them his her their there then than as into about over under after before "
+    "cause effect result reason consequence".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    return snowballstemmer.stemmer("english")
+
+
+def content_stems(text: str) -> set[str]:
+    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP]
+    return set(_stemmer().stemWords(words))
+
+
+def _covered(part: set[str], whole: set[str]) -> float:
+    return len(part & whole) / len(part) if part else 0.0
+
+
+# "What is the cause of: X?", "What was the effect of X?", "the reason for X"
+_PREMISE = re.compile(
+    r"\b(?:cause|effect|result|reason|consequence)s?\s+(?:of|for)\b[:\s]*(?P<premise>.+?)[\s?.]*$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def premise_of(question: str) -> str | None:
+    """The event a cause/effect question asks about, or None."""
+    m = _PREMISE.search(question.strip())
+    return m.group("premise").strip() if m else None
+
+
+def check_answer_in_question(item: BenchmarkItem, threshold: float = 0.8) -> ItemCheck:
+    question = content_stems(question_of(item))
+    problems = []
+    for text in answer_texts(item):
+        stems = content_stems(text)
+        if len(stems) >= 2 and _covered(stems, question) >= threshold:
+            problems.append(f"the question already states the answer {_quote(text)}")
+            break
+    return _verdict("answer_in_question", problems, "the question does not state the answer")
+
+
+def check_answer_is_premise(item: BenchmarkItem, threshold: float = 0.8) -> ItemCheck:
+    premise = premise_of(question_of(item))
+    if premise is None:
+        return _verdict("answer_is_premise", [], "no premise in the question")
+    stems = content_stems(premise)
+    problems = []
+    for text in answer_texts(item):
+        answer = content_stems(text)
+        if answer and stems and min(_covered(answer, stems), _covered(stems, answer)) >= threshold:
+            problems.append(f"the answer {_quote(text)} restates the premise {_quote(premise)}")
+            break
+    return _verdict("answer_is_premise", problems, "the answer is not the premise")
+
+
+# --------------------------------------------------------------------------- context
+
+def _section_titles(plan: TransformationPlan) -> dict[str, str]:
+    """Context roles of the plan and the section title `agents.realize` gives each."""
+    return {role: role.replace("_", " ").strip().capitalize() for role in plan.input_fields
+            if role not in _QUESTION_ROLES}
+
+
+def check_context(item: BenchmarkItem, plan: TransformationPlan | None,
+                  min_chars: int = 20) -> ItemCheck:
+    """The plan feeds a context into the item: at least one such section has text."""
+    if plan is None:
+        return _verdict("empty_context", [], "no plan to say a context is needed")
+    titles = _section_titles(plan)
+    if not titles:
+        return _verdict("empty_context", [], "the plan needs no context")
+    for title in titles.values():
+        m = re.search(rf"(?m)^{re.escape(title)}:\n(?P<body>.*?)"
+                      r"(?=\n\n(?:[A-Z][\w ]*:\n|Question: )|\Z)", item.input, re.DOTALL)
+        if m and len("".join(m.group("body").split())) >= min_chars:
+            return _verdict("empty_context", [], f"{title.lower()} given")
+    if len(question_of(item)) >= 200:  # the context may sit inside a long question field
+        return _verdict("empty_context", [], "the question carries its own context")
+    return _verdict("empty_context",
+                    [f"the plan feeds {', '.join(titles)} into the item but the item has none"],
+                    "")
+
+
+# --------------------------------------------------------------------------- boilerplate
+
+_STRONG_BOILERPLATE = {
+    "a copyright notice": r"\bcopyright\s*(?:\(c\)|©)|©\s*(?:\d{4}|copyright)|\ball rights reserved\b",
+    "a cookie banner": r"\bwe use cookies\b|\baccept (?:all )?cookies\b|\bcookie (?:policy|settings|preferences)\b",
+    "a link prompt": r"\bclick here\b|\bread more\s*(?:»|>>|\.\.\.|…)|\bcontinue reading\b",
+    "a sharing prompt": r"\bshare (?:this|the) (?:post|article|story|page)\b|\bfollow us on\b",
+    "a newsletter prompt": r"\b(?:subscribe|sign up) (?:to|for) (?:our|the) newsletter\b",
+    "page navigation": r"\bskip to (?:main )?content\b|(?m:^\s*(?:[\w&' ]{2,20}\s*[|»]\s*){3,}[\w&' ]{2,20}\s*$)",
+    "an advertisement marker": r"(?im:^\s*(?:advertisement|sponsored content|ad)\s*$)",
+    "HTML markup": r"</?(?:p|div|br|span|a|li|ul|ol|td|tr|table|h[1-6])\b[^>]{0,80}>",
+    "a Q&A-site prompt": r"\bis this answer still relevant\b|\bthis answer still relevant\b|\bwas this answer helpful\b",
+    "assistant chatter": r"\bsure!? here (?:is|are)\b|\bas an ai (?:language )?model\b|\bI'm sorry, (?:but )?I (?:am|can)",
+    "a script notice": r"\b(?:enable|turn on) javascript\b|\bjavascript is (?:disabled|required)\b",
+}
+_BOILERPLATE = {name: re.compile(rx, re.IGNORECASE) for name, rx in _STRONG_BOILERPLATE.items()}
+
+
+def boilerplate(text: str) -> list[tuple[str, str]]:
+    """(kind, the text found) for each kind of page furniture in `text`."""
+    found = []
+    for name, rx in _BOILERPLATE.items():
+        m = rx.search(text)
+        if m:
+            found.append((name, " ".join(m.group(0).split())))
+    return found
+
+
+def check_boilerplate(item: BenchmarkItem) -> ItemCheck:
+    found = boilerplate(item.input)
+    problems = [f"{kind} in the input ({text[:60]!r})" for kind, text in found]
+    return _verdict("boilerplate", problems, "no page furniture in the input")
+
+
+# --------------------------------------------------------------------------- offensive
+
+
+@lru_cache(maxsize=1)
+def _word_filter() -> Any:
+    from profy import ProfanityFilter, Severity
+
+    # Whole words only: the obfuscation-aware driver reads "isn't" as a profanity.
+    return ProfanityFilter(languages=["english"], driver="pattern",
+                           minimum_severity=Severity.MODERATE)
+
+
+@lru_cache(maxsize=1)
+def _slur_filter() -> Any:
+    """The list's slur tier alone: matching time grows with the dictionary (2.6 s for a
+    5,000-character passage with all 2,660 entries, 27 ms with the slurs)."""
+    import json
+    from importlib import resources
+
+    from profy import ProfanityFilter, Severity
+
+    try:
+        data = json.loads((resources.files("profy") / "data/languages/english.json").read_text())
+        slurs = set(data["severity"]["extreme"])
+        others = [w for w in data["profanities"] if w not in slurs]
+    except (OSError, KeyError, TypeError, ValueError):  # the package laid its data out anew
+        others = []
+    return ProfanityFilter(languages=["english"], driver="pattern", allow=others,
+                           minimum_severity=Severity.EXTREME)
+
+
+def offensive_words(parts: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
+    """(word as written, severity) of moderate or worse listed words, per part of an item."""
+    joined, spans, at = [], [], 0
+    for where, text in parts.items():
+        flat = " ".join(text.split())
+        joined.append(flat)
+        spans.append((where, at, at + len(flat)))
+        at += len(flat) + 1
+    found: dict[str, list[tuple[str, str]]] = {}
+    for m in _word_filter().check("\n".join(joined)).matches:  # one pass: ~30 ms a call
+        where = next(w for w, lo, hi in spans if lo <= m.position < hi)
+        found.setdefault(where, []).append((m.text, m.severity.value))
+    return found
+
+
+def slurs(text: str) -> list[str]:
+    return [m.text for m in _slur_filter().check(text).matches]
+
+
+def check_offensive(item: BenchmarkItem) -> ItemCheck:
+    asked = {"question": question_of(item),
+             **{f"option {chr(ord('A') + i)}": c for i, c in enumerate(item.choices or [])}}
+    if item.choices is None:  # otherwise the answer is one of the options
+        for text in answer_texts(item):
+            asked.setdefault("answer", text)
+    problems = [f"{', '.join(repr(w) for w, _ in words)} "
+                f"({', '.join(sorted({s for _, s in words}))}) in the {where}"
+                for where, words in offensive_words(asked).items()]
+    found = slurs(item.input)
+    if found and not problems:
+        problems.append(f"slur {', '.join(repr(w) for w in found)} in the input")
+    return _verdict("offensive", problems, "no listed slur or profanity")
+
+
+# --------------------------------------------------------------------------- all
+
+
+def check_item(item: BenchmarkItem, plan: TransformationPlan | None = None) -> list[ItemCheck]:
+    """Every programmatic check's verdict on `item`, in a fixed order."""
+    return [
+        check_option_count(item),
+        check_placeholders(item, plan),
+        check_truncated_options(item),
+        check_duplicate_options(item),
+        check_answer_in_question(item),
+        check_answer_is_premise(item),
+        check_context(item, plan),
+        check_boilerplate(item),
+        check_offensive(item),
+    ]
+
+
+def failed_checks(item: BenchmarkItem, plan: TransformationPlan | None = None) -> list[ItemCheck]:
+    return [c for c in check_item(item, plan) if not c.passed]
