@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from agents.answers import letter, letter_of, normalize_answer, text_key
+from agents.item_checks import placeholder_name, placeholders, premise_of
 from agents.keys import seeded_rng
 from store.events import BenchmarkItem, TransformationPlan
 from tools.cards import DatasetCard
@@ -80,6 +81,25 @@ def role_title(role: str) -> str:
     return role.replace("_", " ").strip().capitalize()
 
 
+# A short context is an event or a premise a template may name ("{event}"); a passage is not.
+_SHORT_CONTEXT = 300
+# Names a template gives the event its question asks about.
+_EVENT_NAMES = frozenset({"event", "premise", "situation", "scenario", "statement", "sentence",
+                          "action", "context", "story", "observation", "fact"})
+
+
+def fill_placeholders(text: str, fields: dict[str, str], premise: str | None) -> str:
+    """`text` with each template placeholder filled from the item's own fields: the role it
+    names, else the event its source question asks about (`premise`). A placeholder nothing
+    fills stays, and the Verifier's `placeholder` check rejects the item."""
+    for raw in placeholders(text):
+        name = placeholder_name(raw)
+        value = fields.get(name) or (premise if name in _EVENT_NAMES else None)
+        if value:
+            text = text.replace(raw, value.rstrip(" ?.!"), 1)
+    return text
+
+
 class Draft:
     """What a sample plan needs to see of an item, and the pieces of the item to build."""
 
@@ -107,6 +127,18 @@ class Draft:
                 continue  # two roles pointing at the same text
             seen_text.add(body)
             self.sections.append((role_title(role), body))
+        # What a template placeholder may name: the item's text fields by role, and the event
+        # its question asks about (the question's premise, else its only short context).
+        self.fill_fields = {placeholder_name(role): as_text(value)
+                            for role, value in item.fields.items() if value not in (None, "")}
+        self.premise = premise_of(self.source_question) if self.source_question else None
+        if self.premise is None and len(self.sections) == 1 and \
+                len(self.sections[0][1]) <= _SHORT_CONTEXT:
+            self.premise = self.sections[0][1]
+
+    def filled(self, text: str) -> str:
+        """`text` (a template, or a planned question) with its placeholders filled."""
+        return fill_placeholders(text, self.fill_fields, self.premise) if text else text
 
     def leak_in(self, question: str) -> str | None:
         """The answer text a rewritten question gives away (and the source's did not)."""
@@ -147,8 +179,8 @@ class Draft:
         """The item; `planned` says a sample plan was made, so the plan's answer format is
         expected (multiple choice may rest on its distractors). Without one, the item keeps
         the source's own format."""
-        question_text = (question or "").strip() or self.source_question
-        instruction = self.plan.question_template
+        question_text = self.filled((question or "").strip()) or self.source_question
+        instruction = self.filled(self.plan.question_template)
         if not question_text and instruction:
             question_text, instruction = instruction, ""
         if text_key(instruction) == text_key(question_text):
@@ -162,6 +194,8 @@ class Draft:
             "plan_id": self.plan.plan_id,
             "question": question_text,
         }
+        if self.source_question and question_text != self.source_question:
+            metadata["source_question"] = self.source_question  # a fallback restores it
         if choices is None and self.plan.answer_format == "multiple_choice":
             wrong: list[str] = []
             for d in distractors:

@@ -1,13 +1,21 @@
 """The Verifier: quality and quota control (paper §3.2).
 
-- SampleRealized → the format check, then the semantic checks or, for generated
-  items, the generator's own verifier. Semantic checks: the backbone first solves
+- SampleRealized → the format check; for an item of a real dataset, the programmatic
+  checks (`agents/item_checks.py`: unfilled placeholders, cut-off or duplicated options,
+  the answer in the question or equal to its premise, too few options, a missing context,
+  scraped boilerplate, slurs and profanity), which reject an item before any model call;
+  then the semantic checks or, for generated items, the generator's own verifier (no
+  model call: generated items are correct by construction, re-creating them is the
+  check). Semantic checks: the backbone first solves
   the item blind (as an evaluated model would), then judges it knowing the label
   and its blind answer, naming the check that fails (answerable, answer matches,
   depends on the target signal) or none; a blind solve that reaches the label
   settles `answerable` and `answer_matches`.
   In a refresh, an item every known model solves fails `separates` (agents/separation.py).
   `SampleChecked` holds every verdict with its reason.
+  A question rewritten by sample-level planning whose blind answer misses the label is
+  not judged: `RepairRequested(restore_source_question=True)` puts the source's
+  question back (no model call) and the restored item is verified afresh.
   Then `SampleAccepted`; or, once per sample, `RepairRequested` when the failing
   reason can be fixed by rewording; or `SampleRejected` + `ReplenishRequested`.
 - when every slot is either filled or reported short, `BenchmarkPublished` with
@@ -29,6 +37,7 @@ import structlog
 from agents.answers import letter
 from agents.base import Agent, AgentContext, on
 from agents.checks import format_verdict
+from agents.item_checks import check_item
 from agents.prompts import verifier as prompts
 from agents.prompts.common import clip
 from agents.prompts.evaluator import answer_messages
@@ -53,6 +62,7 @@ from store.events import (
     SampleRealized,
     SampleRejected,
     SpecFinalized,
+    TransformationPlan,
 )
 
 log = structlog.get_logger(__name__)
@@ -103,8 +113,18 @@ class VerifierAgent(Agent):
             if p.generated_by is not None:
                 verdicts.append(generator_verdict(p.generated_by, state.synthesis))
             else:
-                semantic, repairable, hint = await self._semantic(event, state, ctx)
-                verdicts += semantic
+                verdicts += item_verdicts(p, plan_of(state, p))
+        if all(v.passed for v in verdicts) and p.generated_by is None:
+            solved, agrees = await self._solve(event, ctx)
+            if not agrees and rewritten(p) and p.repair_of is None:
+                # The planner's question lost the source's answer: restore the source's.
+                await ctx.emit(RepairRequested(
+                    sample_id=sid, restore_source_question=True,
+                    reason=f"the rewritten question's blind answer {clip(solved, 80)!r} "
+                           f"does not reach the label {p.item.target!r}"), cause=event)
+                return
+            semantic, repairable, hint = await self._semantic(event, state, ctx, solved, agrees)
+            verdicts += semantic
         if all(v.passed for v in verdicts) and (models := state.lineage.separating_models()):
             verdicts.append(await separation_verdict(event, models, ctx))  # a refresh
             repairable = False  # an item every model solves is replaced, not reworded
@@ -129,9 +149,21 @@ class VerifierAgent(Agent):
         await ctx.emit_many(batch, cause=event)
         await self._maybe_publish(await ctx.state(), ctx)
 
+    async def _solve(self, event: Envelope[SampleRealized], ctx: AgentContext
+                     ) -> tuple[str, bool]:
+        """Solve the item blind, as an evaluated model would (the Evaluator's own prompt);
+        the answer and whether it reaches the label."""
+        p = event.payload
+        state = await ctx.state()
+        solved = await ctx.llm(self.role).complete_text(
+            prompts.SOLVE, answer_messages(p.item.input, p.item.choices, p.item.media),
+            cause=event)
+        return solved, score_answer(p.item, solved, p.source, state.synthesis)[0] == 1.0
+
     async def _semantic(self, event: Envelope[SampleRealized], state: RunState,
-                        ctx: AgentContext) -> tuple[list[CheckVerdict], bool, str]:
-        """The blind solve, then the judgement of the semantic checks."""
+                        ctx: AgentContext, solved: str,
+                        agrees: bool) -> tuple[list[CheckVerdict], bool, str]:
+        """The judgement of the semantic checks, knowing the label and the blind answer."""
         p = event.payload
         settings = settings_of(state.request.payload)
         spec = state.slots.spec_payload
@@ -139,11 +171,6 @@ class VerifierAgent(Agent):
         sub_doc = ({"name": sub.name, "description": sub.description, "capability": sub.capability}
                    if sub else {"name": p.item.subtask})
         llm = ctx.llm(self.role)
-        # 1. Solve it blind, as an evaluated model would (the Evaluator's own prompt).
-        solved = await llm.complete_text(
-            prompts.SOLVE, answer_messages(p.item.input, p.item.choices, p.item.media), cause=event)
-        agrees = score_answer(p.item, solved, p.source, state.synthesis)[0] == 1.0
-        # 2. Judge the checks, knowing the label and the blind answer.
         item_doc: dict[str, Any] = {
             "input": clip(p.item.input, settings.prompt_chars * 2),
             "choices": ([f"{letter(i)}. {c}" for i, c in enumerate(p.item.choices)]
@@ -187,6 +214,27 @@ class VerifierAgent(Agent):
             content_hash=content.content_hash(),
             files={path: d.sha256 for path, d in content.digests().items()},
         ), cause=spec, key="publish")
+
+
+def plan_of(state: RunState, p: SampleRealized) -> TransformationPlan | None:
+    """The dataset plan the item was realized with (its slot's), if the spec names it."""
+    spec = state.slots.spec_payload
+    slot = state.slots.slots.get(p.sample_id)
+    plan_id = slot.plan_id if slot is not None else p.item.metadata.get("plan_id")
+    return next((pl for pl in spec.plans if pl.plan_id == plan_id), None) if spec else None
+
+
+def item_verdicts(p: SampleRealized, plan: TransformationPlan | None) -> list[CheckVerdict]:
+    """Every programmatic check's verdict (`agents.item_checks`), free: no model is asked."""
+    return [CheckVerdict(check=c.check, passed=c.passed, reason=c.reason[:300])
+            for c in check_item(p.item, plan)]
+
+
+def rewritten(p: SampleRealized) -> bool:
+    """Whether sample-level planning replaced the source's question (which a fallback can
+    restore)."""
+    source = p.item.metadata.get("source_question")
+    return bool(source) and source != p.item.metadata.get("question")
 
 
 # What a blind solve that reaches the label shows: the input suffices, and the label is right.

@@ -2,7 +2,10 @@
 in flight (a 200 ms-latency OpenAI-compatible HTTP server), LLM calls per accepted sample, and
 the framework's own time per sample with a zero-latency in-process scripted model.
 
-    PYTHONPATH=. .venv/bin/python perf/build_scripted.py [--size 200] [--latency 0.2]
+    PYTHONPATH=. .venv/bin/python perf/build_scripted.py [--size 200] [--latency 0.2] [--keep DIR]
+
+`--keep DIR` keeps the zero-latency build's home (run id `perf`) in DIR, for
+`perf/llm_usage.py perf --home DIR`.
 
 Prints one line per measurement. Uses the real General-Bench subset as the pool.
 """
@@ -13,6 +16,7 @@ import argparse
 import asyncio
 import io
 import json
+import shutil
 import tempfile
 import time
 from contextlib import redirect_stderr, redirect_stdout
@@ -70,6 +74,8 @@ def main_perf() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep the zero-latency build's home here (must not exist)")
     args = parser.parse_args()
     brain = ScriptedBrain()
     timed = {"s": 0.0}
@@ -92,6 +98,8 @@ def main_perf() -> None:
         timed["s"] = 0.0
         wall, cpu, doc = timed_build(Path(tmp) / "zero", "scripted:perf-brain", args.size, 16)
         calls, executor = run_facts(Path(tmp) / "zero")
+        if args.keep is not None:
+            shutil.copytree(Path(tmp) / "zero", args.keep)
         n = doc["accepted"]
         marginal = ((cpu - timed["s"]) - (cpu_small - brain_small)) / (n - doc_small["accepted"])
         print(f"zero latency: marginal CPU time per extra accepted sample (build of {n} minus "

@@ -40,8 +40,12 @@ GENESIS_HASH = "0" * 64
 
 Role = Literal["design", "grounding", "allocation", "orchestrator", "verifier", "evaluator"]
 ROLES: tuple[Role, ...] = get_args(Role)
+# The programmatic checks of a source item (agents/item_checks.py), made before any model call.
+ItemCheckName = Literal["placeholder", "truncated_option", "duplicate_option",
+                        "answer_in_question", "answer_is_premise", "too_few_options",
+                        "empty_context", "boilerplate", "offensive"]
 CheckName = Literal["format", "answerable", "answer_matches", "depends_on_signal", "generator",
-                    "separates"]
+                    "separates"] | ItemCheckName
 ReviewDecision = Literal["keep", "revise", "discard"]
 REVIEW_DECISIONS: tuple[ReviewDecision, ...] = get_args(ReviewDecision)
 # What the LLM may choose (agents/prompts), plus "any" (design disabled) and "generator".
@@ -349,8 +353,13 @@ class SamplePlanned(Payload, frozen=True, kw_only=True):
     plan_id: str
     instructions: str
     tool_calls: list[dict[str, Any]] = []
-    specialised: bool = True  # False when sample-planning is disabled
+    specialised: bool = True  # False when no model was asked (nothing to specialise, a
+    # source item the Verifier rejects anyway, or sample-planning disabled): `notes` says why
     notes: list[str] = []  # what of the LLM's plan was not used, and why
+    # Why the planned question was dropped for the source's own ("" when it was used or none
+    # was written): it gave the answer away, dropped the source's key entities, or made the
+    # item fail a programmatic check the source question passes.
+    fallback: str = ""
 
 
 class BenchmarkItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -408,6 +417,9 @@ class SampleRealized(Payload, frozen=True, kw_only=True):
     item: BenchmarkItem
     source: ItemSource
     repair_of: str | None = None
+    # Set on a re-realization that restored the source's question (`repair_of` names the
+    # sample): why the rewritten question was dropped (its blind answer missed the label).
+    fallback: str = ""
 
     @property
     def generated_by(self) -> GeneratedBy | None:
@@ -433,6 +445,9 @@ class SampleChecked(Payload, frozen=True, kw_only=True):
 class RepairRequested(Payload, frozen=True, kw_only=True):
     sample_id: str
     reason: str
+    # The rewritten question is dropped and the source's restored (no model call), rather
+    # than reworded again: its blind answer no longer reached the source label.
+    restore_source_question: bool = False
 
 
 class SampleAccepted(Payload, frozen=True, kw_only=True):

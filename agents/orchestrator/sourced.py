@@ -2,26 +2,37 @@
 
 Sample-level planning shows the LLM the dataset plan, the subtask and the item (its
 fields, question, answer, media references and the pure tools that can act on its
-media) and asks for the item's question, distractors and tool calls. A question that
-gives the answer away is not used; with no tool call named, the dataset plan's own
-calls apply. The target is always the source's own label (`agents.realize.Draft`).
+media) and asks for the item's question, distractors and tool calls. With no tool call
+named, the dataset plan's own calls apply. The target is always the source's own label
+(`agents.realize.Draft`).
+
+No model is asked when there is nothing to specialise (the item has its own question,
+its options or no need for them, and no media a tool could act on), nor for a source
+item a programmatic check (`agents.item_checks`) condemns whatever its question says:
+the Verifier rejects it for free. A planned question falls back to the source's own
+(`SamplePlanned.fallback` says why) when it gives the answer away, drops the source's
+key entities, or makes the item fail a programmatic check the source question passes.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from agents.base import LLM
+from agents.item_checks import content_stems, failed_checks, premise_of
 from agents.orchestrator.tool_runs import Realization, media_fence, run_tools
 from agents.plans import fill_placeholders
 from agents.prompts import orchestrator as prompts
 from agents.realize import Draft
 from agents.settings import RunSettings
 from store.events import (
+    BenchmarkItem,
     Envelope,
+    ItemCheckName,
     RunRequested,
     SamplePlanned,
     SampleRealized,
@@ -49,18 +60,73 @@ def dataset_plan_calls(plan: TransformationPlan, media_refs: list[str]) -> list[
             for c in plan.tools]
 
 
-async def plan_sample(event: Envelope[SlotAssigned], plan: TransformationPlan, subtask: Subtask,
-                      card: DatasetCard, item: SourceItem, draft: Draft, media_refs: list[str],
-                      settings: RunSettings, llm: LLM) -> SamplePlan:
-    """Sample-level planning by the LLM: the dataset plan specialised to this item."""
+def offered_tools(card: DatasetCard, item: SourceItem) -> list[dict[str, Any]]:
+    """The pure tools that can act on this item's media (none for a text item): a short
+    prompt for small models, and no pointless calls."""
     from tools.registry import default_registry
 
-    p = event.payload
-    # Only the tools that can act on this item's media (none for a text item): a short
-    # prompt for small models, and no pointless calls.
     families = {f.modality for role, f in card.meta.fields.items()
                 if role in card.media_roles() and item.media.get(role)}
-    offered = [t for t in default_registry.describe() if t["family"] in families]
+    return [t for t in default_registry.describe() if t["family"] in families]
+
+
+# What a programmatic check finds in the source material itself: no question fixes it.
+SOURCE_CHECKS: frozenset[ItemCheckName] = frozenset(
+    {"truncated_option", "duplicate_option", "too_few_options", "empty_context", "boilerplate",
+     "offensive"})
+
+
+def planning_need(draft: Draft, plan: TransformationPlan, tools: list[dict[str, Any]]) -> str:
+    """What sample-level planning would specialise for this item ("" for nothing)."""
+    if tools:
+        return "tool calls on its media"
+    if not draft.source_question:
+        return "its question"
+    if plan.answer_format == "multiple_choice" and draft.choices is None:
+        return "distractors"
+    return ""
+
+
+_ENTITY = re.compile(r"\b(?:[A-Z][\w'-]*|\d[\d.,:/]*)")
+
+
+def dropped_key_terms(source_question: str, question: str) -> str:
+    """What of the source question's key content a rewritten question leaves out ("" for
+    nothing): the names and numbers of the event it asks about (its premise, else the whole
+    question), or most of that event's content words."""
+    key = premise_of(source_question) or source_question
+    said = {w.lower() for w in re.findall(r"[\w'-]+", question)}
+    names = [m.group(0) for m in _ENTITY.finditer(key) if m.start() > 0
+             and m.group(0).lower().rstrip(".,:") not in said]
+    if names:
+        return f"it drops {', '.join(repr(n) for n in names[:4])} of the source question"
+    stems, kept = content_stems(key), content_stems(question)
+    if len(stems) >= 3 and len(stems & kept) / len(stems) < 0.5:
+        return (f"it keeps {len(stems & kept)} of the {len(stems)} content words of "
+                f"{key[:80]!r}")
+    return ""
+
+
+def question_fallback(draft: Draft, plan: TransformationPlan, planned: BenchmarkItem,
+                      source: BenchmarkItem, question: str) -> str:
+    """Why the planned `question` must give way to the source's own ("" to keep it)."""
+    leaked = draft.leak_in(question)
+    if leaked is not None:
+        return f"it gives the answer away ({leaked[:80]!r})"
+    if draft.source_question and (dropped := dropped_key_terms(draft.source_question, question)):
+        return dropped
+    before = {c.check for c in failed_checks(source, plan)}
+    new = [c for c in failed_checks(planned, plan) if c.check not in before]
+    if new:
+        return f"it fails the {new[0].check} check the source question passes: {new[0].reason}"
+    return ""
+
+
+async def plan_sample(event: Envelope[SlotAssigned], plan: TransformationPlan, subtask: Subtask,
+                      draft: Draft, media_refs: list[str], offered: list[dict[str, Any]],
+                      settings: RunSettings, llm: LLM) -> SamplePlan:
+    """Sample-level planning by the LLM: the dataset plan specialised to this item."""
+    p = event.payload
     tools_doc = [{"name": t["name"], "description": t["description"][:200],
                   "parameters": sorted(t["parameters"].get("properties", {}))}
                  for t in offered]
@@ -75,13 +141,8 @@ async def plan_sample(event: Envelope[SlotAssigned], plan: TransformationPlan, s
                                      draft.planning_view(settings.prompt_chars, media_refs),
                                      tools_doc),
         prompts.sample_plan_schema([t["name"] for t in offered]), cause=event)
-    question = str(answer.get("question", "")).strip() or None
+    question = draft.filled(str(answer.get("question", "")).strip()) or None
     notes: list[str] = []
-    leaked = draft.leak_in(question) if question else None
-    if leaked is not None:
-        notes.append(f"question not used: it gives the answer away ({leaked[:80]!r}); "
-                     "the source's question stands")
-        question = None
     distractors = [str(d) for d in answer.get("distractors", [])]
     calls = [{"name": str(c.get("name")), "arguments": dict(c.get("arguments") or {})}
              for c in answer.get("tool_calls", [])
@@ -108,16 +169,43 @@ async def realize_sourced(event: Envelope[SlotAssigned], plan: TransformationPla
     media_paths = [Path(m) for role in card.media_roles() for m in item.media.get(role, [])]
     media_refs = [f"src:{path.relative_to(fence).as_posix()}" for path in media_paths]
 
-    if "sample-planning" in request.disabled:
+    offered = offered_tools(card, item)
+    # The source item in its own format: what planning cannot change is judged on it.
+    unplanned = draft.build(p.sample_id, p.subtask, question=None, distractors=[], media=[],
+                            run_seed=request.seed, extra_metadata={}, planned=False)
+    condemned = [c for c in failed_checks(unplanned, plan) if c.check in SOURCE_CHECKS]
+    need = planning_need(draft, plan, offered)
+    disabled = "sample-planning" in request.disabled
+    skipped = ("sample-planning disabled" if disabled
+               else f"not planned: the source item fails {condemned[0].check} "
+                    f"({condemned[0].reason[:160]})" if condemned
+               else "not planned: nothing to specialise (the item has its question and "
+                    "options)" if not need else "")
+    if skipped:
         calls = dataset_plan_calls(plan, media_refs)
         decided = SamplePlan(
             planned=SamplePlanned(sample_id=p.sample_id, plan_id=plan.plan_id,
                                   instructions=plan.instructions, tool_calls=calls,
-                                  specialised=False),
+                                  specialised=False,
+                                  notes=[] if disabled else [skipped]),
             question=None, distractors=[], calls=calls)
     else:
-        decided = await plan_sample(event, plan, subtask, card, item, draft, media_refs,
+        decided = await plan_sample(event, plan, subtask, draft, media_refs, offered,
                                     settings, llm)
+        if decided.question:
+            planned_item = draft.build(p.sample_id, p.subtask, question=decided.question,
+                                       distractors=decided.distractors, media=[],
+                                       run_seed=request.seed, extra_metadata={})
+            source_item = draft.build(p.sample_id, p.subtask, question=None,
+                                      distractors=decided.distractors, media=[],
+                                      run_seed=request.seed, extra_metadata={})
+            why = question_fallback(draft, plan, planned_item, source_item, decided.question)
+            if why:
+                planned = msgspec.structs.replace(
+                    decided.planned, instructions=plan.instructions, fallback=why,
+                    notes=[*decided.planned.notes,
+                           f"question not used: {why}; the source's question stands"])
+                decided = msgspec.structs.replace(decided, planned=planned, question=None)
     out = Realization(batch=[(decided.planned, p.sample_id)])
     produced, tool_events = run_tools(decided.calls, p.sample_id, fence, request.seed)
     out.batch += tool_events
@@ -129,7 +217,8 @@ async def realize_sourced(event: Envelope[SlotAssigned], plan: TransformationPla
         extra["tool_calls"] = [c["name"] for c in decided.calls]
     built = draft.build(p.sample_id, p.subtask, question=decided.question,
                         distractors=decided.distractors, media=media, run_seed=request.seed,
-                        extra_metadata=extra, planned=decided.planned.specialised)
+                        extra_metadata=extra,
+                        planned=decided.planned.specialised or not (condemned or disabled))
     source = SourceLabel(dataset_id=p.dataset_id, item_id=p.source_item_id,
                          field_path=draft.target_path)
     out.batch.append((SampleRealized(sample_id=p.sample_id, item=built, source=source),

@@ -25,7 +25,7 @@ from agents.item_checks import (
     unfillable_placeholders,
 )
 from agents.plans import default_plan
-from agents.realize import Draft
+from agents.realize import Draft, with_question
 from store.events import BenchmarkItem, Subtask, TransformationPlan
 from tools.pool import Pool
 
@@ -81,14 +81,16 @@ def test_real_copa_and_passage_items_pass_every_check(pool: Pool) -> None:
 
 
 def test_unfilled_template_placeholder_in_the_question(pool: Pool) -> None:
-    # The demo's six rejected items read literally "What is the cause of {event}?".
-    built, plan = realize(pool, COPA, "cr022", question="What is the cause of {event}?")
+    # The demo's six rejected items read literally "What is the cause of {event}?" (realization
+    # now fills it from the item: see test_realization_fills_placeholders_from_the_item).
+    built, plan = realize(pool, COPA, "cr022")
+    built = with_question(built, "What is the cause of {event}?")
     verdict = check_placeholders(built, plan)
     assert not verdict.passed and "'{event}'" in verdict.reason and "question" in verdict.reason
-    templated = plan_for(pool, COPA, question_template="Explain {{ premise }} [INSERT CAUSE]")
+    templated = plan_for(pool, COPA, question_template="Explain {{ mood }} [INSERT CAUSE]")
     built, _ = realize(pool, COPA, "cr022", templated)
     verdict = check_placeholders(built, templated)
-    assert not verdict.passed and "{{ premise }}" in verdict.reason and "[INSERT CAUSE]" in verdict.reason
+    assert not verdict.passed and "{{ mood }}" in verdict.reason and "[INSERT CAUSE]" in verdict.reason
     assert check_placeholders(*realize(pool, COPA, "cr022")).passed
 
 
