@@ -135,7 +135,9 @@ def unfillable_placeholders(template: str, roles: Iterable[str]) -> list[str]:
 def check_placeholders(item: BenchmarkItem, plan: TransformationPlan | None = None) -> ItemCheck:
     parts = {"question": question_of(item)}
     if plan is not None and plan.question_template:
-        parts["instruction"] = plan.question_template
+        # Realization fills the template from the item's fields: what is left of it shows.
+        left = [p for p in placeholders(plan.question_template) if p in item.input]
+        parts["instruction"] = " ".join(left)
     for i, choice in enumerate(item.choices or []):
         parts[f"option {chr(ord('A') + i)}"] = choice
     for text in answer_texts(item):

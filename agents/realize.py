@@ -94,9 +94,10 @@ def fill_placeholders(text: str, fields: dict[str, str], premise: str | None) ->
     fills stays, and the Verifier's `placeholder` check rejects the item."""
     for raw in placeholders(text):
         name = placeholder_name(raw)
-        value = fields.get(name) or (premise if name in _EVENT_NAMES else None)
+        value = fields.get(name) or (premise.rstrip(" ?.!") if premise and name in _EVENT_NAMES
+                                     else None)
         if value:
-            text = text.replace(raw, value.rstrip(" ?.!"), 1)
+            text = text.replace(raw, value, 1)
     return text
 
 

@@ -87,6 +87,10 @@ def planning_need(draft: Draft, plan: TransformationPlan, tools: list[dict[str, 
     return ""
 
 
+# Words a sentence may start with that name nothing.
+_COMMON_CAPITALISED = frozenset(
+    "a an the he she it i we you they my our your his her their this that these those there "
+    "what which who when where why how after before then so".split())
 _ENTITY = re.compile(r"\b(?:[A-Z][\w'-]*|\d[\d.,:/]*)")
 
 
@@ -96,7 +100,8 @@ def dropped_key_terms(source_question: str, question: str) -> str:
     question), or most of that event's content words."""
     key = premise_of(source_question) or source_question
     said = {w.lower() for w in re.findall(r"[\w'-]+", question)}
-    names = [m.group(0) for m in _ENTITY.finditer(key) if m.start() > 0
+    names = [m.group(0) for m in _ENTITY.finditer(key)
+             if (m.start() > 0 or m.group(0).lower() not in _COMMON_CAPITALISED)
              and m.group(0).lower().rstrip(".,:") not in said]
     if names:
         return f"it drops {', '.join(repr(n) for n in names[:4])} of the source question"

@@ -1,0 +1,245 @@
+"""Items that trip a programmatic check are rejected before any model call, and replaced.
+
+A user's dataset (`benchagent pool add`) mixes sound cause-and-effect items with items that
+trip each check of `agents.item_checks`; a scripted build must reject every drawn bad item
+with that check's verdict and reason, without a model call on its behalf (no sample plan,
+no blind solve, no judgement), replace it through the normal replenish path, and fill its
+quota with sound items only.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.item_checks import check_offensive
+from benchagent.cli import main
+from store.events import BenchmarkItem
+from tests.agents.build_helpers import benchmark_lines, of_type, read_events
+from tests.agents.scripted_brain import TOPICS, ScriptedBrain
+from tools.llm.scripted import register_responder
+
+EVENTS = ["the glass fell off the table", "the power went out during the storm",
+          "she forgot to water the plants for a month", "the river flooded after heavy rain",
+          "he left the ice cream in the sun", "the car ran out of petrol on the motorway",
+          "the baker overslept on Monday", "the dog barked at midnight",
+          "the road froze overnight", "the kettle was left on the stove",
+          "the team trained every day for a year", "the phone fell into the bath",
+          "the bridge was closed for repairs", "the printer ran out of paper",
+          "the farmer planted seeds in spring", "the child ate too many sweets"]
+# With this seed every kind of bad item is drawn, and no slot meets more bad items in a row
+# than its attempts allow (the test says so if a change to source choice alters that).
+SEED = "4"
+WRONG = ["The cat grew taller.", "The sun rose in the west.", "The moon turned green.",
+         "A song played on the radio.", "The clock ran backwards."]
+
+
+def a_slur() -> str:
+    """A slur from the word list the check uses (not typed here)."""
+    data = json.loads((resources.files("profy") / "data/languages/english.json").read_text())
+    for word in sorted(data["severity"]["extreme"]):
+        probe = BenchmarkItem(id="x", subtask="x", input="Question: pick one",
+                              choices=[word, "a tree"], target="B")
+        if word.isalpha() and not check_offensive(probe).passed:
+            return word
+    raise AssertionError("the word list has no single-word slur")
+
+
+def good(i: int, event: str) -> dict[str, Any]:
+    return {"id": f"ok{i:02d}", "context": f"On an ordinary day, {event}.",
+            "question": "What is the most likely effect of the event in the context?",
+            "choices": [f"Something changed because {event}.", WRONG[i % 5], WRONG[(i + 1) % 5]],
+            "answer": "A"}
+
+
+def bad_records() -> dict[str, dict[str, Any]]:
+    """One record per programmatic check, named by the check it trips."""
+    base = good(99, "the glass fell off the table")
+    return {
+        "placeholder": {**base, "question": "What is the cause of {outcome}?"},
+        "truncated_option": {**base, "choices": [
+            "The glass broke into pieces on the floor.", WRONG[0],
+            "Scientists on the Intergovernmental Panel on Climate Change (IPCC), which,"]},
+        "duplicate_option": {**base, "choices": [
+            "The glass broke.", "the glass broke", WRONG[1]]},
+        "answer_in_question": {**base, "question": "What happened once the glass broke into "
+                                                   "many pieces?",
+                               "choices": ["The glass broke into many pieces.", WRONG[0],
+                                           WRONG[1]]},
+        # (an answer of one content word: with more, the question states it too)
+        "answer_is_premise": {**base, "question": "What is the effect of: the rain?",
+                              "choices": ["The rain.", "Wet streets.", WRONG[1]]},
+        "empty_context": {**base, "context": ""},
+        "boilerplate": {**base, "context": "The glass fell off the table. Click here to "
+                                           "subscribe to our newsletter. All rights reserved."},
+        "offensive": {**base, "choices": ["The glass broke.", f"The {a_slur()} laughed.",
+                                          WRONG[2]]},
+    }
+
+
+class CausesBrain(ScriptedBrain):
+    """Two cause-and-effect subtasks; the verifier's own judgement rejects nothing, so every
+    rejection in the run is a programmatic one."""
+
+    def __init__(self) -> None:
+        super().__init__(reject_percent=0, repair_percent=0)
+
+    def design_propose(self, f: dict[str, Any]) -> dict[str, Any]:
+        effects = {"name": "Effect prediction",
+                   "description": "Predict the most likely effect of an everyday event.",
+                   "capability": "causal reasoning about the effects of everyday events",
+                   "answer_format": "multiple_choice"}
+        return {"subtasks": [dict(TOPICS[0][1]), effects], "reason": "causes and effects"}
+
+
+@pytest.fixture
+def pool(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """The pool, and the source record id of each bad record by the check it trips."""
+    events = [f"{e}{when}" for when in ("", " again", " once more") for e in EVENTS]
+    records = [good(i, e) for i, e in enumerate(events)]
+    bad = bad_records()
+    for n, (check, record) in enumerate(bad.items()):
+        for copy in range(3):
+            records.append({**record, "id": f"bad-{check}-{copy}",
+                            "question": record["question"].replace("?", "?" + " " * copy)})
+            records[-1]["question"] = records[-1]["question"].rstrip()
+            records[-1]["context"] = (record["context"] + f" (case {n}.{copy})"
+                                      if record["context"] else "")
+    data = tmp_path / "user" / "mixed_causes.jsonl"
+    data.parent.mkdir()
+    data.write_text("".join(json.dumps(r) + "\n" for r in records))
+    pool_dir = tmp_path / "pool"
+    assert main(["pool", "add", str(data), "--pool", str(pool_dir)]) == 0
+    return pool_dir, {f"bad-{c}-{k}": c for c in bad for k in range(3)}
+
+
+def test_bad_items_are_rejected_without_a_model_call_and_replaced(
+        tmp_path: Path, pool: tuple[Path, dict[str, str]], capsys) -> None:
+    pool_dir, bad = pool
+    register_responder("causes-clean", CausesBrain())
+    config = tmp_path / "config.yaml"
+    config.write_text("agents: {generators: false, max_attempts: 6}\n")
+    home = tmp_path / "home"
+    size = 16
+    code = main(["build", "I want to evaluate whether a model can reason about causes and "
+                 "effects in everyday events", "--size", str(size), "--seed", SEED,
+                 "--llm", "scripted:causes-clean", "--pool", str(pool_dir), "--config",
+                 str(config), "--home", str(home), "--run-id", "mixed", "--json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err[-2000:]
+    events = read_events(home, "mixed")
+
+    # The quota is filled, with sound items only.
+    published = benchmark_lines(home, "mixed")
+    assert len(published) == size
+    assert not [i for i in published if i["metadata"]["source_item"] in bad]
+
+    slots = {e.payload.sample_id: e.payload.source_item_id for e in of_type(events, "SlotAssigned")}
+    drawn = {sid: bad[item] for sid, item in slots.items() if item in bad}
+    assert set(drawn.values()) == set(bad.values()), "every kind of bad item was drawn"
+    rejected = {e.payload.sample_id: e.payload for e in of_type(events, "SampleRejected")}
+    checked = {e.payload.sample_id: e.payload for e in of_type(events, "SampleChecked")}
+    replenished = {e.payload.replaces for e in of_type(events, "ReplenishRequested")}
+    planned = {e.payload.sample_id: e.payload for e in of_type(events, "SamplePlanned")}
+    for sid, check in drawn.items():
+        # Rejected for the check it trips, the verdict and its reason recorded...
+        assert rejected[sid].check == check, (sid, rejected[sid])
+        verdict = next(v for v in checked[sid].verdicts if v.check == check)
+        assert not verdict.passed and verdict.reason
+        assert rejected[sid].reason == verdict.reason
+        assert not any(v.check in ("answerable", "answer_matches", "depends_on_signal")
+                       for v in checked[sid].verdicts)
+        # ... replaced through the replenish path ...
+        assert sid in replenished
+        # ... and no model asked on its behalf: neither a sample plan nor the verifier.
+        assert not planned[sid].specialised
+        causes = {e.event_id for e in events if getattr(e.payload, "sample_id", None) == sid}
+        asked = [e for e in of_type(events, "LLMCallRecorded") if e.causation_id in causes]
+        assert asked == [], (sid, [e.payload.purpose for e in asked])
+    # Every rejection in the run is one of these (the scripted judge rejects nothing).
+    assert set(rejected) == set(drawn)
+
+
+def test_a_clean_item_still_costs_its_model_calls(
+        tmp_path: Path, pool: tuple[Path, dict[str, str]], capsys) -> None:
+    """The sound items are judged: a blind solve and one judgement each, and no sample plan
+    (they have their question and options: nothing to specialise)."""
+    pool_dir, bad = pool
+    register_responder("causes-clean", CausesBrain())
+    config = tmp_path / "config.yaml"
+    config.write_text("agents: {generators: false, max_attempts: 6}\n")
+    home = tmp_path / "home"
+    assert main(["build", "I want to evaluate whether a model can reason about causes and "
+                 "effects in everyday events", "--size", "4", "--seed", SEED,
+                 "--llm", "scripted:causes-clean", "--pool", str(pool_dir), "--config",
+                 str(config), "--home", str(home), "--run-id", "mixed", "--json"]) == 0
+    capsys.readouterr()
+    events = read_events(home, "mixed")
+    purposes = [e.payload.purpose for e in of_type(events, "LLMCallRecorded")]
+    accepted = len(of_type(events, "SampleAccepted"))
+    assert accepted == 4
+    assert purposes.count("orchestrator.sample_plan") == 0
+    assert purposes.count("verifier.solve") == purposes.count("verifier.check") == accepted
+
+
+class RewritingBrain(CausesBrain):
+    """Rewrites every question in its sample plan (keeping its key terms); its blind solve
+    answers letter A whatever the question."""
+
+    def orchestrator_sample_plan(self, f: dict[str, Any]) -> dict[str, Any]:
+        answer = super().orchestrator_sample_plan(f)
+        return {**answer, "question": "In other words: " + f["item"]["question"],
+                "distractors": ["The cat grew taller.", "The moon turned green."]}
+
+
+def test_a_rewrite_whose_blind_answer_misses_the_label_falls_back_to_the_source(
+        tmp_path: Path, capsys) -> None:
+    # Items with a question and an answer but no options: the plan asks for multiple choice,
+    # so sample-level planning writes distractors (and here rewrites the question).
+    records = [{"id": f"q{i:02d}", "question": f"What happened after {e}?",
+                "answer": f"Something changed because {e}."} for i, e in enumerate(EVENTS)]
+    data = tmp_path / "user" / "open_causes.jsonl"
+    data.parent.mkdir()
+    data.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert main(["pool", "add", str(data), "--pool", str(tmp_path / "pool"), "--name",
+                 "Everyday cause and effect events"]) == 0
+    register_responder("rewriting", RewritingBrain())
+    config = tmp_path / "config.yaml"
+    config.write_text("agents: {generators: false}\n")
+    home = tmp_path / "home"
+    assert main(["build", "I want to evaluate whether a model can reason about causes and "
+                 "effects in everyday events", "--size", "6", "--seed", SEED, "--llm",
+                 "scripted:rewriting", "--pool", str(tmp_path / "pool"), "--config",
+                 str(config), "--home", str(home), "--run-id", "rewrites", "--json"]) == 0
+    capsys.readouterr()
+    events = read_events(home, "rewrites")
+    realized = of_type(events, "SampleRealized")
+    firsts = {e.payload.sample_id: e.payload for e in realized if e.payload.repair_of is None}
+    restored = [e for e in realized if e.payload.fallback]
+    missed = [p for p in firsts.values() if p.item.target != "A"]
+    assert missed and len(restored) == len(missed)  # every rewrite the blind answer missed
+    requests = {e.payload.sample_id: e.payload for e in of_type(events, "RepairRequested")}
+    for env in restored:
+        sid = env.payload.sample_id
+        first = firsts[sid].item
+        assert first.metadata["question"].startswith("In other words: ")
+        # The event says so and why; the source's question is back; the label unchanged.
+        assert requests[sid].restore_source_question
+        assert "blind answer" in env.payload.fallback and env.payload.repair_of == sid
+        assert env.payload.item.metadata["question"] == first.metadata["source_question"]
+        assert "In other words" not in env.payload.item.input
+        assert env.payload.item.target == first.target
+        assert env.payload.item.choices == first.choices
+        # Restoring asked no model: no repair call, and no judgement of the rewrite.
+        causes = {e.event_id for e in events if getattr(e.payload, "sample_id", None) == sid}
+        purposes = [e.payload.purpose for e in of_type(events, "LLMCallRecorded")
+                    if e.causation_id in causes]
+        assert "orchestrator.repair" not in purposes
+        assert purposes.count("verifier.check") == 1  # the restored item's only
+    # The planned rewrites the blind solve reached were kept.
+    kept = [p for p in firsts.values() if p.item.target == "A"]
+    assert all(p.item.metadata["question"].startswith("In other words: ") for p in kept)
