@@ -1,7 +1,7 @@
 """Showing a run's progress while it builds, from its events alone.
 
-On a terminal: one status line redrawn in place (stage, samples accepted /
-quota, rejected, LLM calls, tokens). Otherwise: structured JSON log lines
+On a terminal: a progress bar redrawn in place (tqdm): stage, samples accepted /
+quota, rejected, LLM calls, tokens, and an ETA from the rate of acceptances. Otherwise: structured JSON log lines
 (structlog) when the stage changes and as samples are accepted. They are the
 command's progress output, so they are written whatever the diagnostic log
 level is. Both fold the log into the run's projections (`RunState`), so the
@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 import structlog
+from tqdm import tqdm
 
 from replay.projections import RunState
 from store.log import EventLog, StoreUnavailable
@@ -43,7 +44,7 @@ class Progress:
         self._state = RunState(run_id)
         self._stage = ""
         self._reported_accepted = -1
-        self._line_width = 0
+        self._bar: StatusBar | None = None
         self._lines = progress_logger(self._stream)
 
     async def run(self) -> None:
@@ -58,9 +59,8 @@ class Progress:
         finally:
             with contextlib.suppress(StoreUnavailable):
                 await self.update()
-            if self.interactive and self._line_width:
-                self._stream.write("\n")
-                self._stream.flush()
+            if self._bar is not None:
+                self._bar.close()
 
     async def update(self) -> None:
         state = self._state
@@ -72,14 +72,9 @@ class Progress:
         llm = state.llm
         stage = state.stage()
         if self.interactive:
-            line = (f"{self.run_id}  {stage:<12} accepted {accepted}/{quota or '?'}  "
-                    f"rejected {rejected}  LLM calls {llm.calls}"
-                    f"{f' ({llm.errors} failed)' if llm.errors else ''}  "
-                    f"tokens {llm.tokens}")
-            pad = max(0, self._line_width - len(line))
-            self._stream.write("\r" + line + " " * pad)
-            self._stream.flush()
-            self._line_width = len(line)
+            self._draw(stage, accepted, quota, rejected,
+                       f"LLM calls {llm.calls}{f' ({llm.errors} failed)' if llm.errors else ''}"
+                       f"  tokens {llm.tokens}")
             return
         if stage != self._stage:
             self._stage = stage
@@ -91,3 +86,38 @@ class Progress:
             self._reported_accepted = accepted
             self._lines.info("samples", run_id=self.run_id, accepted=accepted, quota=quota,
                              rejected=rejected, llm_calls=llm.calls, tokens=llm.tokens)
+
+    def _draw(self, stage: str, accepted: int, quota: int, rejected: int, calls: str) -> None:
+        """The bar: accepted of the quota (unknown until allocation), calls, ETA."""
+        desc = f"{self.run_id}  {stage:<11}"
+        counts = f"rejected {rejected}  {calls}"
+        if self._bar is None:
+            self._bar = StatusBar(total=quota or None, initial=accepted, desc=desc, counts=counts,
+                                  file=self._stream, dynamic_ncols=True, mininterval=0,
+                                  smoothing=0.1, bar_format=BAR_FORMAT)
+            return
+        bar = self._bar
+        bar.counts = counts
+        if quota and bar.total != quota:
+            bar.total = quota
+        bar.set_description_str(desc, refresh=False)
+        if accepted != bar.n:
+            bar.update(accepted - bar.n)
+        else:
+            bar.refresh()
+
+
+class StatusBar(tqdm):
+    """A tqdm bar whose format may name `{counts}` (rejected, calls, tokens)."""
+
+    def __init__(self, *args: Any, counts: str = "", **kwargs: Any) -> None:
+        self.counts = counts  # before tqdm's first draw
+        super().__init__(*args, **kwargs)
+
+    @property
+    def format_dict(self) -> dict[str, Any]:
+        return {**super().format_dict, "counts": self.counts}
+
+
+# "run-x  realization accepted 7/12 |████    | rejected 2  LLM calls 31  tokens 9120  ETA 01:40"
+BAR_FORMAT = "{desc} accepted {n_fmt}/{total_fmt} |{bar:16}| {counts}  ETA {remaining}"

@@ -30,6 +30,8 @@ def test_terminal_line_and_log_lines(tmp_path: Path, general_bench: Path, capsys
     assert line.startswith("\rrun-test")
     assert "completed" in line and "accepted 6/6" in line and "LLM calls" in line
     assert "tokens" in line and "tokens 0" not in line
+    assert line.count("\r") == 1  # drawn once, complete
+    assert "ETA" in line and "|################|" in line  # a full bar
     lines = [json.loads(x) for x in asyncio.run(show(tmp_path, interactive=False)).splitlines()]
     stages = [e for e in lines if e["event"] == "stage"]
     samples = [e for e in lines if e["event"] == "samples"]
