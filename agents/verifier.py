@@ -6,11 +6,13 @@
   scraped boilerplate, slurs and profanity), which reject an item before any model call;
   then the semantic checks or, for generated items, the generator's own verifier (no
   model call: generated items are correct by construction, re-creating them is the
-  check). Semantic checks: the backbone first solves
-  the item blind (as an evaluated model would), then judges it knowing the label
-  and its blind answer, naming the check that fails (answerable, answer matches,
-  depends on the target signal) or none; a blind solve that reaches the label
-  settles `answerable` and `answer_matches`.
+  check). Semantic checks: the backbone judges the item knowing its label, naming
+  the check that fails (answerable, answer matches, depends on the target signal)
+  or none; only when it names `answerable` or `answer_matches` is the item solved
+  blind (as an evaluated model would), and a blind solve that reaches the label
+  overrules it. One call per sound item, two for one the judge doubts. An item
+  whose question sample-level planning rewrote is solved blind first (the judge
+  then sees that answer too).
   In a refresh, an item every known model solves fails `separates` (agents/separation.py).
   `SampleChecked` holds every verdict with its reason.
   A question rewritten by sample-level planning whose blind answer misses the label is
@@ -115,15 +117,17 @@ class VerifierAgent(Agent):
             else:
                 verdicts += item_verdicts(p, plan_of(state, p))
         if all(v.passed for v in verdicts) and p.generated_by is None:
-            solved, agrees = await self._solve(event, ctx)
-            if not agrees and rewritten(p) and p.repair_of is None:
-                # The planner's question lost the source's answer: restore the source's.
-                await ctx.emit(RepairRequested(
-                    sample_id=sid, restore_source_question=True,
-                    reason=f"the rewritten question's blind answer {clip(solved, 80)!r} "
-                           f"does not reach the label {p.item.target!r}"), cause=event)
-                return
-            semantic, repairable, hint = await self._semantic(event, state, ctx, solved, agrees)
+            blind = None
+            if rewritten(p) and p.repair_of is None:
+                blind = await self._solve(event, ctx)
+                if not blind[1]:
+                    # The planner's question lost the source's answer: restore the source's.
+                    await ctx.emit(RepairRequested(
+                        sample_id=sid, restore_source_question=True,
+                        reason=f"the rewritten question's blind answer {clip(blind[0], 80)!r} "
+                               f"does not reach the label {p.item.target!r}"), cause=event)
+                    return
+            semantic, repairable, hint = await self._semantic(event, state, ctx, blind)
             verdicts += semantic
         if all(v.passed for v in verdicts) and (models := state.lineage.separating_models()):
             verdicts.append(await separation_verdict(event, models, ctx))  # a refresh
@@ -161,9 +165,11 @@ class VerifierAgent(Agent):
         return solved, score_answer(p.item, solved, p.source, state.synthesis)[0] == 1.0
 
     async def _semantic(self, event: Envelope[SampleRealized], state: RunState,
-                        ctx: AgentContext, solved: str,
-                        agrees: bool) -> tuple[list[CheckVerdict], bool, str]:
-        """The judgement of the semantic checks, knowing the label and the blind answer."""
+                        ctx: AgentContext, blind: tuple[str, bool] | None
+                        ) -> tuple[list[CheckVerdict], bool, str]:
+        """The judgement of the semantic checks, knowing the label (and the blind answer when
+        the item was solved first). A judge that names `answerable` or `answer_matches`
+        without a blind answer gets one: a blind solve that reaches the label overrules it."""
         p = event.payload
         settings = settings_of(state.request.payload)
         spec = state.slots.spec_payload
@@ -176,8 +182,10 @@ class VerifierAgent(Agent):
             "choices": ([f"{letter(i)}. {c}" for i, c in enumerate(p.item.choices)]
                         if p.item.choices else None),
             "answer": p.item.target,
-            "independent_answer": {"answer": clip(solved.strip(), 200), "agrees": agrees},
         }
+        if blind is not None:
+            item_doc["independent_answer"] = {"answer": clip(blind[0].strip(), 200),
+                                              "agrees": blind[1]}
         if "answer_text" in p.item.metadata:
             item_doc["answer_text"] = p.item.metadata["answer_text"]
         if p.item.media:
@@ -187,6 +195,9 @@ class VerifierAgent(Agent):
             cause=event)
         repairable = bool(answer["repairable"])
         failed_check, why = str(answer["failed_check"]), str(answer["reason"]).strip()
+        if blind is None and failed_check in SETTLED_BY_BLIND_SOLVE:
+            blind = await self._solve(event, ctx)
+        solved, agrees = blind if blind is not None else ("", False)
         verdicts = []
         for check in prompts.SEMANTIC_CHECKS:
             passed, reason = check_verdict(check, failed_check == check, agrees, solved, why)

@@ -2,7 +2,9 @@
 
 The solve puts the item to the backbone exactly as an evaluated model sees it (the
 Evaluator's prompt, no label): whether it reaches the label is evidence a model of
-any size gives reliably. The judgement sees the label and the blind answer, writes
+any size gives reliably; the Verifier asks for it when the judge doubts the item
+is answerable or its label right (or first, for a rewritten question). The
+judgement sees the label (and the blind answer when there is one), writes
 its reason first (constrained decoding emits fields in schema order, so the model
 reasons before it decides) and then names the one check that fails, or none.
 Measured on the 0.5B and 1.5B local models, three separate booleans were answered
@@ -39,15 +41,16 @@ _SYSTEM = (
 
 def check_messages(sample_id: str, subtask: dict[str, Any],
                    item: dict[str, Any]) -> list[dict[str, Any]]:
-    """`item` carries the label and `independent_answer` (a blind solve and whether it
-    agrees with the label)."""
+    """`item` carries the label, and may carry `independent_answer` (a blind solve and
+    whether it agrees with the label)."""
+    solver = ("; `independent_answer` is what a solver answered without seeing the label"
+              if "independent_answer" in item else "")
     return messages(
         _SYSTEM,
         "Judge this item. First give your reason, then name the check it fails, or none: "
         "answerable (the question can be answered from the input and media), answer_matches "
-        "(the labelled answer is the correct one; `independent_answer` is what a solver "
-        "answered without seeing the label), depends_on_signal (answering needs the "
-        "subtask's capability, not a surface shortcut). If it fails only because of how its "
-        "question is worded, say it is repairable and how.",
+        f"(the labelled answer is the correct one{solver}), depends_on_signal (answering "
+        "needs the subtask's capability, not a surface shortcut). If it fails only because "
+        "of how its question is worded, say it is repairable and how.",
         {"sample_id": sample_id, "subtask": subtask, "item": item},
     )

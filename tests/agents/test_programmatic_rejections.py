@@ -31,9 +31,10 @@ EVENTS = ["the glass fell off the table", "the power went out during the storm",
           "the team trained every day for a year", "the phone fell into the bath",
           "the bridge was closed for repairs", "the printer ran out of paper",
           "the farmer planted seeds in spring", "the child ate too many sweets"]
-# With this seed every kind of bad item is drawn, and no slot meets more bad items in a row
-# than its attempts allow (the test says so if a change to source choice alters that).
-SEED = "4"
+# Builds whose draws together meet every kind of bad item, and in which no slot meets more bad
+# items in a row than its attempts allow (the test says so if source choice changes that).
+SEEDS = ("1", "2", "3", "4", "5")
+SEED = SEEDS[0]
 WRONG = ["The cat grew taller.", "The sun rose in the west.", "The moon turned green.",
          "A song played on the radio.", "The clock ran backwards."]
 
@@ -50,10 +51,11 @@ def a_slur() -> str:
 
 
 def good(i: int, event: str) -> dict[str, Any]:
+    choices = [WRONG[i % 5], WRONG[(i + 1) % 5]]
+    choices.insert(i % 3, f"Something changed because {event}.")  # the answer: A, B or C
     return {"id": f"ok{i:02d}", "context": f"On an ordinary day, {event}.",
             "question": "What is the most likely effect of the event in the context?",
-            "choices": [f"Something changed because {event}.", WRONG[i % 5], WRONG[(i + 1) % 5]],
-            "answer": "A"}
+            "choices": choices, "answer": "ABC"[i % 3]}
 
 
 def bad_records() -> dict[str, dict[str, Any]]:
@@ -123,16 +125,22 @@ def test_bad_items_are_rejected_without_a_model_call_and_replaced(
     register_responder("causes-clean", CausesBrain())
     config = tmp_path / "config.yaml"
     config.write_text("agents: {generators: false, max_attempts: 6}\n")
-    home = tmp_path / "home"
-    size = 16
-    code = main(["build", "I want to evaluate whether a model can reason about causes and "
-                 "effects in everyday events", "--size", str(size), "--seed", SEED,
-                 "--llm", "scripted:causes-clean", "--pool", str(pool_dir), "--config",
-                 str(config), "--home", str(home), "--run-id", "mixed", "--json"])
-    out = capsys.readouterr()
-    assert code == 0, out.err[-2000:]
-    events = read_events(home, "mixed")
+    size, kinds_drawn = 16, set()
+    for seed in SEEDS:  # each build draws some bad items; together, every kind
+        home = tmp_path / f"home-{seed}"
+        code = main(["build", "I want to evaluate whether a model can reason about causes and "
+                     "effects in everyday events", "--size", str(size), "--seed", seed,
+                     "--llm", "scripted:causes-clean", "--pool", str(pool_dir), "--config",
+                     str(config), "--home", str(home), "--run-id", "mixed", "--json"])
+        out = capsys.readouterr()
+        assert code == 0, out.err[-2000:]
+        kinds_drawn |= check_build(home, bad, size)
+    assert kinds_drawn == set(bad.values()), "every kind of bad item was drawn"
 
+
+def check_build(home: Path, bad: dict[str, str], size: int) -> set[str]:
+    """The kinds of bad item the build drew, each rejected for free and replaced."""
+    events = read_events(home, "mixed")
     # The quota is filled, with sound items only.
     published = benchmark_lines(home, "mixed")
     assert len(published) == size
@@ -140,7 +148,6 @@ def test_bad_items_are_rejected_without_a_model_call_and_replaced(
 
     slots = {e.payload.sample_id: e.payload.source_item_id for e in of_type(events, "SlotAssigned")}
     drawn = {sid: bad[item] for sid, item in slots.items() if item in bad}
-    assert set(drawn.values()) == set(bad.values()), "every kind of bad item was drawn"
     rejected = {e.payload.sample_id: e.payload for e in of_type(events, "SampleRejected")}
     checked = {e.payload.sample_id: e.payload for e in of_type(events, "SampleChecked")}
     replenished = {e.payload.replaces for e in of_type(events, "ReplenishRequested")}
@@ -162,12 +169,14 @@ def test_bad_items_are_rejected_without_a_model_call_and_replaced(
         assert asked == [], (sid, [e.payload.purpose for e in asked])
     # Every rejection in the run is one of these (the scripted judge rejects nothing).
     assert set(rejected) == set(drawn)
+    return set(drawn.values())
 
 
 def test_a_clean_item_still_costs_its_model_calls(
         tmp_path: Path, pool: tuple[Path, dict[str, str]], capsys) -> None:
-    """The sound items are judged: a blind solve and one judgement each, and no sample plan
-    (they have their question and options: nothing to specialise)."""
+    """The sound items are judged: one judgement each, no blind solve (the judge doubts
+    none of them) and no sample plan (they have their question and options: nothing to
+    specialise)."""
     pool_dir, bad = pool
     register_responder("causes-clean", CausesBrain())
     config = tmp_path / "config.yaml"
@@ -183,7 +192,8 @@ def test_a_clean_item_still_costs_its_model_calls(
     accepted = len(of_type(events, "SampleAccepted"))
     assert accepted == 4
     assert purposes.count("orchestrator.sample_plan") == 0
-    assert purposes.count("verifier.solve") == purposes.count("verifier.check") == accepted
+    assert purposes.count("verifier.check") == accepted
+    assert purposes.count("verifier.solve") == 0
 
 
 class RewritingBrain(CausesBrain):
@@ -243,3 +253,45 @@ def test_a_rewrite_whose_blind_answer_misses_the_label_falls_back_to_the_source(
     # The planned rewrites the blind solve reached were kept.
     kept = [p for p in firsts.values() if p.item.target == "A"]
     assert all(p.item.metadata["question"].startswith("In other words: ") for p in kept)
+
+
+class DoubtingBrain(CausesBrain):
+    """A judge that calls every item unanswerable (a small model's habit); its blind solve
+    answers letter A."""
+
+    def verifier_check(self, f: dict[str, Any]) -> dict[str, Any]:
+        return {"reason": "cannot tell", "failed_check": "answerable", "repairable": False,
+                "repair_hint": ""}
+
+
+def test_a_doubting_judge_gets_a_blind_solve_that_may_overrule_it(
+        tmp_path: Path, pool: tuple[Path, dict[str, str]], capsys) -> None:
+    pool_dir, _ = pool
+    register_responder("doubting", DoubtingBrain())
+    config = tmp_path / "config.yaml"
+    config.write_text("agents: {generators: false, max_attempts: 6}\n")
+    home = tmp_path / "home"
+    assert main(["build", "I want to evaluate whether a model can reason about causes and "
+                 "effects in everyday events", "--size", "4", "--seed", SEED,
+                 "--llm", "scripted:doubting", "--pool", str(pool_dir), "--config",
+                 str(config), "--home", str(home), "--run-id", "doubt", "--json"]) == 0
+    capsys.readouterr()
+    events = read_events(home, "doubt")
+    calls = of_type(events, "LLMCallRecorded")
+    for env in of_type(events, "SampleChecked"):
+        verdicts = {v.check: v for v in env.payload.verdicts}
+        if "answerable" not in verdicts:
+            continue  # a programmatic rejection
+        purposes = [c.payload.purpose for c in calls if c.causation_id == env.causation_id]
+        # The judge's doubt bought a blind solve, after the judgement.
+        assert purposes == ["verifier.check", "verifier.solve"]
+        realized = next(e.payload for e in of_type(events, "SampleRealized")
+                        if e.event_id == env.causation_id)
+        answerable = verdicts["answerable"]
+        # Letter A reaches the label of the items whose answer is A: the judge is overruled.
+        assert answerable.passed == (realized.item.target == "A")
+        if answerable.passed:
+            assert "the judge said otherwise" in answerable.reason
+    assert 1 <= len(of_type(events, "SampleAccepted")) <= 4
+    rejected = [e.payload for e in of_type(events, "SampleRejected")]
+    assert any(r.check == "answerable" and "a blind solve answered" in r.reason for r in rejected)
