@@ -25,7 +25,7 @@ the card's roles cannot fill, so such a plan is refused before any item is built
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from typing import Any
@@ -299,18 +299,20 @@ def check_answer_is_premise(item: BenchmarkItem, threshold: float = 0.8) -> Item
 
 # --------------------------------------------------------------------------- context
 
-def _section_titles(plan: TransformationPlan) -> dict[str, str]:
-    """Context roles of the plan and the section title `agents.realize` gives each."""
+def _section_titles(plan: TransformationPlan,
+                    media_roles: Collection[str] = ()) -> dict[str, str]:
+    """Text context roles of the plan and the section title `agents.realize` gives each (a
+    media role is an attachment, not a section)."""
     return {role: role.replace("_", " ").strip().capitalize() for role in plan.input_fields
-            if role not in _QUESTION_ROLES}
+            if role not in _QUESTION_ROLES and role not in media_roles}
 
 
 def check_context(item: BenchmarkItem, plan: TransformationPlan | None,
-                  min_chars: int = 20) -> ItemCheck:
-    """The plan feeds a context into the item: at least one such section has text."""
+                  min_chars: int = 20, media_roles: Collection[str] = ()) -> ItemCheck:
+    """The plan feeds a text context into the item: at least one such section has text."""
     if plan is None:
         return _verdict("empty_context", [], "no plan to say a context is needed")
-    titles = _section_titles(plan)
+    titles = _section_titles(plan, media_roles)
     if not titles:
         return _verdict("empty_context", [], "the plan needs no context")
     for title in titles.values():
@@ -503,8 +505,10 @@ def check_offensive(item: BenchmarkItem) -> ItemCheck:
 # --------------------------------------------------------------------------- all
 
 
-def check_item(item: BenchmarkItem, plan: TransformationPlan | None = None) -> list[ItemCheck]:
-    """Every programmatic check's verdict on `item`, in a fixed order."""
+def check_item(item: BenchmarkItem, plan: TransformationPlan | None = None,
+               media_roles: Collection[str] = ()) -> list[ItemCheck]:
+    """Every programmatic check's verdict on `item`, in a fixed order (`media_roles`: the
+    card's roles that hold media files, which are no text context)."""
     return [
         check_option_count(item),
         check_placeholders(item, plan),
@@ -512,11 +516,12 @@ def check_item(item: BenchmarkItem, plan: TransformationPlan | None = None) -> l
         check_duplicate_options(item),
         check_answer_in_question(item),
         check_answer_is_premise(item),
-        check_context(item, plan),
+        check_context(item, plan, media_roles=media_roles),
         check_boilerplate(item),
         check_offensive(item),
     ]
 
 
-def failed_checks(item: BenchmarkItem, plan: TransformationPlan | None = None) -> list[ItemCheck]:
-    return [c for c in check_item(item, plan) if not c.passed]
+def failed_checks(item: BenchmarkItem, plan: TransformationPlan | None = None,
+                  media_roles: Collection[str] = ()) -> list[ItemCheck]:
+    return [c for c in check_item(item, plan, media_roles) if not c.passed]

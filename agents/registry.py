@@ -47,7 +47,7 @@ def make_agents(roles: Iterable[str] = ALL_ROLES, options: AgentOptions | None =
         "grounding": lambda: GroundingAgent(options.pools),
         "allocation": AllocationAgent,
         "orchestrator": lambda: OrchestratorAgent(options.pools),
-        "verifier": VerifierAgent,
+        "verifier": lambda: VerifierAgent(options.pools),
         "evaluator": EvaluatorAgent,
     }
     return [builders[r]() for r in wanted]

@@ -32,6 +32,7 @@ Ablation `verifier`: every realized sample is accepted unchecked.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import structlog
@@ -46,7 +47,7 @@ from agents.prompts.evaluator import answer_messages
 from agents.scoring import score_answer
 from agents.separation import separation_verdict
 from agents.settings import settings_of
-from agents.sources import GeneratorVersionMismatch, recreate
+from agents.sources import GeneratorVersionMismatch, PoolCache, recreate
 from replay.benchmark_files import benchmark_content
 from replay.projections import RunState, Synthesis
 from store.events import (
@@ -63,6 +64,7 @@ from store.events import (
     SampleChecked,
     SampleRealized,
     SampleRejected,
+    SourceLabel,
     SpecFinalized,
     TransformationPlan,
 )
@@ -72,6 +74,16 @@ log = structlog.get_logger(__name__)
 
 class VerifierAgent(Agent):
     role = "verifier"
+
+    def __init__(self, pools: PoolCache | None = None) -> None:
+        self._pools = pools or PoolCache()
+
+    def _media_roles(self, state: RunState, dataset_id: str) -> list[str]:
+        """The card's media roles (attachments, not text context); none if it is gone."""
+        try:
+            return self._pools.for_request(state.request.payload).card(dataset_id).media_roles()
+        except Exception:  # the pool changed since realization: judge the text alone
+            return []
 
     @on(SpecFinalized)
     async def spec_finalized(self, event: Envelope[SpecFinalized], ctx: AgentContext) -> None:
@@ -115,7 +127,9 @@ class VerifierAgent(Agent):
             if p.generated_by is not None:
                 verdicts.append(generator_verdict(p.generated_by, state.synthesis))
             else:
-                verdicts += item_verdicts(p, plan_of(state, p))
+                media_roles = (self._media_roles(state, p.source.dataset_id)
+                               if isinstance(p.source, SourceLabel) else [])
+                verdicts += item_verdicts(p, plan_of(state, p), media_roles)
         if all(v.passed for v in verdicts) and p.generated_by is None:
             blind = None
             if rewritten(p) and p.repair_of is None:
@@ -235,10 +249,11 @@ def plan_of(state: RunState, p: SampleRealized) -> TransformationPlan | None:
     return next((pl for pl in spec.plans if pl.plan_id == plan_id), None) if spec else None
 
 
-def item_verdicts(p: SampleRealized, plan: TransformationPlan | None) -> list[CheckVerdict]:
+def item_verdicts(p: SampleRealized, plan: TransformationPlan | None,
+                  media_roles: Collection[str] = ()) -> list[CheckVerdict]:
     """Every programmatic check's verdict (`agents.item_checks`), free: no model is asked."""
     return [CheckVerdict(check=c.check, passed=c.passed, reason=c.reason[:300])
-            for c in check_item(p.item, plan)]
+            for c in check_item(p.item, plan, media_roles)]
 
 
 def rewritten(p: SampleRealized) -> bool:

@@ -120,8 +120,9 @@ def question_fallback(draft: Draft, plan: TransformationPlan, planned: Benchmark
         return f"it gives the answer away ({leaked[:80]!r})"
     if draft.source_question and (dropped := dropped_key_terms(draft.source_question, question)):
         return dropped
-    before = {c.check for c in failed_checks(source, plan)}
-    new = [c for c in failed_checks(planned, plan) if c.check not in before]
+    media = draft.card.media_roles()
+    before = {c.check for c in failed_checks(source, plan, media)}
+    new = [c for c in failed_checks(planned, plan, media) if c.check not in before]
     if new:
         return f"it fails the {new[0].check} check the source question passes: {new[0].reason}"
     return ""
@@ -178,7 +179,7 @@ async def realize_sourced(event: Envelope[SlotAssigned], plan: TransformationPla
     # The source item in its own format: what planning cannot change is judged on it.
     unplanned = draft.build(p.sample_id, p.subtask, question=None, distractors=[], media=[],
                             run_seed=request.seed, extra_metadata={}, planned=False)
-    condemned = [c for c in failed_checks(unplanned, plan) if c.check in SOURCE_CHECKS]
+    condemned = [c for c in failed_checks(unplanned, plan, card.media_roles()) if c.check in SOURCE_CHECKS]
     need = planning_need(draft, plan, offered)
     disabled = "sample-planning" in request.disabled
     skipped = ("sample-planning disabled" if disabled

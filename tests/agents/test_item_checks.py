@@ -209,3 +209,20 @@ def test_offensive_option_from_the_source_data(pool: Pool) -> None:
     assert check_offensive(hiv).passed
     clean, _ = realize(pool, COPA, "cr022")
     assert check_offensive(clean).passed
+
+
+def test_a_media_role_is_no_missing_context(pool: Pool) -> None:
+    # Lung-nodule VQA: the plan feeds the image (an attachment, not a text section) and the
+    # question; the image is no context the item lacks once the card says it is media.
+    lungs = "a538c57a"
+    card = pool.card(lungs)
+    plan = plan_for(pool, lungs, input_fields=["image", "question"])
+    item = pool.items(lungs)[0]
+    built = Draft(plan, card, item).build("s-1", SUBTASK.name, question=None, distractors=[],
+                                          media=["media/x.png"], run_seed=1, extra_metadata={},
+                                          planned=False)
+    assert card.media_roles() == ["image"]
+    assert check_context(built, plan, media_roles=card.media_roles()).passed
+    assert "empty_context" not in {c.check for c in failed_checks(built, plan, card.media_roles())}
+    # Without the card's word, "Image" reads as a text section the item lacks.
+    assert not check_context(built, plan).passed
