@@ -1,8 +1,9 @@
 """Showing a run's progress while it builds, from its events alone.
 
 On a terminal: a progress bar redrawn in place (tqdm): stage, samples accepted /
-quota, rejected, LLM calls, tokens, and an ETA from the rate of acceptances. Otherwise: structured JSON log lines
-(structlog) when the stage changes and as samples are accepted. They are the
+quota, rejected, LLM calls, tokens, and an ETA from the rate of acceptances.
+Otherwise: structured JSON log lines (structlog) when the stage changes and as
+samples are accepted. They are the
 command's progress output, so they are written whatever the diagnostic log
 level is. Both fold the log into the run's projections (`RunState`), so the
 display works the same whether the agents run here or in other processes.
@@ -119,5 +120,5 @@ class StatusBar(tqdm):
         return {**super().format_dict, "counts": self.counts}
 
 
-# "run-x  realization accepted 7/12 |████    | rejected 2  LLM calls 31  tokens 9120  ETA 01:40"
+# run-x  realization accepted 7/12 |####    | rejected 2  LLM calls 31  tokens 9120  ETA 01:40
 BAR_FORMAT = "{desc} accepted {n_fmt}/{total_fmt} |{bar:16}| {counts}  ETA {remaining}"

@@ -179,7 +179,8 @@ async def realize_sourced(event: Envelope[SlotAssigned], plan: TransformationPla
     # The source item in its own format: what planning cannot change is judged on it.
     unplanned = draft.build(p.sample_id, p.subtask, question=None, distractors=[], media=[],
                             run_seed=request.seed, extra_metadata={}, planned=False)
-    condemned = [c for c in failed_checks(unplanned, plan, card.media_roles()) if c.check in SOURCE_CHECKS]
+    condemned = [c for c in failed_checks(unplanned, plan, card.media_roles())
+                 if c.check in SOURCE_CHECKS]
     need = planning_need(draft, plan, offered)
     disabled = "sample-planning" in request.disabled
     skipped = ("sample-planning disabled" if disabled
