@@ -322,6 +322,8 @@ def check_context(item: BenchmarkItem, plan: TransformationPlan | None,
             return _verdict("empty_context", [], f"{title.lower()} given")
     if len(question_of(item)) >= 200:  # the context may sit inside a long question field
         return _verdict("empty_context", [], "the question carries its own context")
+    if item.media:  # an image or a recording is the context (a text role may repeat the question)
+        return _verdict("empty_context", [], "the item's media carry its context")
     return _verdict("empty_context",
                     [f"the plan feeds {', '.join(titles)} into the item but the item has none"],
                     "")

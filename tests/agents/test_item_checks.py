@@ -224,5 +224,22 @@ def test_a_media_role_is_no_missing_context(pool: Pool) -> None:
     assert card.media_roles() == ["image"]
     assert check_context(built, plan, media_roles=card.media_roles()).passed
     assert "empty_context" not in {c.check for c in failed_checks(built, plan, card.media_roles())}
-    # Without the card's word, "Image" reads as a text section the item lacks.
-    assert not check_context(built, plan).passed
+    # Without the card's word, "Image" reads as a text section the item lacks (here the
+    # image file name was realized as text: an item without media would be refused).
+    text_only = msgspec.structs.replace(built, media=[], input="Question: Is it malignant?")
+    assert not check_context(text_only, plan).passed
+    assert check_context(text_only, plan, media_roles=card.media_roles()).passed
+
+
+def test_an_item_with_media_has_its_context(pool: Pool) -> None:
+    # Bird detection: its context field repeats the question (realization drops the copy), the
+    # image is what the question is about: no missing context.
+    birds = "6f1bd1c5"
+    plan = plan_for(pool, birds, input_fields=["context", "question"])
+    item = pool.items(birds)[0]
+    draft = Draft(plan, pool.card(birds), item)
+    with_image = draft.build("s-1", SUBTASK.name, question=None, distractors=[],
+                             media=["media/x.png"], run_seed=1, extra_metadata={}, planned=False)
+    assert check_context(with_image, plan).passed
+    text_only = msgspec.structs.replace(with_image, media=[])
+    assert not check_context(text_only, plan).passed
