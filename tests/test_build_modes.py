@@ -33,12 +33,13 @@ def test_a_server_failing_20_percent_of_calls_is_survived(tmp_path: Path, genera
     config = tmp_path / "c.yaml"
     config.write_text("llm_attempts: 12\nllm_backoff_s: 0.01\n")
     kinds = ("429", "500", "garbled", "malformed", "truncated", "empty", "reset")
+    size = 20  # enough calls (about 2 per item) for every kind of fault to be met
     with ScriptedServer(brain, failure_rate=0.2, seed=3, failure_kinds=kinds) as flaky:
         code, doc, err = build(capsys, tmp_path / "flaky", general_bench, "--config", str(config),
-                               size=12, llm=f"openai:brain@{flaky.base_url}")
+                               size=size, llm=f"openai:brain@{flaky.base_url}")
         outcomes = dict(flaky.outcomes)
     assert code == 0, err
-    assert doc["status"] == "completed" and doc["accepted"] == 12
+    assert doc["status"] == "completed" and doc["accepted"] == size
     assert set(outcomes) == {"ok", *kinds}, outcomes  # every kind of fault was met
     events = read_events(tmp_path / "flaky")
     failed_attempts = [e for e in of_type(events, "LLMCallRecorded") if e.payload.error]
@@ -51,7 +52,7 @@ def test_a_server_failing_20_percent_of_calls_is_survived(tmp_path: Path, genera
         assert later, f.payload.error
     # Retries change nothing in the benchmark: same bytes as without faults.
     with ScriptedServer(brain) as steady:
-        code, clean, err = build(capsys, tmp_path / "steady", general_bench, size=12,
+        code, clean, err = build(capsys, tmp_path / "steady", general_bench, size=size,
                                  llm=f"openai:brain@{steady.base_url}")
     assert code == 0, err
     assert clean["content_hash"] == doc["content_hash"]
