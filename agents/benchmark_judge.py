@@ -63,9 +63,9 @@ class BenchmarkJudge:
         subtasks = state.subtasks()
         wanted = [sid for sid in p.sample_ids if sid in published]
         media_dir = media_cache_dir()
-        if p.vision:
-            await media_files(state, {m for sid in wanted for m in published[sid].media},
-                              media_dir, ctx.blobs)
+        shown = {m for sid in wanted for m in published[sid].media} if p.vision else set()
+        if shown:
+            await media_files(state, shown, media_dir, ctx.blobs)
         llm = ctx.llm(judge_role(p.judge))
         self_judged = same_model(p.judge, request.llm)
 

@@ -86,8 +86,14 @@ class EvaluatorAgent(BenchmarkJudge, Agent):
         samples = [state.samples.realized[sid].payload for sid in pub.sample_ids]
         judge = p.judge or spec_for_role(state.request.payload, JUDGE_ROLE)
         batch: list[tuple[Payload, str]] = []
+        # A user waits on an evaluation they asked for: a model outage stops it for a retry.
+        # One the watcher asked for (a model released) must not stop a published benchmark for
+        # one model's outage: it is recorded failed, and the daemon moves on.
+        released = {e.event_id for e in state.evaluations.released.values()}
+        outage_stops = event.causation_id not in released
         for model in p.models:
-            answers = await asyncio.gather(*(self._answer(event, model, s, judge, ctx)
+            answers = await asyncio.gather(*(self._answer(event, model, s, judge, ctx,
+                                                          outage_stops=outage_stops)
                                              for s in samples))
             if answers and all(a.scorer == NO_ANSWER for a in answers):
                 batch.append((EvaluationFailed(model=model, n=len(answers), reason=(
@@ -109,16 +115,16 @@ class EvaluatorAgent(BenchmarkJudge, Agent):
         await ctx.emit_many(batch, cause=event)
 
     async def _answer(self, event: Envelope[EvaluationRequested], model: str,
-                      sample: SampleRealized, judge: str,
-                      ctx: AgentContext) -> ModelAnswered:
+                      sample: SampleRealized, judge: str, ctx: AgentContext, *,
+                      outage_stops: bool = True) -> ModelAnswered:
         item = sample.item
         messages = prompts.answer_messages(item.input, item.choices, item.media)
         try:
             answer = await ctx.llm(eval_role(model)).complete_text(prompts.ANSWER, messages,
                                                                    cause=event)
-        except ModelUnavailable:
-            raise  # the server is down, not the model wrong: the run stops for --resume
         except LLMCallFailed as exc:
+            if outage_stops and isinstance(exc, ModelUnavailable):
+                raise  # the server is down, not the model wrong: the run stops for --resume
             return ModelAnswered(model=model, sample_id=item.id, answer="", score=0.0,
                                  scorer=NO_ANSWER, detail={"error": str(exc)})
         synthesized = (await ctx.state()).synthesis

@@ -79,6 +79,10 @@ class ModelRouter:
         self._clients: dict[tuple[ModelSpec, str], ChatCompletionClient] = {}
         self._memos: LRUCache[str, AnswerMemo] = LRUCache(maxsize=max_runs)
         self._limit = ConcurrencyLimit(max_concurrency)
+        # An embedded model answers one request at a time: requests queue here, before the
+        # attempt's timer starts, not inside the model where the wait would count as its own
+        # latency (concurrent calls then time out while merely waiting their turn).
+        self._local_limits: dict[ModelSpec, ConcurrencyLimit] = {}
 
     def llm(self, role: str, ctx: AgentContext) -> LLM:
         """The LLM `role` gets in `ctx`'s run (its model resolved on the first call)."""
@@ -94,9 +98,14 @@ class ModelRouter:
         if role.startswith(EVAL_ROLE_PREFIX):  # a released model: the key its watcher named
             key_env = state.evaluations.key_env(written) or key_env
         return RecordedLLM(self.client(spec, key_env), ctx, role, spec, self.params,
-                           retry=self.retry, memo=self.memo(ctx.run_id), limit=self._limit,
+                           retry=self.retry, memo=self.memo(ctx.run_id), limit=self._limit_for(spec),
                            secrets=[os.environ.get(request.llm_key_env, ""),
                                     os.environ.get(key_env, "")])
+
+    def _limit_for(self, spec: ModelSpec) -> ConcurrencyLimit:
+        if spec.kind != "local":
+            return self._limit
+        return self._local_limits.setdefault(spec, ConcurrencyLimit(1))
 
     def client(self, spec: ModelSpec, key_env: str) -> ChatCompletionClient:
         """One client per model spec and key variable, made on first use."""

@@ -12,15 +12,18 @@ exits with 128 + the signal's number (143 for SIGTERM, 130 for SIGINT).
 from __future__ import annotations
 
 import signal
+import threading
 from types import FrameType
 
 _received: list[int] = []
 
 
 def terminate_like_interrupt() -> None:
-    """Install the SIGTERM handler (main thread only, as every signal handler)."""
+    """Install the SIGTERM handler. Only the main thread can: the CLI called from another
+    thread (a test, an embedding program) leaves signals to that program."""
     _received.clear()
-    signal.signal(signal.SIGTERM, _on_terminate)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_terminate)
 
 
 def _on_terminate(signum: int, frame: FrameType | None) -> None:

@@ -551,6 +551,8 @@ class GeneratorDrafted(Payload, frozen=True, kw_only=True):
     parts: str
     source_sha256: str = ""  # of the composed module; "" when the parts are not Python
     by: Author = "grounding"
+    # parameters the model read under a near name, renamed to the plan's (agents/synthesis/parts)
+    renamed: dict[str, str] = {}
 
 
 class SynthesisCheck(msgspec.Struct, frozen=True, kw_only=True):

@@ -25,7 +25,7 @@ from agents.base import LLM, AgentContext
 from agents.prompts import synthesis as prompts
 from agents.settings import RunSettings
 from agents.synthesis.item_checks import item_verdicts, judge_items, render_samples
-from agents.synthesis.parts import code_from_answer, parts_problem
+from agents.synthesis.parts import code_from_answer, parts_problem, renamed_params
 from agents.synthesis.plan import PlanError, check_plan, plan_from_answer
 from store.events import (
     Author,
@@ -146,9 +146,12 @@ class Synthesizer:
                     prompts.PARTS, prompts.parts_messages(plan, previous, feedback),
                     cause=self.cause)
                 parts, author = code_from_answer(answer), "grounding"
+            renamed: dict[str, str] = {}
+            if author == "grounding":  # the developer's own parts are taken as written
+                parts, renamed = renamed_params(parts, [p.name for p in plan.params])
             key = f"{name}:r{revision}:a{attempt}"
             passed, feedback = await self._attempt(plan, revision, attempt, parts, author, key,
-                                                   repeated=parts in tried)
+                                                   repeated=parts in tried, renamed=renamed)
             tried.add(parts)
             if passed:
                 source = compose(parts)
@@ -166,14 +169,16 @@ class Synthesizer:
             f"failed {first_line(feedback)}"))
 
     async def _attempt(self, plan: GeneratorPlan, revision: int, attempt: int, parts: str,
-                       author: Author, key: str, *, repeated: bool) -> tuple[bool, str]:
+                       author: Author, key: str, *, repeated: bool,
+                       renamed: dict[str, str] | None = None) -> tuple[bool, str]:
         """Record and check one attempt: (passed, feedback for the next one)."""
         name = plan.name
         problem = await _checking(parts_problem, parts)
         source = "" if problem else compose(parts)
         sha = hashlib.sha256(source.encode()).hexdigest() if source else ""
         await self._record(GeneratorDrafted(name=name, revision=revision, attempt=attempt,
-                                            parts=parts, source_sha256=sha, by=author), key)
+                                            parts=parts, source_sha256=sha, by=author,
+                                            renamed=dict(renamed or {})), key)
         if problem:
             feedback = with_hints(f"- python: {problem}", plan, parts, repeated=repeated)
             await self._record(GeneratorChecked(

@@ -328,3 +328,27 @@ async def test_router_caps_concurrent_model_calls(tmp_path: Path) -> None:
     await asyncio.gather(*[llm.complete_text("say", ask(f"{i}"), cause=cause) for i in range(12)])
     assert in_flight["max"] == 3
     await log.close()
+
+
+async def test_an_embedded_model_queues_calls_before_their_timer_starts(tmp_path: Path) -> None:
+    """The embedded model serves one request at a time; waiting for it is not its latency."""
+    busy = asyncio.Lock()
+
+    class OneAtATime(ScriptedChatCompletionClient):
+        async def create(self, messages: Any, **kwargs: Any) -> Any:
+            async with busy:  # like llama.cpp behind its own lock
+                await asyncio.sleep(0.2)
+                return await super().create(messages, **kwargs)
+
+    patient = RetryPolicy(max_attempts=1, timeout_s=0.5)  # 6 calls × 0.2 s queue past 0.5 s
+    router = ModelRouter(retry=patient, max_concurrency=8,
+                         client_maker=lambda spec, env, timeout: OneAtATime(echo_label))
+    log, cause = await _start(tmp_path / "events.db", llm="local:qwen2.5-coder-0.5b")
+    llm = router.llm("orchestrator", LogContext(log, RUN))
+    answers = await asyncio.gather(*[llm.complete_text("say", ask(f"{i}"), cause=cause)
+                                     for i in range(6)])
+    assert answers == [f"echo: {i}" for i in range(6)]
+    records = await _recorded(log)
+    assert len(records) == 6 and all(r.error is None for r in records)
+    assert max(r.latency_ms for r in records) < 500  # each timed from its own turn
+    await log.close()

@@ -10,7 +10,7 @@ import pytest
 from agents.synthesis.flow import with_hints
 from agents.synthesis.grounding import media_needed
 from agents.synthesis.item_checks import RenderedSample, item_verdicts
-from agents.synthesis.parts import code_from_answer, parts_problem
+from agents.synthesis.parts import code_from_answer, parts_problem, renamed_params
 from agents.synthesis.plan import PlanError, generator_name, param_specs, plan_from_answer
 from store.events import Subtask
 from tools.generators.param_sampling import params_rng, resolve_params
@@ -142,3 +142,15 @@ def test_synthesis_is_not_attempted_for_a_subtask_whose_words_ask_for_media(
         words: str, media: list[str]) -> None:
     sub = Subtask(name=words, description=words, capability="", answer_format="any")
     assert media_needed(sub) == media
+
+
+def test_a_parameter_read_under_a_near_name_is_renamed_to_the_plans() -> None:
+    code = ('def sample(rng, params):\n'
+            '    s = rng.randint(0, params["max_seconds"])\n'
+            "    m = params.get('minutes', 3)\n"
+            '    return {"s": s, "h": params[\'max_hours\'], "z": params["zzz"]}\n')
+    fixed, renamed = renamed_params(code, ["seconds", "minutes", "hours"])
+    assert renamed == {"max_seconds": "seconds", "max_hours": "hours"}  # zzz: nothing close
+    assert 'params["seconds"]' in fixed and "params['hours']" in fixed
+    assert 'params["zzz"]' in fixed and "params.get('minutes', 3)" in fixed
+    assert renamed_params("def broken(:\n", ["a"]) == ("def broken(:\n", {})

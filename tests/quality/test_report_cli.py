@@ -13,7 +13,7 @@ from browser import chromium_missing, is_blank, open_page
 from cli_helpers import add_unpublished_run, cli, cli_json, events_of
 from PIL import Image
 
-from replay.benchmark_files import directory_hash
+from replay.benchmark_files import benchmark_hash
 
 RUN = "media"
 
@@ -95,7 +95,7 @@ def test_replay_rebuilds_the_quality_report_beside_the_untouched_folder(
     summary, page = (Path(p) for p in doc["quality"])
     assert (summary, page) == (tmp_path / "replayed.quality.json",
                                tmp_path / "replayed.quality.html")
-    assert directory_hash(out) == doc["content_hash"]  # the folder is the published files
+    assert benchmark_hash(out) == doc["content_hash"]  # the folder is the published files
     figures = json.loads(summary.read_text())
     assert figures["judge"] == judged["table"]
     assert figures["human"]["reviewed"] == 2

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from benchagent.cli import main
-from replay.benchmark_files import directory_hash
+from replay.benchmark_files import benchmark_hash
 from replay.projections import RunState
 from store.events import SourceLabel
 from tests.waiting import wait_until
@@ -112,4 +112,4 @@ async def test_a_saturated_benchmark_is_refreshed_verified_and_linked(
     assert f"{BENCH}-v3" not in runs  # the run budget: one refresh a day
     assert await asyncio.to_thread(main, ["verify", CHILD, "--home", str(home)]) == 0
     # Its files, written like a build's, are the published ones.
-    assert directory_hash(home / "runs" / CHILD) == pub.content_hash
+    assert benchmark_hash(home / "runs" / CHILD) == pub.content_hash

@@ -75,6 +75,10 @@ async def test_releases_follow_the_model_list_as_it_changes(home: Path) -> None:
                              what="m1 scored")
             server.add_model("m2", wrong)
             await watcher.cycle()
+            # m2 answered before the outage below (an outage outlasting the retry budget
+            # would record its evaluation failed)
+            await wait_until(lambda: scored(home, spec(server, "m2")), timeout=30,
+                             what="m2 scored")
             server.remove_model("m1")
             await watcher.cycle()
             stream = await events_of(home, WATCH_STREAM)
@@ -91,8 +95,8 @@ async def test_releases_follow_the_model_list_as_it_changes(home: Path) -> None:
             server.come_back()
             server.add_model("m1", wrong)  # listed again: a second appearance, no re-evaluation
             await watcher.cycle()
-            await wait_until(lambda: scored(home, spec(server, "m2"), spec(server, "m3")),
-                             timeout=30, what="m2 and m3 scored")
+            await wait_until(lambda: scored(home, spec(server, "m3")),
+                             timeout=30, what="m3 scored")
             await watcher.cycle()  # nothing new: nothing recorded
         stream = await events_of(home, WATCH_STREAM)
         assert [(e.type, e.payload.model, e.payload.appearance)

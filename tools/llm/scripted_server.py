@@ -19,8 +19,8 @@ a 200 whose content is malformed JSON ("timeout" makes the call hang for
 
 A server can also serve a model list that changes while it runs (for the watcher's
 tests): `ScriptedServer(models={"a": responder_a})`, then `add_model`, `remove_model`,
-`go_down` (the port stops answering and open connections get 503) and `come_back` (the
-same port again). With a model list, `GET /v1/models` lists it, a request for another
+`go_down` (the port refuses connections and open ones are cut; a request that slips in
+meanwhile gets 503) and `come_back` (the same port again). With a model list, `GET /v1/models` lists it, a request for another
 model gets 404 `model_not_found`, and calls are counted per model and per request.
 It counts what it answers: `answered[digest]` is how many times a request
 (model, messages, response format) got a usable 200 written to a live client,
@@ -274,7 +274,7 @@ class ScriptedServer:
                 self._models.pop(name, None)
 
     def go_down(self) -> None:
-        """Stop answering: the port is closed, requests on open connections get 503."""
+        """Stop answering: the port is closed and open connections are cut (`stop`)."""
         self.down = True
         self.stop()
 
