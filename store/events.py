@@ -195,12 +195,23 @@ class Subtask(msgspec.Struct, frozen=True, kw_only=True):
     description: str
     capability: str
     answer_format: AnswerFormat
+    # What this subtask's items test that the other subtasks' do not (Design's own words).
+    distinct_focus: str = ""
+
+
+class NearDuplicate(msgspec.Struct, frozen=True, kw_only=True):
+    """A proposed subtask dropped as a near-duplicate of one kept (agents/subtask_overlap)."""
+
+    name: str
+    duplicate_of: str
+    similarity: float  # character n-gram cosine of what the two say they test
 
 
 class SubtasksProposed(Payload, frozen=True, kw_only=True):
     candidates: list[Subtask]
     reason: str = ""
     round: int = 1
+    near_duplicates: list[NearDuplicate] = []  # proposals dropped before review
 
 
 class SubtaskReviewed(Payload, frozen=True, kw_only=True):
@@ -234,11 +245,22 @@ class SearchHit(msgspec.Struct, frozen=True, kw_only=True):
     score: float
 
 
+class DatasetRelevance(msgspec.Struct, frozen=True, kw_only=True):
+    """How many of a dataset's sampled questions ask what a subtask tests (agents/relevance)."""
+
+    dataset_id: str
+    on_target: float  # share of sampled questions with a cue of the subtask's capability
+    sampled: int
+    kept: bool  # False: filtered at grounding, no plan asked for
+    examples: list[str] = []  # a few off-target questions, for the reason
+
+
 class DatasetsSearched(Payload, frozen=True, kw_only=True):
     subtask: str
     query: str
     method: str  # e.g. "bm25"
     hits: list[SearchHit]
+    relevance: list[DatasetRelevance] = []  # per hit measured; plans only for the kept ones
 
 
 class TransformationPlan(msgspec.Struct, frozen=True, kw_only=True):
