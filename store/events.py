@@ -281,15 +281,29 @@ class PlanProposed(Payload, frozen=True, kw_only=True):
     reason: str = ""
 
 
+class PlanSignals(msgspec.Struct, frozen=True, kw_only=True):
+    """What was measured of a plan on the dataset's own items (agents/plan_signals)."""
+
+    template_fills: bool  # the instruction's placeholders are the item's own fields
+    target_is_label: bool  # the target is the dataset's label, not an input
+    fields_present: float  # share of sampled items with the fields the plan needs
+    items_pass: float  # share of the items it builds that pass agents/item_checks
+    on_target: float  # share of the dataset's sampled questions on the subtask's capability
+    sampled: int
+    problems: list[str] = []  # each rejects the plan
+
+
 class PlanScored(Payload, frozen=True, kw_only=True):
     plan_id: str
     subtask: str
     dataset_id: str
-    alignment: float
+    alignment: float  # with `signals`: half the model's score, half the measured one
     robustness: float
     signal_preservation: float
     accepted: bool
     reason: str
+    signals: PlanSignals | None = None
+    llm_scores: list[float] = []  # the model's own alignment, robustness, preservation
 
 
 class Grounding(msgspec.Struct, frozen=True, kw_only=True):
