@@ -35,6 +35,7 @@ import msgspec
 import structlog
 
 from agents.base import Agent, AgentContext, Batch, on
+from agents.item_checks import unfillable_placeholders
 from agents.keys import slug
 from agents.plan_signals import (
     build_items,
@@ -193,7 +194,9 @@ class GroundingAgent(Agent):
         )
         kept: list[tuple[float, int, Grounding]] = []
         verdicts = []
-        for rank, ((plan, plan_reason, score), (card, _)) in enumerate(zip(scored, hits, strict=True)):
+        flat = [(result, card) for results, (card, _) in zip(scored, hits, strict=True)
+                for result in results]
+        for rank, ((plan, plan_reason, score), card) in enumerate(flat):
             batch.append((PlanProposed(plan=plan, reason=plan_reason), plan.plan_id))
             batch.append((score, plan.plan_id))
             verdicts.append(f"{card.name}: {'kept' if score.accepted else 'filtered'} "
@@ -206,7 +209,7 @@ class GroundingAgent(Agent):
         kept.sort(key=lambda t: (t[0], t[1]))
         ranked = [g for _, _, g in kept]
         chosen = ranked[: settings.groundings_per_subtask]
-        passed = f"{len(ranked)} of {len(hits)} candidate plans passed Score-and-Filter"
+        passed = f"{len(ranked)} of {len(flat)} candidate plans passed Score-and-Filter"
         if synthesis == "always" or (not chosen and synthesis == "fallback"):
             why = passed if chosen else ("no transformation plan passed Score-and-Filter: "
                                          + "; ".join(verdicts))
@@ -251,7 +254,10 @@ class GroundingAgent(Agent):
     async def _plan_and_score(
         self, event: Envelope[DesignAccepted], sub: Subtask, sub_doc: dict[str, Any], card: DatasetCard,
         round_: int, req: RunRequested, pool: Pool, settings: RunSettings, ctx: AgentContext,
-    ) -> tuple[TransformationPlan, str, PlanScored]:
+    ) -> list[tuple[TransformationPlan, str, PlanScored]]:
+        """The model's plan and its score; when its instruction cannot be filled from the
+        item's own fields, that plan is rejected and the same plan with an instruction that
+        says what the items are is proposed and scored after it."""
         llm = ctx.llm(self.role)
         summary = card_summary(card)
         if card.generator:
@@ -267,7 +273,34 @@ class GroundingAgent(Agent):
                 prompts.plan_schema(list(card.meta.fields), [t["name"] for t in tools]),
                 cause=event)
             plan, notes = plan_from_answer(answer, sub, card, round_)
+        out: list[tuple[TransformationPlan, str, PlanScored]] = []
+        if not card.generator:
+            missing = unfillable_placeholders(plan.question_template, card.meta.fields)
+            if missing:
+                rejected = await self._score(event, sub, sub_doc, card, plan, answer, notes,
+                                             pool, settings, ctx)
+                out.append(rejected)
+                fitted = form_instruction(plan, build_items(plan, card,
+                                                            sampled_items(pool, card.dataset_id)))
+                notes = [*notes, f"plan {plan.plan_id} was rejected: its instruction "
+                                 f"{plan.question_template!r} leaves {', '.join(missing)} "
+                                 f"unfilled; here it is with {fitted!r}"]
+                plan = msgspec.structs.replace(plan, plan_id=f"{plan.plan_id}-fitted",
+                                               question_template=fitted)
+        out.append(await self._score(event, sub, sub_doc, card, plan, answer, notes, pool,
+                                     settings, ctx))
+        return out
+
+    async def _score(
+        self, event: Envelope[DesignAccepted], sub: Subtask, sub_doc: dict[str, Any],
+        card: DatasetCard, plan: TransformationPlan, answer: dict[str, Any], notes: list[str],
+        pool: Pool, settings: RunSettings, ctx: AgentContext,
+    ) -> tuple[TransformationPlan, str, PlanScored]:
+        """Score-and-Filter of one plan: measured signals, then (if none failed) the model."""
+        llm = ctx.llm(self.role)
+        summary = card_summary(card)
         signals = None
+        notes = list(notes)
         if not card.generator:
             sources = sampled_items(pool, card.dataset_id)
             items = build_items(plan, card, sources)

@@ -31,9 +31,10 @@ def test_nats_mode_gives_the_same_bytes_as_in_process(tmp_path: Path, general_be
 def test_a_server_failing_20_percent_of_calls_is_survived(tmp_path: Path, general_bench: Path,
                                                           capsys) -> None:
     config = tmp_path / "c.yaml"
-    config.write_text("llm_attempts: 12\nllm_backoff_s: 0.01\n")
+    # File datasets only: their items take the model calls that meet every kind of fault.
+    config.write_text("llm_attempts: 12\nllm_backoff_s: 0.01\nagents: {generators: false}\n")
     kinds = ("429", "500", "garbled", "malformed", "truncated", "empty", "reset")
-    with ScriptedServer(brain, failure_rate=0.2, seed=3, failure_kinds=kinds) as flaky:
+    with ScriptedServer(brain, failure_rate=0.2, seed=11, failure_kinds=kinds) as flaky:
         code, doc, err = build(capsys, tmp_path / "flaky", general_bench, "--config", str(config),
                                size=12, llm=f"openai:brain@{flaky.base_url}")
         outcomes = dict(flaky.outcomes)
@@ -51,8 +52,8 @@ def test_a_server_failing_20_percent_of_calls_is_survived(tmp_path: Path, genera
         assert later, f.payload.error
     # Retries change nothing in the benchmark: same bytes as without faults.
     with ScriptedServer(brain) as steady:
-        code, clean, err = build(capsys, tmp_path / "steady", general_bench, size=12,
-                                 llm=f"openai:brain@{steady.base_url}")
+        code, clean, err = build(capsys, tmp_path / "steady", general_bench, "--config",
+                                 str(config), size=12, llm=f"openai:brain@{steady.base_url}")
     assert code == 0, err
     assert clean["content_hash"] == doc["content_hash"]
 

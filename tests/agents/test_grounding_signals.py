@@ -198,6 +198,10 @@ def test_grounding_filters_off_target_datasets_rejects_unfillable_plans_and_spre
     assert not [c for c in of_type(events, "LLMCallRecorded")
                 if c.payload.purpose == "grounding.score"
                 and "{event}" in str(c.payload.messages)]
+    # ... and the same plan follows with an instruction that says what the items are.
+    (fitted,) = [p for p in planned if p.plan_id == f"{bad.plan_id}-fitted"]
+    assert fitted.question_template == "Answer the question by choosing the more plausible option."
+    assert scores[fitted.plan_id].payload.accepted
     # Scores differ where the plans differ, and carry what was measured.
     accepted = [e.payload for e in scores.values() if e.payload.accepted]
     assert all(s.signals is not None and s.llm_scores for s in accepted)
