@@ -16,8 +16,8 @@ from agents.registry import make_agents
 from benchagent.errors import UserError
 from benchagent.run import make_bus
 from replay.projections import RunState
-from store.events import BenchmarkPublished, Envelope, Payload, RunFailed
 from store.blobs import BlobStore
+from store.events import BenchmarkPublished, Envelope, Payload, RunFailed
 from store.log import EventLog
 from store.verify import read_verified
 

@@ -39,8 +39,8 @@ import msgspec
 
 from replay.anchor import Anchor
 from replay.projections import RunState
-from store.blobs import BlobStore
 from replay.projections.synthesis import version_key
+from store.blobs import BlobStore
 from store.events import (
     BenchmarkItem,
     BenchmarkPublished,

@@ -25,8 +25,8 @@ into every projection that reads its class. They are pure folds over store
 types: agents, the CLI and `replay.benchmark_files` depend on them alike.
 """
 
-from replay.projections.approval import PlanApproval
 from replay.projections.ablation import AblationLink
+from replay.projections.approval import PlanApproval
 from replay.projections.base import Projection
 from replay.projections.design import DesignRounds
 from replay.projections.evaluation import Evaluations

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from replay.projections.approval import PlanApproval
 from replay.projections.ablation import AblationLink
+from replay.projections.approval import PlanApproval
 from replay.projections.base import Fold, Projection
 from replay.projections.design import DesignRounds
 from replay.projections.evaluation import Evaluations
