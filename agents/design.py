@@ -1,9 +1,12 @@
 """The Design agent: from a requirement to accepted subtasks, and back after grounding fails.
 
 Steps (each its own event, each with its reason):
-- RunRequested → the LLM proposes 2–6 candidate subtasks (`SubtasksProposed`);
+- RunRequested → the LLM proposes 2–6 candidate subtasks (`SubtasksProposed`); a proposal
+  that is a near-duplicate of an earlier one (measured by `agents.subtask_overlap`, not
+  asked) is dropped and named in the event's `near_duplicates`;
 - SubtasksProposed → a second pass keeps, revises or discards each
-  (`SubtaskReviewed`), then `DesignAccepted` with the surviving set;
+  (`SubtaskReviewed`), then `DesignAccepted` with the surviving set; a revision that
+  makes a subtask a near-duplicate of another is discarded, with the measured reason;
 - GroundingFailed → the failed subtasks are revised or discarded with the
   grounding's reasons and the pool's datasets in view, and a new round is
   accepted; after `max_design_rounds` the ungroundable ones are dropped (or the
@@ -26,6 +29,7 @@ from agents.prompts import design as prompts
 from agents.prompts.common import clip
 from agents.settings import settings_of
 from agents.sources import PoolCache
+from agents.subtask_overlap import drop_near_duplicates, near_duplicate_of
 from store.events import (
     ANSWER_FORMATS,
     REVIEW_DECISIONS,
@@ -80,9 +84,11 @@ class DesignAgent(Agent):
             prompts.PROPOSE, prompts.propose_messages(req.requirement, most),
             prompts.propose_schema(most), cause=event,
         )
-        candidates = distinct_subtasks([to_subtask(s) for s in answer["subtasks"]])[:most]
+        candidates, duplicates = drop_near_duplicates(
+            distinct_subtasks([to_subtask(s) for s in answer["subtasks"]]))
         await ctx.emit(
-            SubtasksProposed(candidates=candidates, reason=answer.get("reason", ""), round=1),
+            SubtasksProposed(candidates=candidates[:most], reason=answer.get("reason", ""),
+                             round=1, near_duplicates=duplicates),
             cause=event,
             key="r1",
         )
@@ -101,7 +107,7 @@ class DesignAgent(Agent):
             prompts.REVIEW_SCHEMA,
             cause=event,
         )
-        reviews = match_reviews(p.candidates, answer["reviews"])
+        reviews = distinct_reviews(p.candidates, match_reviews(p.candidates, answer["reviews"]))
         out: list[tuple[Any, str]] = []
         accepted: list[Subtask] = []
         for cand, review in zip(p.candidates, reviews, strict=True):
@@ -178,7 +184,8 @@ class DesignAgent(Agent):
             prompts.REVISE_SCHEMA, cause=event,
         )
         failed_subtasks = [s for s in current if s.name in failed]
-        reviews = match_reviews(failed_subtasks, answer["reviews"])
+        reviews = distinct_reviews(failed_subtasks, match_reviews(failed_subtasks,
+                                                                  answer["reviews"]), grounded)
         out = []
         revised_set: list[Subtask] = []
         for sub, (decision, reason, revised) in zip(failed_subtasks, reviews, strict=True):
@@ -218,6 +225,7 @@ def to_subtask(raw: dict[str, Any]) -> Subtask:
         description=str(raw["description"]).strip(),
         capability=str(raw["capability"]).strip(),
         answer_format=closed_value(raw["answer_format"], ANSWER_FORMATS),
+        distinct_focus=" ".join(str(raw.get("distinct_focus", "")).split()),
     )
 
 
@@ -277,4 +285,28 @@ def match_reviews(
         revised = to_subtask(review["revised"]) if review.get("revised") else None
         out.append((closed_value(review["decision"], REVIEW_DECISIONS),
                     str(review.get("reason", "")), revised))
+    return out
+
+
+def distinct_reviews(
+    subtasks: list[Subtask],
+    reviews: list[tuple[ReviewDecision, str, Subtask | None]],
+    already: list[Subtask] | None = None,
+) -> list[tuple[ReviewDecision, str, Subtask | None]]:
+    """The reviews with each survivor that is a near-duplicate of an earlier survivor (or of
+    one of `already`) turned into a discard that says whose duplicate it is, and how close."""
+    kept: list[Subtask] = list(already or [])
+    out: list[tuple[ReviewDecision, str, Subtask | None]] = []
+    for sub, (decision, reason, revised) in zip(subtasks, reviews, strict=True):
+        survivor = sub if decision == "keep" else revised if decision == "revise" else None
+        if survivor is None:
+            out.append((decision, reason, revised))
+            continue
+        d = near_duplicate_of(survivor, kept)
+        if d is not None:
+            out.append(("discard", f"near-duplicate of {d.duplicate_of!r} (character n-gram "
+                                   f"cosine {d.similarity:.2f}); {reason}".strip("; "), revised))
+            continue
+        kept.append(survivor)
+        out.append((decision, reason, revised))
     return out

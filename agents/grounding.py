@@ -2,11 +2,17 @@
 
 For every subtask of an accepted design round, one batch of events:
 - `DatasetPreferencesSet` — modality, annotation structure, domain (LLM);
-- `DatasetsSearched` — a BM25-ranked search over the pool's cards;
-- per candidate dataset, `PlanProposed` (a transformation plan, LLM) and
-  `PlanScored` (Score-and-Filter: alignment, robustness, signal preservation,
-  plus non-LLM executability checks; kept only if all pass);
-- `SubtaskGrounded` with the best plans, or `GroundingFailed` back to Design.
+- `DatasetsSearched` — a BM25-ranked search over the pool's cards, and the relevance of each
+  hit (`agents.relevance`: do its sampled questions ask what the subtask tests?); a dataset
+  whose questions are mostly off-target is filtered here, before any plan is asked for;
+- per relevant candidate dataset (at most `search_k`), `PlanProposed` (a transformation plan,
+  LLM; an instruction that does not fit the items it would sit above is replaced by one that
+  says what they are) and `PlanScored` (Score-and-Filter: the model's alignment, robustness
+  and signal preservation, each combined with what `agents.plan_signals` measures on the
+  dataset's own items; a failed signal or executability check rejects the plan, and then the
+  model is not asked);
+- `SubtaskGrounded` with the best plans, spread so that two subtasks share a dataset only when
+  one has no other (`spread_groundings`), or `GroundingFailed` back to Design.
 When no plan passes (or the run asks for it: `--synthesize`), a generator synthesized for
 the subtask (`agents.synthesis`) is one more grounding: `GeneratorPlanned`, its attempts,
 `GeneratorSynthesized` and its `PlanProposed`.
@@ -22,12 +28,23 @@ no plan scoring.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import structlog
 
 from agents.base import Agent, AgentContext, Batch, on
+from agents.item_checks import unfillable_placeholders
 from agents.keys import slug
+from agents.plan_signals import (
+    build_items,
+    combined_scores,
+    form_instruction,
+    instruction_misfit,
+    measure,
+    sampled_items,
+)
 from agents.plans import (
     card_summary,
     default_plan,
@@ -37,12 +54,16 @@ from agents.plans import (
     tools_for,
 )
 from agents.prompts import grounding as prompts
+from agents.prompts.common import clip
+from agents.realize import as_text
+from agents.relevance import relevance
 from agents.settings import RunSettings, settings_of
 from agents.sources import PoolCache
 from agents.synthesis.grounding import synthesized_grounding, when_to_synthesize
 from agents.synthesis.revision import revise_generators
 from store.events import (
     DatasetPreferencesSet,
+    DatasetRelevance,
     DatasetsSearched,
     DesignAccepted,
     Envelope,
@@ -81,19 +102,40 @@ class GroundingAgent(Agent):
             return  # this round was grounded already (a re-delivery)
         req = state.request.payload
         pool = self._pools.for_request(req)
-        results = await asyncio.gather(
+        outcomes = await asyncio.gather(
             *(self._ground(event, sub, p.round, req, pool, ctx) for sub in p.subtasks)
         )
-        batch: Batch = [e for events, _ in results for e in events]
-        groundings = [g for _, gs in results if gs is not None for g in gs]
-        if all(gs is not None for _, gs in results):
+        spread = spread_groundings([(o.subtask, o.ranked) for o in outcomes
+                                    if o.ranked is not None],
+                                   settings_of(req).groundings_per_subtask)
+        batch: Batch = []
+        groundings: list[Grounding] = []
+        for o in outcomes:
+            batch += o.batch
+            if o.ranked is not None:
+                chosen, note = spread[o.subtask]
+                batch.append((SubtaskGrounded(subtask=o.subtask, groundings=chosen,
+                                              reason=o.reason + note), o.key))
+                o.groundings = chosen
+            groundings += o.groundings or []
+        if all(o.groundings is not None for o in outcomes):
             batch.append((SubtasksGrounded(groundings=groundings, round=p.round), f"r{p.round}"))
         await ctx.emit_many(batch, cause=event)
 
     async def _ground(
         self, event: Envelope[DesignAccepted], sub: Subtask, round_: int, req: RunRequested, pool: Pool,
         ctx: AgentContext,
-    ) -> tuple[Batch, list[Grounding] | None]:
+    ) -> _Outcome:
+        batch, groundings = await self._ground_one(event, sub, round_, req, pool, ctx)
+        if isinstance(groundings, _Ranked):
+            return _Outcome(sub.name, f"r{round_}:{slug(sub.name)}", batch,
+                            ranked=groundings.groundings, reason=groundings.reason)
+        return _Outcome(sub.name, f"r{round_}:{slug(sub.name)}", batch, groundings=groundings)
+
+    async def _ground_one(
+        self, event: Envelope[DesignAccepted], sub: Subtask, round_: int, req: RunRequested,
+        pool: Pool, ctx: AgentContext,
+    ) -> tuple[Batch, list[Grounding] | _Ranked | None]:
         settings = settings_of(req)
         key = f"r{round_}:{slug(sub.name)}"
         llm = ctx.llm(self.role)
@@ -112,14 +154,22 @@ class GroundingAgent(Agent):
         )]
         query = " ".join([prefs["query"], sub.name, sub.description, sub.capability,
                           prefs["domain"], prefs["annotation"]])
-        hits, how = search_candidates(pool, query, modality, settings.search_k, round_)
+        found, how = search_candidates(pool, query, modality,
+                                       settings.search_k + RELEVANCE_SPARE, round_)
+        measured = {c.dataset_id: relevance(sub, c, pool) for c, _ in found}
+        hits = [(c, s) for c, s in found if relevance_kept(measured[c.dataset_id])]
+        hits = hits[: settings.search_k]
         batch.append((DatasetsSearched(
             subtask=sub.name, query=query, method=how,
-            hits=[SearchHit(dataset_id=c.dataset_id, name=c.name, score=s) for c, s in hits],
+            hits=[SearchHit(dataset_id=c.dataset_id, name=c.name, score=s) for c, s in found],
+            relevance=[r for r in measured.values() if r is not None],
         ), key))
         synthesis = when_to_synthesize(req, settings)
+        if "grounding-scoring" in req.disabled:
+            hits = found[: settings.search_k]  # no scoring: the first search hit as it is
         if not hits:
-            why = f"no dataset in the pool matches the query {prefs['query']!r}"
+            why = (off_target_reason([measured[c.dataset_id] for c, _ in found]) if found
+                   else f"no dataset in the pool matches the query {prefs['query']!r}")
             if synthesis == "never":
                 batch.append((GroundingFailed(subtask=sub.name, round=round_, reason=why), key))
                 return batch, None
@@ -144,7 +194,9 @@ class GroundingAgent(Agent):
         )
         kept: list[tuple[float, int, Grounding]] = []
         verdicts = []
-        for rank, ((plan, plan_reason, score), (card, _)) in enumerate(zip(scored, hits, strict=True)):
+        flat = [(result, card) for results, (card, _) in zip(scored, hits, strict=True)
+                for result in results]
+        for rank, ((plan, plan_reason, score), card) in enumerate(flat):
             batch.append((PlanProposed(plan=plan, reason=plan_reason), plan.plan_id))
             batch.append((score, plan.plan_id))
             verdicts.append(f"{card.name}: {'kept' if score.accepted else 'filtered'} "
@@ -155,8 +207,9 @@ class GroundingAgent(Agent):
                                                     plan_id=plan.plan_id,
                                                     capacity=pool.capacity(card.dataset_id))))
         kept.sort(key=lambda t: (t[0], t[1]))
-        chosen = [g for _, _, g in kept[: settings.groundings_per_subtask]]
-        passed = f"{len(chosen)} of {len(hits)} candidate plans passed Score-and-Filter"
+        ranked = [g for _, _, g in kept]
+        chosen = ranked[: settings.groundings_per_subtask]
+        passed = f"{len(ranked)} of {len(flat)} candidate plans passed Score-and-Filter"
         if synthesis == "always" or (not chosen and synthesis == "fallback"):
             why = passed if chosen else ("no transformation plan passed Score-and-Filter: "
                                          + "; ".join(verdicts))
@@ -167,8 +220,7 @@ class GroundingAgent(Agent):
                                           reason="no transformation plan passed Score-and-Filter: "
                                                  + "; ".join(verdicts)), key))
             return batch, None
-        batch.append((SubtaskGrounded(subtask=sub.name, groundings=chosen, reason=passed), key))
-        return batch, chosen
+        return batch, _Ranked(ranked, passed)  # chosen once every subtask is scored
 
     async def _with_synthesized(
         self, event: Envelope[DesignAccepted], sub: Subtask, round_: int,
@@ -202,7 +254,10 @@ class GroundingAgent(Agent):
     async def _plan_and_score(
         self, event: Envelope[DesignAccepted], sub: Subtask, sub_doc: dict[str, Any], card: DatasetCard,
         round_: int, req: RunRequested, pool: Pool, settings: RunSettings, ctx: AgentContext,
-    ) -> tuple[TransformationPlan, str, PlanScored]:
+    ) -> list[tuple[TransformationPlan, str, PlanScored]]:
+        """The model's plan and its score; when its instruction cannot be filled from the
+        item's own fields, that plan is rejected and the same plan with an instruction that
+        says what the items are is proposed and scored after it."""
         llm = ctx.llm(self.role)
         summary = card_summary(card)
         if card.generator:
@@ -213,12 +268,62 @@ class GroundingAgent(Agent):
         else:
             tools = tools_for(card)
             answer = await llm.complete_json(
-                prompts.PLAN, prompts.plan_messages(sub_doc, summary, tools),
+                prompts.PLAN, prompts.plan_messages(sub_doc, summary, tools,
+                                                    item_examples(pool, card)),
                 prompts.plan_schema(list(card.meta.fields), [t["name"] for t in tools]),
                 cause=event)
             plan, notes = plan_from_answer(answer, sub, card, round_)
+        out: list[tuple[TransformationPlan, str, PlanScored]] = []
+        if not card.generator:
+            missing = unfillable_placeholders(plan.question_template, card.meta.fields)
+            if missing:
+                rejected = await self._score(event, sub, sub_doc, card, plan, answer, notes,
+                                             pool, settings, ctx)
+                out.append(rejected)
+                fitted = form_instruction(plan, build_items(plan, card,
+                                                            sampled_items(pool, card.dataset_id)))
+                notes = [*notes, f"plan {plan.plan_id} was rejected: its instruction "
+                                 f"{plan.question_template!r} leaves {', '.join(missing)} "
+                                 f"unfilled; here it is with {fitted!r}"]
+                plan = msgspec.structs.replace(plan, plan_id=f"{plan.plan_id}-fitted",
+                                               question_template=fitted)
+        out.append(await self._score(event, sub, sub_doc, card, plan, answer, notes, pool,
+                                     settings, ctx))
+        return out
+
+    async def _score(
+        self, event: Envelope[DesignAccepted], sub: Subtask, sub_doc: dict[str, Any],
+        card: DatasetCard, plan: TransformationPlan, answer: dict[str, Any], notes: list[str],
+        pool: Pool, settings: RunSettings, ctx: AgentContext,
+    ) -> tuple[TransformationPlan, str, PlanScored]:
+        """Score-and-Filter of one plan: measured signals, then (if none failed) the model."""
+        llm = ctx.llm(self.role)
+        summary = card_summary(card)
+        signals = None
+        notes = list(notes)
+        if not card.generator:
+            sources = sampled_items(pool, card.dataset_id)
+            items = build_items(plan, card, sources)
+            misfit = instruction_misfit(plan, items)
+            if misfit is not None:
+                fitted = form_instruction(plan, items)
+                notes.append(f"instruction {plan.question_template!r} replaced by {fitted!r}: "
+                             f"{misfit}")
+                plan = msgspec.structs.replace(plan, question_template=fitted)
+            signals = measure(plan, card, sources, relevance(sub, card, pool))
         plan_reason = "; ".join([str(answer.get("reason", "")), *notes]).strip("; ")
         problems = executability_problems(plan, card, pool.capacity(card.dataset_id))
+        if problems or (signals is not None and signals.problems):
+            # Rejected by what was measured: the model's score could not change that.
+            reason = "; ".join([*(f"not executable: {p}" for p in problems),
+                                *(signals.problems if signals is not None else [])])
+            zero = (0.0, 0.0, 0.0)
+            dims = combined_scores(signals, zero) if signals is not None else zero
+            return plan, plan_reason, PlanScored(
+                plan_id=plan.plan_id, subtask=sub.name, dataset_id=card.dataset_id,
+                alignment=dims[0], robustness=dims[1], signal_preservation=dims[2],
+                accepted=False, reason=f"rejected without a model score: {reason}",
+                signals=signals)
         plan_doc = {k: v for k, v in {
             "instructions": plan.instructions, "question_template": plan.question_template,
             "input_fields": plan.input_fields, "target_field": plan.target_field,
@@ -227,19 +332,22 @@ class GroundingAgent(Agent):
         score = await llm.complete_json(
             prompts.SCORE, prompts.score_messages(sub_doc, summary, plan_doc), prompts.SCORE_SCHEMA,
             cause=event)
-        dims = [score["alignment"] / 5, score["robustness"] / 5, score["signal_preservation"] / 5]
+        llm_dims = (score["alignment"] / 5, score["robustness"] / 5,
+                    score["signal_preservation"] / 5)
+        dims = combined_scores(signals, llm_dims) if signals is not None else llm_dims
         low = [name for name, v in zip(("alignment", "robustness", "signal preservation"), dims,
                                        strict=True) if v < settings.score_threshold]
-        accepted = not low and not problems
         reason = str(score.get("reason", "")).strip()
+        if signals is not None:
+            reason += (f" [measured: on-target {signals.on_target:.2f}, fields "
+                       f"{signals.fields_present:.2f}, items pass {signals.items_pass:.2f}]")
         if low:
             reason += f" [below {settings.score_threshold:g}: {', '.join(low)}]"
-        if problems:
-            reason += f" [not executable: {'; '.join(problems)}]"
         return plan, plan_reason, PlanScored(
             plan_id=plan.plan_id, subtask=sub.name, dataset_id=card.dataset_id,
             alignment=dims[0], robustness=dims[1], signal_preservation=dims[2],
-            accepted=accepted, reason=reason.strip(),
+            accepted=not low, reason=reason.strip(), signals=signals,
+            llm_scores=[round(v, 3) for v in llm_dims],
         )
 
 
@@ -269,3 +377,80 @@ def search_candidates(pool: Pool, query: str, modality: list[str], k: int,
         return hits, (f"{SEARCH_METHOD} filtered on {wanted}, widened by "
                       f"{len(hits) - len(filtered)} unfiltered (round {round_})")
     return hits, f"{SEARCH_METHOD} filtered on {wanted}"
+
+
+# Datasets searched beyond `search_k`, so that the ones filtered as off-target leave others.
+RELEVANCE_SPARE = 4
+
+
+@dataclass
+class _Ranked:
+    """A subtask's plans that passed Score-and-Filter, best first, not yet spread."""
+
+    groundings: list[Grounding]
+    reason: str
+
+
+@dataclass
+class _Outcome:
+    subtask: str
+    key: str
+    batch: Batch
+    ranked: list[Grounding] | None = None  # to be chosen by `spread_groundings`
+    reason: str = ""
+    groundings: list[Grounding] | None = field(default=None)  # None: not grounded
+
+
+def relevance_kept(measured: DatasetRelevance | None) -> bool:
+    return measured is None or measured.kept
+
+
+def off_target_reason(measured: list[DatasetRelevance | None]) -> str:
+    said = [f"{r.dataset_id} {r.on_target:.0%} (e.g. {r.examples[0]!r})" if r.examples
+            else f"{r.dataset_id} {r.on_target:.0%}" for r in measured if r is not None]
+    return ("no searched dataset's sampled questions ask what the subtask tests: "
+            + "; ".join(said))
+
+
+def spread_groundings(
+    ranked: list[tuple[str, list[Grounding]]], per_subtask: int,
+) -> dict[str, tuple[list[Grounding], str]]:
+    """Per subtask, the groundings to use and a note: subtasks with fewer passing datasets
+    choose first; a subtask takes the datasets no other subtask took, and shares one only
+    when every dataset it passed on is taken."""
+    taken: dict[str, str] = {}  # dataset id -> the subtask that took it
+    out: dict[str, tuple[list[Grounding], str]] = {}
+    order = sorted(range(len(ranked)),
+                   key=lambda i: (len({g.dataset_id for g in ranked[i][1]}), i))
+    for i in order:
+        name, options = ranked[i]
+        free = [g for g in options if g.dataset_id not in taken]
+        if free:
+            chosen = free[:per_subtask]
+            left = sorted({g.dataset_id for g in options} - {g.dataset_id for g in free})
+            note = (f"; spread: {', '.join(left)} left to "
+                    f"{', '.join(sorted({taken[d] for d in left}))}" if left else "")
+        else:
+            chosen = options[:per_subtask]
+            note = ("; shares " + ", ".join(f"{g.dataset_id} with {taken[g.dataset_id]}"
+                                            for g in chosen)
+                    + ": no other dataset passed for it")
+        for g in chosen:
+            taken.setdefault(g.dataset_id, name)
+        out[name] = (chosen, note)
+    return out
+
+
+def item_examples(pool: Pool, card: DatasetCard, n: int = 2) -> list[dict[str, Any]]:
+    """Two of the dataset's items as the plan will see them: its question and options."""
+    out = []
+    for source in sampled_items(pool, card.dataset_id, n):
+        doc: dict[str, Any] = {role: clip_text(source.fields.get(role)) for role in ("question", "options")
+               if role in source.fields}
+        if doc:
+            out.append(doc)
+    return out
+
+
+def clip_text(value: Any, limit: int = 160) -> str:
+    return clip(as_text(value), limit)

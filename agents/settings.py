@@ -18,7 +18,7 @@ ABLATIONS = ("design", "grounding-scoring", "sample-planning", "verifier", "synt
 
 class RunSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     max_subtasks: int = 6  # the Design agent proposes 2..max_subtasks candidates
-    search_k: int = 2  # candidate datasets searched (and plans scored) per subtask
+    search_k: int = 2  # relevant candidate datasets planned and scored per subtask
     groundings_per_subtask: int = 2  # accepted plans kept per subtask
     score_threshold: float = 0.6  # Score-and-Filter: each dimension must reach it
     max_design_rounds: int = 3  # design -> grounding feedback rounds before giving up

@@ -22,8 +22,12 @@ Methods:
             has no placeholder the card cannot fill, the produced items pass agents/item_checks,
             and the items' questions use the subtask's capability words;
   combined  defects-first score, zero when a programmatic signal fails;
-  pairwise  every candidate at once (one item each), ranked best to worst by the model.
+  pairwise  every candidate at once (one item each), ranked best to worst by the model;
+  grounding what Score-and-Filter now decides (agents/plan_signals.py): the current prompt's
+            scores combined with the signals measured on the dataset's own items, zero when
+            a measured signal rejects the plan (then the agent does not ask the model).
 
+`--only-grounding` asks the model only the current prompt (for `current` and `grounding`).
 Prints the table and, per method, how many (good, bad) pairs it orders correctly.
 """
 
@@ -45,10 +49,12 @@ import pipeline_requests as pr  # noqa: E402
 from autogen_core.models import SystemMessage, UserMessage  # noqa: E402
 
 from agents.item_checks import content_stems, failed_checks, unfillable_placeholders  # noqa: E402
+from agents.plan_signals import combined_scores, measure, sampled_items  # noqa: E402
 from agents.plans import card_summary, is_label  # noqa: E402
 from agents.prompts import grounding  # noqa: E402
 from agents.prompts.common import clip, messages, obj, text  # noqa: E402
 from agents.realize import Draft  # noqa: E402
+from agents.relevance import relevance  # noqa: E402
 from store.events import BenchmarkItem, TransformationPlan  # noqa: E402
 from tools.cards import DatasetCard  # noqa: E402
 from tools.llm.local import make_local_client  # noqa: E402
@@ -217,18 +223,41 @@ def ordered_pairs(scores: dict[str, float], cands: list[Candidate]) -> str:
     return f"{right}/{len(good) * len(bad)} pairs ordered ({ties} ties)"
 
 
-async def main_async(model: str) -> None:
+def grounding_score(pool: Pool, c: Candidate, answer: dict[str, Any]) -> tuple[float, str]:
+    """Score-and-Filter's mean of its three dimensions now (0 when a measured signal rejects
+    the plan), and the problems it names."""
+    measured = measure(c.plan, c.card, sampled_items(pool, c.card.dataset_id),
+                       relevance(pr.SUBTASK, c.card, pool))
+    if measured.problems:
+        return 0.0, "; ".join(measured.problems)
+    dims = combined_scores(measured, (answer["alignment"] / 5, answer["robustness"] / 5,
+                                      answer["signal_preservation"] / 5))
+    return sum(dims) / 3, "none"
+
+
+NO_ANSWER: dict[str, Any] = {"alignment": 0, "robustness": 0, "signal_preservation": 0, "defects": [],
+             "items_test_the_capability": "-"}
+
+
+async def main_async(model: str, only_grounding: bool) -> None:
     pool = pr.load_pool()
     cands = candidates(pool)
     client = make_local_client(model)
     print(f"model local:{model}; subtask {pr.SUBTASK.name!r}")
-    current, defects, combined, sigs = {}, {}, {}, {}
+    current, defects, combined, sigs, now = {}, {}, {}, {}, {}
     rows = []
     seconds = {"current": 0.0, "defects": 0.0}
     for c in cands:
         answer, s1 = await ask(client, grounding.score_messages(
             pr.subtask_doc(), card_summary(c.card), plan_doc(c.plan)), grounding.SCORE_SCHEMA)
-        d_answer, s2 = await ask(client, defects_messages(c), DEFECTS_SCHEMA)
+        now[c.name], why = grounding_score(pool, c, answer)
+        print(f"  {c.name}: grounding now {now[c.name]:.3f} (model "
+              f"{answer['alignment']}/{answer['robustness']}/{answer['signal_preservation']}; "
+              f"rejected by: {why})", flush=True)
+        if only_grounding:
+            d_answer, s2 = dict(NO_ANSWER), 0.0
+        else:
+            d_answer, s2 = await ask(client, defects_messages(c), DEFECTS_SCHEMA)
         seconds["current"] += s1
         seconds["defects"] += s2
         sig = signals(c)
@@ -240,7 +269,10 @@ async def main_async(model: str) -> None:
                        answer["signal_preservation"]) >= 3
         rows.append((c, answer, accepted, d_answer, sig))
     msgs, schema = pairwise_messages(cands)
-    ranking, s3 = await ask(client, msgs, schema)
+    if only_grounding:
+        ranking, s3 = {"ranking": [], "reason": "not asked"}, 0.0
+    else:
+        ranking, s3 = await ask(client, msgs, schema)
     order = list(dict.fromkeys(ranking["ranking"]))
     pairwise = {c.name: (len(cands) - order.index(chr(ord("A") + i))) / len(cands)
                 if chr(ord("A") + i) in order else 0.0 for i, c in enumerate(cands)}
@@ -260,7 +292,7 @@ async def main_async(model: str) -> None:
     print(f"  pairwise ranking {order}: {ranking['reason'][:160]!r}")
     print("\nseparation (every good plan above every bad one is 8/8):")
     for name, scores in (("current", current), ("defects", defects), ("signals", sigs),
-                         ("combined", combined), ("pairwise", pairwise)):
+                         ("combined", combined), ("pairwise", pairwise), ("grounding", now)):
         print(f"  {name:<9} {ordered_pairs(scores, cands)}  "
               f"{', '.join(f'{k} {v:.2f}' for k, v in scores.items())}")
     print(f"\nmodel seconds: current {seconds['current']:.0f}, defects-first "
@@ -270,8 +302,10 @@ async def main_async(model: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
+    parser.add_argument("--only-grounding", action="store_true",
+                        help="ask only the current score prompt (skip defects and pairwise)")
     args = parser.parse_args()
-    asyncio.run(main_async(args.model))
+    asyncio.run(main_async(args.model, args.only_grounding))
     return 0
 
 

@@ -308,6 +308,8 @@ def _readme(request: RunRequested, spec: SpecFinalized | None,
     for name in sorted(per_subtask):
         sub = described.get(name)
         desc = f": {sub.description} (capability: {sub.capability}; answer: {sub.answer_format})" if sub else ""
+        if sub and sub.distinct_focus:
+            desc += f" Unlike the others, it tests: {sub.distinct_focus}"
         lines.append(f"- **{name}** — {per_subtask[name]} items{desc}")
     lines += ["", "## Sources", ""]
     lines += [f"- {name}: {count} items" for name, count in sorted(sources.items())]

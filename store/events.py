@@ -199,12 +199,23 @@ class Subtask(msgspec.Struct, frozen=True, kw_only=True):
     description: str
     capability: str
     answer_format: AnswerFormat
+    # What this subtask's items test that the other subtasks' do not (Design's own words).
+    distinct_focus: str = ""
+
+
+class NearDuplicate(msgspec.Struct, frozen=True, kw_only=True):
+    """A proposed subtask dropped as a near-duplicate of one kept (agents/subtask_overlap)."""
+
+    name: str
+    duplicate_of: str
+    similarity: float  # character n-gram cosine of what the two say they test
 
 
 class SubtasksProposed(Payload, frozen=True, kw_only=True):
     candidates: list[Subtask]
     reason: str = ""
     round: int = 1
+    near_duplicates: list[NearDuplicate] = []  # proposals dropped before review
 
 
 class SubtaskReviewed(Payload, frozen=True, kw_only=True):
@@ -238,11 +249,22 @@ class SearchHit(msgspec.Struct, frozen=True, kw_only=True):
     score: float
 
 
+class DatasetRelevance(msgspec.Struct, frozen=True, kw_only=True):
+    """How many of a dataset's sampled questions ask what a subtask tests (agents/relevance)."""
+
+    dataset_id: str
+    on_target: float  # share of sampled questions with a cue of the subtask's capability
+    sampled: int
+    kept: bool  # False: filtered at grounding, no plan asked for
+    examples: list[str] = []  # a few off-target questions, for the reason
+
+
 class DatasetsSearched(Payload, frozen=True, kw_only=True):
     subtask: str
     query: str
     method: str  # e.g. "bm25"
     hits: list[SearchHit]
+    relevance: list[DatasetRelevance] = []  # per hit measured; plans only for the kept ones
 
 
 class TransformationPlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -263,15 +285,29 @@ class PlanProposed(Payload, frozen=True, kw_only=True):
     reason: str = ""
 
 
+class PlanSignals(msgspec.Struct, frozen=True, kw_only=True):
+    """What was measured of a plan on the dataset's own items (agents/plan_signals)."""
+
+    template_fills: bool  # the instruction's placeholders are the item's own fields
+    target_is_label: bool  # the target is the dataset's label, not an input
+    fields_present: float  # share of sampled items with the fields the plan needs
+    items_pass: float  # share of the items it builds that pass agents/item_checks
+    on_target: float  # share of the dataset's sampled questions on the subtask's capability
+    sampled: int
+    problems: list[str] = []  # each rejects the plan
+
+
 class PlanScored(Payload, frozen=True, kw_only=True):
     plan_id: str
     subtask: str
     dataset_id: str
-    alignment: float
+    alignment: float  # with `signals`: half the model's score, half the measured one
     robustness: float
     signal_preservation: float
     accepted: bool
     reason: str
+    signals: PlanSignals | None = None
+    llm_scores: list[float] = []  # the model's own alignment, robustness, preservation
 
 
 class Grounding(msgspec.Struct, frozen=True, kw_only=True):

@@ -29,10 +29,12 @@ WAV_RATE = 16_000
 WAV_SECONDS = 600
 SUBTASKS = [
     {"name": "Large photo recognition", "description": "Say what a large photo (image) shows.",
-     "capability": "visual recognition in images", "answer_format": "short_answer"},
+     "capability": "visual recognition in images", "answer_format": "short_answer",
+     "distinct_focus": "photos"},
     {"name": "Long recording recognition",
      "description": "Say what a long audio recording shows.",
-     "capability": "audio recognition", "answer_format": "short_answer"},
+     "capability": "audio recognition", "answer_format": "short_answer",
+     "distinct_focus": "recordings"},
 ]
 
 

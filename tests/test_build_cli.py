@@ -26,7 +26,9 @@ def test_build_writes_the_benchmark_and_replay_matches(tmp_path: Path, general_b
     assert code == 0, err
     out_dir = Path(doc["out_dir"])
     assert out_dir == home / "runs" / "run-test"
-    assert sorted(p.name for p in out_dir.iterdir()) == ["README.md", "benchmark.jsonl",
+    lines = (out_dir / "benchmark.jsonl").read_text().splitlines()
+    media = ["media"] if any(json.loads(line)["media"] for line in lines) else []
+    assert sorted(p.name for p in out_dir.iterdir()) == ["README.md", "benchmark.jsonl", *media,
                                                          "provenance.jsonl", "spec.json"]
     assert set(doc) >= {"run_id", "out_dir", "accepted", "rejected", "content_hash"}
     spec = json.loads((out_dir / "spec.json").read_text())

@@ -31,7 +31,8 @@ def test_nats_mode_gives_the_same_bytes_as_in_process(tmp_path: Path, general_be
 def test_a_server_failing_20_percent_of_calls_is_survived(tmp_path: Path, general_bench: Path,
                                                           capsys) -> None:
     config = tmp_path / "c.yaml"
-    config.write_text("llm_attempts: 12\nllm_backoff_s: 0.01\n")
+    # File datasets only: their items take the model calls that meet every kind of fault.
+    config.write_text("llm_attempts: 12\nllm_backoff_s: 0.01\nagents: {generators: false}\n")
     kinds = ("429", "500", "garbled", "malformed", "truncated", "empty", "reset")
     size = 20  # enough calls (about 2 per item) for every kind of fault to be met
     with ScriptedServer(brain, failure_rate=0.2, seed=3, failure_kinds=kinds) as flaky:
@@ -52,8 +53,8 @@ def test_a_server_failing_20_percent_of_calls_is_survived(tmp_path: Path, genera
         assert later, f.payload.error
     # Retries change nothing in the benchmark: same bytes as without faults.
     with ScriptedServer(brain) as steady:
-        code, clean, err = build(capsys, tmp_path / "steady", general_bench, size=size,
-                                 llm=f"openai:brain@{steady.base_url}")
+        code, clean, err = build(capsys, tmp_path / "steady", general_bench, "--config",
+                                 str(config), size=size, llm=f"openai:brain@{steady.base_url}")
     assert code == 0, err
     assert clean["content_hash"] == doc["content_hash"]
 

@@ -17,6 +17,7 @@ SUBTASK = obj(
         "description": text(240),
         "capability": text(120),
         "answer_format": {"enum": ANSWER_FORMATS},
+        "distinct_focus": text(160),
     }
 )
 
@@ -56,8 +57,10 @@ def propose_messages(requirement: str, max_subtasks: int = 6) -> list[dict[str, 
         _SYSTEM,
         f"Propose {min(2, most)} to {most} distinct candidate subtasks for this requirement. "
         "They may differ in granularity, coverage and emphasis. For each give a short name "
-        "(at most six words, no numbering), a description, the capability it isolates, and "
-        "the answer format.",
+        "(at most six words, no numbering), a description, the capability it isolates, the "
+        "answer format, and `distinct_focus`: what its items test that the other subtasks' "
+        "items do not. Subtasks that test the same capability in other words are one subtask: "
+        "propose it once.",
         {"requirement": requirement},
     )
 
@@ -68,7 +71,8 @@ def review_messages(requirement: str, candidates: list[dict[str, Any]]) -> list[
         "Review every candidate subtask against the requirement. Keep a well-posed one; "
         "revise one whose formulation or scope needs refining (give the revised subtask, "
         "keeping its intent); discard one with a marginal or unclear contribution. Give a "
-        "reason for each decision. For keep or discard, repeat the subtask as `revised`.",
+        "reason for each decision; discard one that tests what another candidate already "
+        "tests. For keep or discard, repeat the subtask as `revised`.",
         {"requirement": requirement, "candidates": candidates},
     )
 

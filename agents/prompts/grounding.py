@@ -73,13 +73,17 @@ def preferences_messages(subtask: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def plan_messages(subtask: dict[str, Any], dataset: dict[str, Any],
-                  tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                  tools: list[dict[str, Any]],
+                  examples: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     facts: dict[str, Any] = {"subtask": subtask, "dataset": dataset}
+    if examples:
+        facts["example_items"] = examples
     ask = ("Write a transformation plan that turns each item of this dataset into a benchmark "
            "item for the subtask: the instructions (how an item is transformed), the instruction "
-           "shown to the evaluated model (`question_template`), which fields (roles) form the "
-           "input, which role holds the answer (it must come from the dataset's own label) and "
-           "the answer format.")
+           "shown to the evaluated model above each item (`question_template`: one plain "
+           "sentence that fits the items as they are, such as the example items; no "
+           "placeholders in braces), which fields (roles) form the input, which role holds the "
+           "answer (it must come from the dataset's own label) and the answer format.")
     if tools:
         ask += (" Optionally, pure-tool calls on the item's media: use \"{media}\" for the "
                 "item's media file and \"{out}\" for the output.")

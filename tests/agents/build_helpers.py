@@ -17,7 +17,8 @@ from tools.llm.scripted import register_responder
 REQUIREMENT = ("I want to evaluate whether a model can reason about causes and effects in "
                "everyday events")
 BRAINS = {"brain": scripted_brain.brain, "feedback-brain": scripted_brain.feedback_brain,
-          "strict-brain": scripted_brain.strict_brain}
+          "strict-brain": scripted_brain.strict_brain,
+          "duplicate-brain": scripted_brain.duplicate_brain}
 
 
 def register_brains() -> None:

@@ -29,32 +29,54 @@ TOPICS = [
     (("cause", "causal", "effect"),
      {"name": "Cause and effect identification",
       "description": "Pick the cause or the effect of an everyday event among alternatives.",
-      "capability": "causal reasoning about everyday events", "answer_format": "multiple_choice"}),
+      "capability": "causal reasoning about everyday events", "answer_format": "multiple_choice",
+      "distinct_focus": "which of two events is the cause or the effect"}),
     (("feel", "social", "emotion", "react"),
      {"name": "Social consequence reasoning",
       "description": "Infer how people feel or react after an everyday social event.",
-      "capability": "social and emotional reasoning", "answer_format": "multiple_choice"}),
+      "capability": "social and emotional reasoning", "answer_format": "multiple_choice",
+      "distinct_focus": "people's feelings and reactions"}),
     (("time", "temporal", "duration", "when"),
      {"name": "Temporal span inference",
       "description": "Infer the duration of a masked time span in an everyday dialogue.",
-      "capability": "temporal reasoning in dialogue", "answer_format": "multiple_choice"}),
+      "capability": "temporal reasoning in dialogue", "answer_format": "multiple_choice",
+      "distinct_focus": "how long things take"}),
     (("proof", "faulty step", "derivation"),
      {"name": "Faulty step localisation",
       "description": "Find the faulty step of a multi-step algebraic proof or derivation.",
-      "capability": "step-by-step proof verification", "answer_format": "short_answer"}),
+      "capability": "step-by-step proof verification", "answer_format": "short_answer",
+      "distinct_focus": "the faulty step of a proof"}),
     (("debug", "bug", "code"),
      {"name": "Bug impact reasoning",
       "description": "Work out how a planted bug changes what a small function returns.",
-      "capability": "code debugging", "answer_format": "multiple_choice"}),
+      "capability": "code debugging", "answer_format": "multiple_choice",
+      "distinct_focus": "what a bug changes"}),
     (("image", "visual", "picture", "photo"),
      {"name": "Visual recognition",
       "description": "Recognise what an image shows, such as the brand of a car.",
-      "capability": "visual recognition in images", "answer_format": "short_answer"}),
+      "capability": "visual recognition in images", "answer_format": "short_answer",
+      "distinct_focus": "what an image shows"}),
 ]
 DEFAULT_TOPICS = (0, 1, 2)
+# The three wordings of one capability the 1.5B proposed for the demo (issue 14).
+DUPLICATE_SUBTASKS = [
+    {"name": "Identify causal relationships",
+     "description": "Identify the causal relationships between events in everyday scenarios.",
+     "capability": "causal reasoning", "answer_format": "multiple_choice",
+     "distinct_focus": "which event causes which"},
+    {"name": "Analyze the impact of different causes",
+     "description": "Analyze how different causes affect the outcome of everyday events.",
+     "capability": "causal reasoning", "answer_format": "multiple_choice",
+     "distinct_focus": "the impact of causes"},
+    {"name": "Evaluate the validity of causal reasoning",
+     "description": "Evaluate whether a piece of causal reasoning about everyday events is valid.",
+     "capability": "causal reasoning", "answer_format": "multiple_choice",
+     "distinct_focus": "validity of reasoning"},
+]
 VIDEO_SUBTASK = {"name": "Causal reasoning over video clips",
                  "description": "Explain why an event happens in a short video clip.",
-                 "capability": "video causal reasoning", "answer_format": "short_answer"}
+                 "capability": "video causal reasoning", "answer_format": "short_answer",
+                 "distinct_focus": "causes seen in video"}
 DISTRACTORS = ["ten minutes", "three weeks", "a year", "two hours", "five days", "six months",
                "an afternoon", "a decade"]
 
@@ -89,8 +111,9 @@ def digest(text: str) -> int:
 
 class ScriptedBrain:
     def __init__(self, *, unsupported_subtask: bool = False, reject_percent: int = 20,
-                 repair_percent: int = 10) -> None:
+                 repair_percent: int = 10, duplicate_subtasks: bool = False) -> None:
         self.unsupported_subtask = unsupported_subtask
+        self.duplicate_subtasks = duplicate_subtasks
         self.reject_percent = reject_percent
         self.repair_percent = repair_percent
 
@@ -117,6 +140,8 @@ class ScriptedBrain:
         subtasks = [dict(TOPICS[i][1]) for i in picked[:3]]
         if self.unsupported_subtask:
             subtasks.insert(0, dict(VIDEO_SUBTASK))
+        if self.duplicate_subtasks:  # the issue's three, then a distinct social one
+            subtasks = [dict(s) for s in DUPLICATE_SUBTASKS] + [dict(TOPICS[1][1])]
         return {"subtasks": subtasks, "reason": "one subtask per capability the requirement names"}
 
     def design_review(self, f: dict[str, Any]) -> dict[str, Any]:
@@ -138,10 +163,11 @@ class ScriptedBrain:
         for failure in f["failed"]:
             s = failure["subtask"]
             revised = {"name": s["name"].replace("video clips", "short stories"),
-                       "description": "Pick the cause or the effect of an event told in a short "
-                                      "text story.",
-                       "capability": "causal reasoning about everyday events",
-                       "answer_format": "multiple_choice"}
+                       "description": "Explain why a character of a short text story acts as "
+                                      "they do.",
+                       "capability": "characters' motives in fiction",
+                       "answer_format": "multiple_choice",
+                       "distinct_focus": "why a person acts, not what an event causes"}
             reviews.append({"name": s["name"], "decision": "revise",
                             "reason": "no dataset has video; text stories carry the same signal",
                             "revised": revised})
@@ -277,3 +303,4 @@ class ScriptedBrain:
 brain = ScriptedBrain()
 feedback_brain = ScriptedBrain(unsupported_subtask=True)
 strict_brain = ScriptedBrain(reject_percent=50, repair_percent=10)
+duplicate_brain = ScriptedBrain(duplicate_subtasks=True)

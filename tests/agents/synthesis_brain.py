@@ -27,10 +27,12 @@ from tools.sandbox.template import EXAMPLE_PARTS
 SUBTASKS = [
     {"name": "Duration conversion",
      "description": "Convert a duration given in seconds into hours, minutes and seconds.",
-     "capability": "unit arithmetic", "answer_format": "short_answer"},
+     "capability": "unit arithmetic", "answer_format": "short_answer",
+     "distinct_focus": "hours, minutes and seconds as three numbers"},
     {"name": "Clock notation",
      "description": "Write a number of seconds as a clock reading H:MM:SS.",
-     "capability": "unit arithmetic", "answer_format": "short_answer"},
+     "capability": "clock time formatting", "answer_format": "short_answer",
+     "distinct_focus": "the H:MM:SS notation"},
 ]
 
 VARIANTS: dict[str, str] = {

@@ -42,15 +42,17 @@ class WritingBrain(scripted_brain.ScriptedBrain):
     """Designs two constrained-writing subtasks (BA-Text is the generator that fits them)."""
 
     def design_propose(self, f: dict[str, Any]) -> dict[str, Any]:
-        common = {"capability": "constraint following in long-form text generation",
-                  "answer_format": "free_text"}
         return {"reason": "two kinds of constrained writing", "subtasks": [
-            {"name": "Constrained long-form writing", **common,
+            {"name": "Constrained long-form writing", "answer_format": "free_text",
+             "capability": "constraint following in long-form text generation",
              "description": "Write a long text (recipe, lesson plan, essay) that follows "
-                            "positive, negative, positional and sequencing constraints."},
-            {"name": "Constrained report writing", **common,
-             "description": "Write a technical report or scientific article that follows "
-                            "conditional and iterative constraints."}]}
+                            "positive, negative, positional and sequencing constraints.",
+             "distinct_focus": "where things go and in what order"},
+            {"name": "Rule-bound technical reports", "answer_format": "free_text",
+             "capability": "rule obedience in technical documents",
+             "description": "Draft a technical report or scientific article that obeys "
+                            "conditional and iterative rules.",
+             "distinct_focus": "rules that depend on conditions or repeat"}]}
 
     def answer(self, messages: list[dict[str, Any]]) -> str:
         return "## Introduction\n- a first point\n## Conclusion\nThat is all."
@@ -98,8 +100,8 @@ def test_ba_text_answers_are_scored_with_the_judge_on_their_judge_only_constrain
         ids = [v.criterion for v in judged[0].judged.verdicts]
         assert list(rubric.schema([rubric.Criterion(id=i, text="t") for i in ids])
                     ["properties"]) == [k for i in ids for k in (f"{i}_reason", i)]
-        assert rubric_calls[0].json_schema["required"] == [
-            k for i in ids for k in (f"{i}_reason", i)]
+        assert [k for i in ids for k in (f"{i}_reason", i)] in [
+            c.json_schema["required"] for c in rubric_calls]
         doc = json.loads(out)
         # Evaluating again reuses every answer: the judge is not called again.
         code, out2, err = cli(capsys, *argv)

@@ -31,12 +31,12 @@ MEDIA_SUBTASKS = [
      "description": "Predict the next frame of a physics simulation shown as images of moving "
                     "objects.",
      "capability": "visual causal reasoning about motion and collisions in images",
-     "answer_format": "multiple_choice"},
+     "answer_format": "multiple_choice", "distinct_focus": "motion in images"},
     {"name": "Spoken dialogue understanding",
      "description": "Answer a question about a noisy spoken dialogue audio recording between "
                     "several speakers.",
      "capability": "speech understanding of spoken dialogue audio",
-     "answer_format": "short_answer"},
+     "answer_format": "short_answer", "distinct_focus": "spoken dialogue"},
 ]
 TEXT_REQUIREMENT = ("I want to evaluate whether a model can reason about causes and effects in "
                     "everyday events and recognise what an image shows")

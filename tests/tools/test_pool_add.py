@@ -99,7 +99,7 @@ class CausesBrain(scripted_brain.ScriptedBrain):
         effects = {"name": "Effect prediction",
                    "description": "Predict the most likely effect of an everyday event.",
                    "capability": "causal reasoning about the effects of everyday events",
-                   "answer_format": "multiple_choice"}
+                   "answer_format": "multiple_choice", "distinct_focus": "effects only"}
         return {"subtasks": [dict(scripted_brain.TOPICS[0][1]), effects],
                 "reason": "causes and effects"}
 
