@@ -94,7 +94,8 @@ class CausesBrain(ScriptedBrain):
         effects = {"name": "Effect prediction",
                    "description": "Predict the most likely effect of an everyday event.",
                    "capability": "causal reasoning about the effects of everyday events",
-                   "answer_format": "multiple_choice"}
+                   "answer_format": "multiple_choice",
+                   "distinct_focus": "what follows from an event, not what brought it about"}
         return {"subtasks": [dict(TOPICS[0][1]), effects], "reason": "causes and effects"}
 
 
