@@ -58,6 +58,11 @@ def test_build_on_the_embedded_model(tmp_path: Path, general_bench: Path, capsys
         if not semantic <= set(verdicts):  # a programmatic check rejected it, for free
             assert any(not v.passed for v in verdicts.values()) and asked == []
             continue
+        if not asked:  # the same question asked before: its recorded answers were reused
+            earlier = [{v.check: v.reason for v in e.payload.verdicts} for e in checked
+                       if e.seq < c.seq]
+            assert {k: v.reason for k, v in verdicts.items()} in earlier
+            continue
         # The judge first; a blind solve only when it doubted answerability or the label
         # (or first, for a question sample planning rewrote).
         assert "verifier.check" in asked
