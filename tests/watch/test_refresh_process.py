@@ -16,7 +16,7 @@ import pytest
 from benchagent.cli import main
 from replay.benchmark_files import benchmark_hash
 from replay.projections import RunState
-from store.events import SourceLabel
+from store.events import GeneratedBy, SourceLabel
 from tests.waiting import wait_until
 from tests.watch.answer_book import AnswerBook, sqlite_events
 from tests.watch.conftest import BENCH
@@ -82,10 +82,15 @@ async def test_a_saturated_benchmark_is_refreshed_verified_and_linked(
     assert parent_items <= used
     pub = child.publication.payload
     assert pub is not None and pub.accepted >= 6
+    parent_instances = {(s.payload.source.name, s.payload.source.seed)
+                        for s in parent.samples.realized.values()
+                        if isinstance(s.payload.source, GeneratedBy)}
     for sid in pub.sample_ids:
         source = child.samples.realized[sid].payload.source
-        assert isinstance(source, SourceLabel)
-        assert (source.dataset_id, source.item_id) not in used
+        if isinstance(source, GeneratedBy):  # a generator's instance the parent never drew
+            assert (source.name, source.seed) not in parent_instances
+        else:
+            assert (source.dataset_id, source.item_id) not in used
 
     # Verified, and separating: every published item passed every check, `separates` too;
     # items both models solved were rejected and replaced.
