@@ -85,7 +85,9 @@ class PublishRejected(Exception):
 
     @property
     def retryable(self) -> bool:
-        return "inflight" in self.description  # "... too many inflight" batches
+        """Worth the same publish again: too many batches in flight, or no stream answering
+        yet (503: JetStream still loading its streams after a server restart)."""
+        return self.code == 503 or "inflight" in self.description
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,3 +93,24 @@ async def test_an_unanswered_atomic_batch_is_stored_once_and_whole(
     assert await fresh.last_seq(RUN) == 52
     await log.close()
     await fresh.close()
+
+
+async def test_an_append_while_no_stream_answers_waits_for_it(nats_server: NatsServer) -> None:
+    """Right after a restart the server may take requests before JetStream has loaded the
+    stream ("no stream answers", a 503): that is the store still coming back, not a refusal,
+    so the append waits for it (an agent recording a paid model answer must not lose it)."""
+    log = await JetStreamEventLog.connect(nats_server.url)
+    await log.append(make_events(RUN, 2))
+    await log.nc.jetstream().delete_stream(log.stream)
+
+    async def stream_back() -> None:
+        await asyncio.sleep(0.5)
+        again = await JetStreamEventLog.connect(nats_server.url)  # creates the stream again
+        await again.close()
+
+    back = asyncio.create_task(stream_back())
+    stored = await log.append(make_events(RUN, 1, start=10))
+    await back
+    assert [e.seq for e in stored] == [1]  # the stream came back empty: the run starts over
+    assert [e.event_id for e in await log.read(RUN)] == [e.event_id for e in stored]
+    await log.close()
