@@ -8,11 +8,12 @@ Each requirement is one `benchagent build` (in this process, so the local model 
 with the design agent disabled (the requirement is the subtask), `--synthesize`, and a pool
 with no dataset and no built-in generator: grounding can only synthesize, so every figure is
 synthesis alone. Per requirement it prints whether a generator passed every check within the
-round budget (`synthesis_rounds`, 3), after how many attempts, the model calls synthesis made
-(plan, parts, item checks) and its wall time, and the share of the benchmark's items whose
-label was computed by checked code: the item names a synthesized version whose recorded
-source passed both stages of checks, and that source, run again in a fresh sandbox, gives
-the item's target. The machine has 2 cores shared with other work: the times are under load.
+round budget (`synthesis_rounds`, 3), how many plans (2: the plan was revised because its
+ranges could not spread complexity), after how many attempts at the last plan's code, the
+model calls synthesis made (plan, parts, item checks) and its wall time, and the share of the
+benchmark's items whose label was computed by checked code: the item names a synthesized
+version whose recorded source passed both stages of checks, and that source, run again in a
+fresh sandbox, gives the item's target. The machine has 2 cores shared with other work: the times are under load.
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ def measure(requirement: str, n: int, args: argparse.Namespace, home: Path,
     return {
         "requirement": requirement, "exit": code, "passed": record is not None,
         "attempts": record.attempts if record else (attempts[-1] if attempts else 0),
+        "plans": sum(1 for e in events if e.type == "GeneratorPlanned"),
         "model_calls": len(synthesis_calls),
         "calls_by_purpose": {p: sum(1 for c in synthesis_calls if c.payload.purpose == p)
                              for p in sorted({c.payload.purpose for c in synthesis_calls})},
@@ -144,11 +146,12 @@ def main() -> None:
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     print(f"\nsynthesized generators on {args.llm} (runs in {home})")
-    print(f"{'#':>2} {'passed':>6} {'attempts':>8} {'calls':>5} {'synth s':>8} "
+    print(f"{'#':>2} {'passed':>6} {'plans':>5} {'attempts':>8} {'calls':>5} {'synth s':>8} "
           f"{'checked labels':>14}  requirement")
     for n, row in enumerate(rows, 1):
         share = (f"{row['items_by_checked_code']}/{row['items']}" if row["items"] else "-")
-        print(f"{n:>2} {'yes' if row['passed'] else 'no':>6} {row['attempts']:>8} "
+        print(f"{n:>2} {'yes' if row['passed'] else 'no':>6} {row['plans']:>5} "
+              f"{row['attempts']:>8} "
               f"{row['model_calls']:>5} {row['synthesis_seconds']:>8} {share:>14}  "
               f"{row['requirement']}")
     ok = [r for r in rows if r["passed"]]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from agents.prompts.common import clip, facts_block, messages, obj, text
 from agents.synthesis.plan import describe_param
 from store.events import PARAM_KINDS, GeneratorPlan
@@ -58,7 +60,38 @@ EXAMPLE_PLAN: dict[str, Any] = {
 }
 
 
-def plan_messages(subtask: dict[str, Any], problem: str = "") -> list[dict[str, Any]]:
+def _words(text: object) -> str:
+    return " ".join(str(text or "").lower().replace(".", " ").split())
+
+
+def copies_the_example(answer: dict[str, Any], subtask: dict[str, Any]) -> str:
+    """Why a plan is the worked example's, copied, instead of the subtask's ("" if it is not).
+
+    The small local models often return `EXAMPLE_PLAN` word for word, whatever the subtask:
+    a plan for seconds and H:MM:SS then grounds "schedule a call across time zones". A
+    subtask that is about seconds may take the example as its plan."""
+    if _words(answer.get("description")) != _words(EXAMPLE_PLAN["description"]):
+        return ""
+    if "second" in _words(" ".join(str(v) for v in subtask.values())):
+        return ""
+    return f"its description {EXAMPLE_PLAN['description']!r} is the example's, copied"
+
+
+def plan_answer(plan: GeneratorPlan) -> dict[str, Any]:
+    """A plan in the shape of the P-Agent's answer (`PLAN_SCHEMA`), to be revised."""
+    return {
+        "description": plan.description,
+        "params": [{k: v for k, v in msgspec.to_builtins(p).items() if v is not None}
+                   for p in plan.params],
+        "constraints": plan.constraints,
+        "checks": [{"name": c.name, "description": c.description} for c in plan.checks],
+        "complexity": plan.complexity, "metric": plan.metric,
+    }
+
+
+def plan_messages(subtask: dict[str, Any], problem: str = "",
+                  previous: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The P-Agent's request; `previous` (with `problem`): a plan to revise, and why."""
     ask = (
         "Plan a generator for this subtask: what one problem asks; its parameters: settings "
         "that shape the problems (kind int or float with a low and a high, choice with its "
@@ -70,7 +103,10 @@ def plan_messages(subtask: dict[str, Any], problem: str = "") -> list[dict[str, 
         "writing that must follow checkable rules) or multiple_choice."
     )
     facts: dict[str, Any] = {"subtask": subtask, "example_plan_for_another_subtask": EXAMPLE_PLAN}
-    if problem:
+    if previous is not None:
+        facts["your_previous_plan"] = previous
+        facts["revise_it_because"] = problem
+    elif problem:
         facts["your_previous_plan_was_refused"] = problem
     return messages(_PLAN_SYSTEM, ask, facts)
 

@@ -36,6 +36,7 @@ from store.events import (
     GeneratorPlanned,
     GeneratorSynthesized,
     Payload,
+    PlannedParam,
     Subtask,
     SynthesisCheck,
 )
@@ -66,6 +67,11 @@ class SynthesisResult(msgspec.Struct, frozen=True, kw_only=True):
     record: GeneratorSynthesized | None  # None: no attempt passed
     reason: str  # how it passed, or why it failed (one line)
     attempts: int = 0
+    # When the last attempt failed complexity_spread and nothing else: the plan's ranges (or
+    # how complexity reads them) are the problem, not the code; `last_parts` may serve a
+    # revised plan.
+    spread_only: str = ""
+    last_parts: str = ""
 
 
 def first_line(text: str, limit: int = 240) -> str:
@@ -93,9 +99,34 @@ def with_hints(feedback: str, plan: GeneratorPlan, parts: str, *, repeated: bool
     if "- deterministic:" in feedback and _RANDOM_MODULE.search(parts):
         hints.append("- draw every random value with rng (the random.Random make_problem "
                      "gets), never with the random module")
+    if "- complexity_spread:" in feedback:
+        highs = ", ".join(_largest(p) for p in plan.params if p.kind != "bool")
+        hints.append("- complexity(problem) must spread over [0, 1]: near 0 for the easiest "
+                     "problem the plan's parameters allow, near 1 for the hardest. Divide the "
+                     "value that makes a problem hard by its largest possible value"
+                     + (f" (the plan allows up to: {highs})" if highs else ""))
     if repeated:
         hints.append("- this code was sent before and failed the same way: change it")
     return "\n".join([feedback, *hints])
+
+
+def _spread_problem(feedback: str) -> str:
+    """What a plan revision is told when only complexity_spread failed."""
+    found = next((ln.strip() for ln in feedback.splitlines()
+                  if ln.startswith("    ") and "bin" in ln), "the complexities did not spread")
+    return (f"problems drawn over the whole of your parameters' ranges never became hard: "
+            f"{found}. Widen the ranges (or the choices) of the parameters that make a "
+            "problem hard, so their largest values give the hardest problems")
+
+
+def _largest(param: PlannedParam) -> str:
+    if param.kind == "choice":
+        return f"{param.name} {max(param.choices or [''], key=_magnitude)!r}"
+    return f"{param.name} {param.high:g}"
+
+
+def _magnitude(choice: Any) -> float:
+    return float(choice) if isinstance(choice, int | float) else 0.0
 
 
 class Synthesizer:
@@ -108,15 +139,21 @@ class Synthesizer:
     async def _record(self, payload: Payload, key: str) -> None:
         await self.ctx.emit(payload, cause=self.cause, key=key)
 
-    async def plan(self, sub: Subtask, plan_id: str) -> GeneratorPlan | str:
-        """The P-Agent's plan for a subtask, or why there is none (one line)."""
+    async def plan(self, sub: Subtask, plan_id: str, *, revising: GeneratorPlan | None = None,
+                   because: str = "") -> GeneratorPlan | str:
+        """The P-Agent's plan for a subtask, or why there is none (one line); `revising` a
+        plan whose checks showed `because`, a revision of it."""
         sub_doc = {"name": sub.name, "description": sub.description,
                    "capability": sub.capability, "answer_format": sub.answer_format}
-        problem = ""
+        previous = prompts.plan_answer(revising) if revising is not None else None
+        problem = because
         for _ in range(PLAN_ATTEMPTS):
             answer = await self.llm.complete_json(
-                prompts.PLAN, prompts.plan_messages(sub_doc, problem), prompts.PLAN_SCHEMA,
-                cause=self.cause)
+                prompts.PLAN, prompts.plan_messages(sub_doc, problem, previous),
+                prompts.PLAN_SCHEMA, cause=self.cause)
+            previous = None  # a refused revision is asked for again as a plan
+            if prompts.copies_the_example(answer, sub_doc):  # the subtask says it better
+                answer = {**answer, "description": ""}
             try:
                 return plan_from_answer(answer, sub, plan_id)
             except PlanError as exc:
@@ -150,8 +187,9 @@ class Synthesizer:
             if author == "grounding":  # the developer's own parts are taken as written
                 parts, renamed = renamed_params(parts, [p.name for p in plan.params])
             key = f"{name}:r{revision}:a{attempt}"
-            passed, feedback = await self._attempt(plan, revision, attempt, parts, author, key,
-                                                   repeated=parts in tried, renamed=renamed)
+            passed, feedback, failed = await self._attempt(
+                plan, revision, attempt, parts, author, key, repeated=parts in tried,
+                renamed=renamed)
             tried.add(parts)
             if passed:
                 source = compose(parts)
@@ -166,12 +204,14 @@ class Synthesizer:
             previous = parts
         return SynthesisResult(record=None, attempts=rounds, reason=(
             f"no attempt at generator {name} passed every check in {rounds} rounds; the last "
-            f"failed {first_line(feedback)}"))
+            f"failed {first_line(feedback)}"), last_parts=previous,
+            spread_only=_spread_problem(feedback) if failed == {"complexity_spread"} else "")
 
     async def _attempt(self, plan: GeneratorPlan, revision: int, attempt: int, parts: str,
                        author: Author, key: str, *, repeated: bool,
-                       renamed: dict[str, str] | None = None) -> tuple[bool, str]:
-        """Record and check one attempt: (passed, feedback for the next one)."""
+                       renamed: dict[str, str] | None = None) -> tuple[bool, str, set[str]]:
+        """Record and check one attempt: (passed, feedback for the next one, the checks of
+        the code stage that failed)."""
         name = plan.name
         problem = await _checking(parts_problem, parts)
         source = "" if problem else compose(parts)
@@ -186,7 +226,7 @@ class Synthesizer:
                 passed=False, checks=[SynthesisCheck(check="python", status="failed",
                                                      summary=problem)],
                 feedback=feedback), f"{key}:code")
-            return False, feedback
+            return False, feedback, {"python"}
         report = await _checking(check_generator, source,
                                  check_plan(plan, self.settings.synthesis_seeds))
         feedback = with_hints(report.feedback(), plan, parts, repeated=repeated)
@@ -196,8 +236,9 @@ class Synthesizer:
             checks=[SynthesisCheck(check=o.check, status=o.status, summary=o.summary)
                     for o in report.checks]), f"{key}:code")
         if not report.passed:
-            return False, feedback
-        return await self._items(plan, revision, attempt, parts, sha, key, repeated)
+            return False, feedback, {o.check for o in report.failed()}
+        passed, feedback = await self._items(plan, revision, attempt, parts, sha, key, repeated)
+        return passed, feedback, set()
 
     async def _items(self, plan: GeneratorPlan, revision: int, attempt: int, parts: str,
                      sha: str, key: str, repeated: bool) -> tuple[bool, str]:

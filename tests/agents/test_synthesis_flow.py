@@ -166,6 +166,34 @@ def test_scoring_runs_the_recorded_source_whatever_is_on_disk(
     assert refused[:2] == (0.0, "refused") and "records no synthesized" in refused[2]["error"]
 
 
+def test_a_plan_whose_ranges_cannot_spread_complexity_is_revised_and_the_code_kept(
+        tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
+    llm = brain("synth-narrow", ["good"], narrow=True)
+    code, doc, err = build(capsys, tmp_path, empty_pool, "--config",
+                           config(tmp_path, synthesis_rounds=2), "--disable", "design",
+                           requirement=DURATIONS, llm=llm, size=3)
+    assert code == 0, err
+    events = read_events(tmp_path)
+    (record,) = synthesized(events).values()
+    # Both attempts over the first plan's ranges (seconds below a minute) failed the spread
+    # of complexity and nothing else; the plan was revised, the same code passed over it.
+    assert attempts_of(events, record.name) == [
+        (1, "code", False, ["complexity_spread"]), (2, "code", False, ["complexity_spread"]),
+        (1, "code", True, []), (1, "items", True, [])]
+    planned = [e.payload for e in of_type(events, "GeneratorPlanned")]
+    assert [(p.revision, p.by) for p in planned] == [(1, "grounding"), (2, "grounding")]
+    assert planned[1].reason.startswith("problems drawn over the whole of your parameters' "
+                                        "ranges never became hard: no instance in the highest")
+    assert [c for p in planned for c in p.plan.params[0].choices or []] == [
+        10, 30, 59, 59, 3599, 86399]
+    assert record.revision == 2 and record.attempts == 1
+    assert record.source == compose(VARIANTS["good"])
+    plans = llm_calls(events, "synthesis.plan")
+    assert len(plans) == 2 and "revise_it_because" in str(plans[1].payload.messages[-1])
+    assert len(llm_calls(events, "synthesis.parts")) == 2  # none for the revised plan
+    assert doc is not None and doc["accepted"] == 3
+
+
 def test_a_generator_that_never_passes_fails_the_subtask_back_to_design(
         tmp_path: Path, general_bench: Path, capsys: Any) -> None:
     llm = brain("synth-never", ["not_python"])

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from agents.prompts.synthesis import EXAMPLE_PLAN, copies_the_example, plan_answer
 from agents.synthesis.flow import with_hints
 from agents.synthesis.grounding import media_needed
 from agents.synthesis.item_checks import RenderedSample, item_verdicts
@@ -114,6 +115,30 @@ def test_feedback_says_plainly_what_a_small_model_misses() -> None:
     assert with_hints(drifts, plan, EXAMPLE_PARTS, repeated=False) == drifts
 
 
+def test_a_complexity_that_does_not_spread_is_told_the_plans_largest_values() -> None:
+    plan = plan_from_answer(answer(
+        {"name": "zones", "kind": "int", "low": 1, "high": 3},
+        {"name": "month", "kind": "choice", "choices": ["3", "10", "11"]},
+        {"name": "weekend", "kind": "bool"}), SUB, "p-1")
+    flat = ("- complexity_spread: 1 failure\n    no instance in the highest bin [0.667, 1]; "
+            "highest is 0.0000")
+    assert with_hints(flat, plan, EXAMPLE_PARTS, repeated=False).splitlines()[2:] == [
+        "- complexity(problem) must spread over [0, 1]: near 0 for the easiest problem the "
+        "plan's parameters allow, near 1 for the hardest. Divide the value that makes a "
+        "problem hard by its largest possible value (the plan allows up to: zones 3, month 11)"]
+
+
+def test_the_worked_example_copied_as_the_plan_is_told_apart() -> None:
+    copied = {**EXAMPLE_PLAN, "description": "convert a number of seconds into H:MM:SS"}
+    subtask = {"name": SUB.name, "description": SUB.description}
+    assert "is the example's, copied" in copies_the_example(copied, subtask)
+    own = answer({"name": "zones", "kind": "int", "low": 1, "high": 3})
+    assert copies_the_example(own, subtask) == ""
+    # a subtask about seconds may take the example as its plan
+    assert copies_the_example(copied, {"name": "Durations", "description": "seconds to H:MM:SS"}
+                              ) == ""
+
+
 def test_an_item_verdict_that_names_nothing_wrong_does_not_fail_the_item() -> None:
     samples = [RenderedSample(seed=s, question="Convert 61 seconds. Answer as H:MM:SS.",
                               choices=None, answer="0:01:01", params={}) for s in (1, 2, 3, 4)]
@@ -154,3 +179,14 @@ def test_a_parameter_read_under_a_near_name_is_renamed_to_the_plans() -> None:
     assert 'params["seconds"]' in fixed and "params['hours']" in fixed
     assert 'params["zzz"]' in fixed and "params.get('minutes', 3)" in fixed
     assert renamed_params("def broken(:\n", ["a"]) == ("def broken(:\n", {})
+
+
+def test_a_plan_to_revise_is_shown_in_the_shape_of_an_answer() -> None:
+    """The P-Agent revises its own answer: names stay names (shown as the parts prompt
+    describes them, a small model took "seconds (int from 0 to 60)" for a name)."""
+    plan = plan_from_answer(answer(
+        {"name": "zones", "kind": "int", "low": 1, "high": 3, "description": "zones crossed"},
+        {"name": "month", "kind": "choice", "choices": ["3", "10"]}), SUB, "p-1")
+    shown = plan_answer(plan)
+    assert [p["name"] for p in shown["params"]] == ["zones", "month"]
+    assert plan_from_answer(shown, SUB, "p-1") == plan
