@@ -33,6 +33,7 @@ model server down or rate-limiting beyond the retry budget) and stops it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from store.blobs import BlobStore
@@ -66,8 +67,12 @@ class LLM(Protocol):
         ...
 
     async def complete_text(
-        self, purpose: str, messages: list[dict[str, Any]], *, cause: Envelope[Payload]
-    ) -> str: ...
+        self, purpose: str, messages: list[dict[str, Any]], *, cause: Envelope[Payload],
+        sampling: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Free text; `sampling` (e.g. temperature and seed) overrides the role's parameters
+        for this request, and is part of what makes it the same request again."""
+        ...
 
 
 class AgentContext(Protocol):

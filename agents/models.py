@@ -145,5 +145,7 @@ class _RunBoundLLM:
         return await (await self._resolve()).complete_json(purpose, messages, schema, cause=cause)
 
     async def complete_text(self, purpose: str, messages: list[dict[str, Any]], *,
-                            cause: Envelope[Payload]) -> str:
-        return await (await self._resolve()).complete_text(purpose, messages, cause=cause)
+                            cause: Envelope[Payload],
+                            sampling: Mapping[str, Any] | None = None) -> str:
+        return await (await self._resolve()).complete_text(purpose, messages, cause=cause,
+                                                           sampling=sampling)

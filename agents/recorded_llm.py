@@ -181,22 +181,24 @@ class RecordedLLM(LLM):
         self, purpose: str, messages: list[dict[str, Any]], schema: dict[str, Any], *,
         cause: Envelope[Payload],
     ) -> Any:
-        answer = await self._complete(purpose, messages, schema, cause)
+        answer = await self._complete(purpose, messages, schema, cause, self.params)
         return parse_json_answer(answer)
 
     async def complete_text(
-        self, purpose: str, messages: list[dict[str, Any]], *, cause: Envelope[Payload]
+        self, purpose: str, messages: list[dict[str, Any]], *, cause: Envelope[Payload],
+        sampling: Mapping[str, Any] | None = None,
     ) -> str:
-        return await self._complete(purpose, messages, None, cause)
+        return await self._complete(purpose, messages, None, cause,
+                                    {**self.params, **sampling} if sampling else self.params)
 
     # -- internals -----------------------------------------------------------------
 
     async def _complete(
         self, purpose: str, messages: list[dict[str, Any]], schema: dict[str, Any] | None,
-        cause: Envelope[Payload],
+        cause: Envelope[Payload], params: dict[str, Any],
     ) -> str:
         llm_messages = to_llm_messages(messages)  # fails fast on a malformed message list
-        key = request_key(self.role, purpose, self.spec.identity, messages, self.params, schema)
+        key = request_key(self.role, purpose, self.spec.identity, messages, params, schema)
         if key not in self.memo.answers:
             await self.memo.refresh(self.ctx)
         while key not in self.memo.answers and key in self.memo.inflight:
@@ -211,7 +213,8 @@ class RecordedLLM(LLM):
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.memo.inflight[key] = future
         try:
-            answer = await self._attempts(key, purpose, messages, llm_messages, schema, cause)
+            answer = await self._attempts(key, purpose, messages, llm_messages, schema, cause,
+                                          params)
         except asyncio.CancelledError:
             future.cancel()
             raise
@@ -228,8 +231,9 @@ class RecordedLLM(LLM):
     async def _attempts(
         self, key: str, purpose: str, messages: list[dict[str, Any]],
         llm_messages: list[LLMMessage], schema: dict[str, Any] | None, cause: Envelope[Payload],
+        params: dict[str, Any],
     ) -> str:
-        extra: dict[str, Any] = dict(self.params)
+        extra: dict[str, Any] = dict(params)
         if schema is not None:
             extra["response_format"] = {
                 "type": "json_schema", "json_schema": {"name": purpose, "schema": schema}}
@@ -243,7 +247,7 @@ class RecordedLLM(LLM):
                 llm_messages, extra, schema)
             payload = LLMCallRecorded(
                 request_key=key, role=self.role, purpose=purpose, model=self.spec.display(),
-                messages=messages, params=self.params, json_schema=schema, attempt=attempt,
+                messages=messages, params=params, json_schema=schema, attempt=attempt,
                 answer=answer, error=error, prompt_tokens=usage[0], completion_tokens=usage[1],
                 latency_ms=latency_ms,
             )

@@ -5,6 +5,7 @@ replayable benchmark is computed by that checked code. Small and slow (CPU infer
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from tests.agents.build_helpers import benchmark_lines, build, of_type, read_eve
 from tests.test_build_local_model import _model_ready
 from tools.sandbox.synthesized import SynthesizedGenerator
 
-MODEL = "local:qwen2.5-coder-0.5b"
+MODEL = os.environ.get("E2E_MODEL", "local:qwen2.5-coder-0.5b")
 REQUIREMENT = "convert a number of minutes into hours and minutes"
 
 

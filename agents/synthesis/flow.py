@@ -46,6 +46,7 @@ from tools.sandbox.template import compose
 log = structlog.get_logger(__name__)
 
 PLAN_ATTEMPTS = 2  # a refused plan is asked for once more, with the reason
+RESAMPLE_TEMPERATURE = 0.8  # the code attempt after a repeat samples instead of greedy
 
 
 # One check at a time per process, off the event loop: the checks parse source with `ast`,
@@ -108,6 +109,13 @@ def with_hints(feedback: str, plan: GeneratorPlan, parts: str, *, repeated: bool
     if repeated:
         hints.append("- this code was sent before and failed the same way: change it")
     return "\n".join([feedback, *hints])
+
+
+def _sampled(attempt: int) -> dict[str, Any]:
+    """Sampling for an attempt after the model sent the same code again: greedy decoding
+    would answer the next request much the same (the 0.5B and 1.5B read little of the
+    feedback), a sample with a seed of its own may not. Recorded with the call."""
+    return {"temperature": RESAMPLE_TEMPERATURE, "seed": attempt}
 
 
 def _spread_problem(feedback: str) -> str:
@@ -175,21 +183,22 @@ class Synthesizer:
                                             reason=reason), f"{name}:r{revision}")
         rounds = max(1, self.settings.synthesis_rounds)
         tried: set[str] = set()
+        repeated = False
         for attempt in range(1, rounds + 1):
             if attempt == 1 and first_parts is not None:
                 parts, author = first_parts, first_by
             else:
                 answer = await self.llm.complete_text(
                     prompts.PARTS, prompts.parts_messages(plan, previous, feedback),
-                    cause=self.cause)
+                    cause=self.cause, sampling=_sampled(attempt) if repeated else None)
                 parts, author = code_from_answer(answer), "grounding"
             renamed: dict[str, str] = {}
             if author == "grounding":  # the developer's own parts are taken as written
                 parts, renamed = renamed_params(parts, [p.name for p in plan.params])
             key = f"{name}:r{revision}:a{attempt}"
+            repeated = parts in tried
             passed, feedback, failed = await self._attempt(
-                plan, revision, attempt, parts, author, key, repeated=parts in tried,
-                renamed=renamed)
+                plan, revision, attempt, parts, author, key, repeated=repeated, renamed=renamed)
             tried.add(parts)
             if passed:
                 source = compose(parts)

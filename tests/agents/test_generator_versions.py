@@ -71,7 +71,7 @@ class AnswersTheTarget:
         self.answer = answer
 
     async def complete_text(self, purpose: str, messages: list[dict[str, Any]], *,
-                            cause: Envelope) -> str:
+                            cause: Envelope, sampling: Any = None) -> str:
         return self.answer
 
 

@@ -170,16 +170,17 @@ def test_a_plan_whose_ranges_cannot_spread_complexity_is_revised_and_the_code_ke
         tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
     llm = brain("synth-narrow", ["good"], narrow=True)
     code, doc, err = build(capsys, tmp_path, empty_pool, "--config",
-                           config(tmp_path, synthesis_rounds=2), "--disable", "design",
+                           config(tmp_path, synthesis_rounds=3), "--disable", "design",
                            requirement=DURATIONS, llm=llm, size=3)
     assert code == 0, err
     events = read_events(tmp_path)
     (record,) = synthesized(events).values()
-    # Both attempts over the first plan's ranges (seconds below a minute) failed the spread
+    # Every attempt over the first plan's ranges (seconds below a minute) failed the spread
     # of complexity and nothing else; the plan was revised, the same code passed over it.
     assert attempts_of(events, record.name) == [
         (1, "code", False, ["complexity_spread"]), (2, "code", False, ["complexity_spread"]),
-        (1, "code", True, []), (1, "items", True, [])]
+        (3, "code", False, ["complexity_spread"]), (1, "code", True, []),
+        (1, "items", True, [])]
     planned = [e.payload for e in of_type(events, "GeneratorPlanned")]
     assert [(p.revision, p.by) for p in planned] == [(1, "grounding"), (2, "grounding")]
     assert planned[1].reason.startswith("problems drawn over the whole of your parameters' "
@@ -190,7 +191,11 @@ def test_a_plan_whose_ranges_cannot_spread_complexity_is_revised_and_the_code_ke
     assert record.source == compose(VARIANTS["good"])
     plans = llm_calls(events, "synthesis.plan")
     assert len(plans) == 2 and "revise_it_because" in str(plans[1].payload.messages[-1])
-    assert len(llm_calls(events, "synthesis.parts")) == 2  # none for the revised plan
+    parts = llm_calls(events, "synthesis.parts")
+    assert len(parts) == 3  # none for the revised plan
+    # Attempt 2 sent attempt 1's code again: attempt 3 was sampled, with a seed of its own.
+    assert [c.payload.params.get("temperature", 0) for c in parts] == [0, 0, 0.8]
+    assert parts[2].payload.params["seed"] == 3
     assert doc is not None and doc["accepted"] == 3
 
 
