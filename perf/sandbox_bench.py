@@ -60,7 +60,7 @@ def main() -> None:
         print(f"cold start, {label}: median {statistics.median(times):.1f} ms, "
               f"p90 {p90:.1f} ms ({args.starts} starts)")
     print(f"warm calls/s, trivial call: {warm_calls(PLAIN, 'f', [4], args.calls):.0f}")
-    example = compose(EXAMPLE_PARTS)
+    example = compose(EXAMPLE_PARTS, EXAMPLE_PARAMS)
     rate = warm_calls(example, "sample", [3, {"max_seconds": 86399}], args.calls)
     print(f"warm calls/s, template example sample(): {rate:.0f}")
     t0 = time.perf_counter()

@@ -26,7 +26,7 @@ from agents.prompts import synthesis as prompts
 from agents.settings import RunSettings
 from agents.synthesis.item_checks import item_verdicts, judge_items, render_samples
 from agents.synthesis.parts import code_from_answer, parts_problem, renamed_params
-from agents.synthesis.plan import PlanError, check_plan, plan_from_answer
+from agents.synthesis.plan import PlanError, check_plan, param_specs, plan_from_answer
 from store.events import (
     Author,
     Envelope,
@@ -201,7 +201,7 @@ class Synthesizer:
                 plan, revision, attempt, parts, author, key, repeated=repeated, renamed=renamed)
             tried.add(parts)
             if passed:
-                source = compose(parts)
+                source = compose(parts, param_specs(plan.params))
                 sha = hashlib.sha256(source.encode()).hexdigest()
                 return SynthesisResult(attempts=attempt, reason=(
                     f"{name}@{sha[:12]} passed every check at attempt {attempt} of {rounds}"),
@@ -223,7 +223,7 @@ class Synthesizer:
         the code stage that failed)."""
         name = plan.name
         problem = await _checking(parts_problem, parts)
-        source = "" if problem else compose(parts)
+        source = "" if problem else compose(parts, param_specs(plan.params))
         sha = hashlib.sha256(source.encode()).hexdigest() if source else ""
         await self._record(GeneratorDrafted(name=name, revision=revision, attempt=attempt,
                                             parts=parts, source_sha256=sha, by=author,
@@ -255,7 +255,8 @@ class Synthesizer:
         loop = asyncio.get_running_loop()
         started = loop.time()
         samples, host_problems = await _checking(
-            render_samples, plan, compose(parts), max(1, self.settings.synthesis_item_checks))
+            render_samples, plan, compose(parts, param_specs(plan.params)),
+            max(1, self.settings.synthesis_item_checks))
         judged: list[dict[str, Any]] = []
         if samples and not host_problems:  # a host failure is feedback enough: no model call
             judged = list(await asyncio.gather(*(

@@ -9,7 +9,8 @@
   minute (the worked example's complexity cannot spread), a revision widens it;
 - the template's parts: the variants of `attempts`, in order: attempt n (the request shows
   the previous code, whose `# variant:` marker says which it was) gets the next one; the last
-  repeats. Variants: `good` (the template's worked example), `imports` (imports os), `vague`
+  repeats. Variants: `good` (the template's worked example), `units` (good, with a
+  complexity of its own: the units the answer needs), `imports` (imports os), `vague`
   (its question names no answer format: the item judge fails completeness), `not_python`,
   `with_digits` (good, plus the check `digits` a developer may ask for);
 - `synthesis.item_check`: completeness fails for an item whose question names no answer format;
@@ -41,6 +42,11 @@ VARIANTS: dict[str, str] = {
     "imports": "# variant: imports\nimport os\n\n" + EXAMPLE_PARTS,
     "vague": "# variant: vague\n" + EXAMPLE_PARTS.replace(" Answer as H:MM:SS.", ""),
     "not_python": "# variant: not_python\ndef make_problem(rng, params) return rng\n",
+    # Its own complexity: the units the answer needs, which only seconds past an hour max out.
+    "units": "# variant: units\n" + EXAMPLE_PARTS + (
+        "\n\ndef complexity(problem):\n"
+        "    seconds = problem[\"seconds\"]\n"
+        "    return 0.0 if seconds < 60 else 0.5 if seconds < 3600 else 1.0\n"),
     "with_digits": "# variant: with_digits\n" + EXAMPLE_PARTS.replace(
         '''            ("feasibility", 0 <= minutes < 60 and 0 <= seconds < 60, "minutes and seconds < 60")]''',
         '''            ("feasibility", 0 <= minutes < 60 and 0 <= seconds < 60, "minutes and seconds < 60"),

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from agents.synthesis.plan import param_specs
 from benchagent.cli import main
 from tests.agents.build_helpers import benchmark_lines, llm_calls, of_type, read_events
 from tests.agents.synthesis_brain import VARIANTS, SynthesisBrain
@@ -118,7 +119,8 @@ generators:
     assert [e.payload.edit.__class__.__name__ for e in edits] == [
         "RenameSubtask", "SetQuota", "SetParamRange"]
     # The range edit: a new revision of the plan by the user, the same code checked over the
-    # new range (no model call), a new revision of the generator with the same source.
+    # new range (no model call), a new revision of the generator with the same parts (its
+    # source differs by the planned ranges the frame's complexity reads).
     planned = [e.payload for e in of_type(events, "GeneratorPlanned")
                if e.payload.plan.name == "synth-duration-conversion"]
     assert [(p.revision, p.by) for p in planned] == [(1, "grounding"), (2, "user")]
@@ -126,7 +128,9 @@ generators:
     revised = [e.payload for e in of_type(events, "GeneratorSynthesized")
                if e.payload.revision == 2]
     assert [r.name for r in revised] == ["synth-duration-conversion"]
-    assert revised[0].sha256 == old[0].payload.sha256 and revised[0].attempts == 1
+    assert revised[0].parts == old[0].payload.parts and revised[0].attempts == 1
+    assert revised[0].source == compose(revised[0].parts, param_specs(revised[0].params))
+    assert revised[0].sha256 != old[0].payload.sha256
     assert len(llm_calls(events, "synthesis.parts")) == len(llm_calls(before, "synthesis.parts"))
     assert of_type(events, "GeneratorsRevised")[0].payload.names == ["synth-duration-conversion"]
     lines = benchmark_lines(home, RUN)
@@ -154,7 +158,7 @@ generators:
     (revised,) = [e.payload for e in of_type(events, "GeneratorSynthesized")
                   if e.payload.revision == 2]
     assert revised.name == "synth-clock-notation"
-    assert revised.source == compose(VARIANTS["with_digits"])
+    assert revised.source == compose(VARIANTS["with_digits"], param_specs(revised.params))
     clock = [line for line in benchmark_lines(home, RUN) if line["subtask"] == "Clock notation"]
     assert clock and all(line["metadata"]["target_from"] ==
                          f"generator:synth-clock-notation@{revised.version}" for line in clock)

@@ -89,7 +89,7 @@ def test_no_pool_plan_passes_so_a_generator_is_synthesized_its_failures_fed_back
         assert checks[1:] == [(2, "code", True, []), (2, "items", False, ["completeness"]),
                               (3, "code", True, []), (3, "items", True, [])]
         assert record.attempts == 3 and record.revision == 1
-        assert record.source == compose(VARIANTS["good"])
+        assert record.source == compose(VARIANTS["good"], param_specs(record.params))
         assert record.sha256 == hashlib.sha256(record.source.encode()).hexdigest()
         assert record.version == record.sha256[:12]
         drafted = [e.payload for e in of_type(events, "GeneratorDrafted") if e.payload.name == name]
@@ -168,7 +168,7 @@ def test_scoring_runs_the_recorded_source_whatever_is_on_disk(
 
 def test_a_plan_whose_ranges_cannot_spread_complexity_is_revised_and_the_code_kept(
         tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
-    llm = brain("synth-narrow", ["good"], narrow=True)
+    llm = brain("synth-narrow", ["units"], narrow=True)
     code, doc, err = build(capsys, tmp_path, empty_pool, "--config",
                            config(tmp_path, synthesis_rounds=3), "--disable", "design",
                            requirement=DURATIONS, llm=llm, size=3)
@@ -188,7 +188,7 @@ def test_a_plan_whose_ranges_cannot_spread_complexity_is_revised_and_the_code_ke
     assert [c for p in planned for c in p.plan.params[0].choices or []] == [
         10, 30, 59, 59, 3599, 86399]
     assert record.revision == 2 and record.attempts == 1
-    assert record.source == compose(VARIANTS["good"])
+    assert record.source == compose(VARIANTS["units"], param_specs(record.params))
     plans = llm_calls(events, "synthesis.plan")
     assert len(plans) == 2 and "revise_it_because" in str(plans[1].payload.messages[-1])
     parts = llm_calls(events, "synthesis.parts")

@@ -90,7 +90,7 @@ def test_the_code_is_read_from_a_fenced_answer_or_taken_as_it_is() -> None:
     (EXAMPLE_PARTS.replace("def solve(problem):", "def answer(problem):"),
      "missing required function solve"),
     ("def make_problem(rng, params):\n    return {}\n",
-     "missing required functions solve, question, complexity, checks"),
+     "missing required functions solve, question, checks"),
     ("x = '\0'\n", "not Python: source code string cannot contain null bytes"),
 ])
 def test_parts_that_cannot_be_used_say_why_in_one_line(code: str, problem: str) -> None:

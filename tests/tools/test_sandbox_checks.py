@@ -21,7 +21,7 @@ from tools.sandbox.wire import Budgets
 
 PLAN = CheckPlan(name="hms", params=EXAMPLE_PARAMS, seeds=12,
                  budgets=Budgets(lines=50_000, cpu_seconds=2.0, wall_seconds=5.0))
-GOOD = compose(EXAMPLE_PARTS)
+GOOD = compose(EXAMPLE_PARTS, EXAMPLE_PARAMS)
 
 # Recomputes the answer by counting up, not by divmod: independent of the module's solve.
 INDEPENDENT = textwrap.dedent("""
@@ -61,7 +61,7 @@ def reasons(report: GeneratorCheckReport, check: str) -> str:
 
 def parts(old: str, new: str, source: str = EXAMPLE_PARTS) -> str:
     assert old in source, old
-    return compose(source.replace(old, new))
+    return compose(source.replace(old, new), EXAMPLE_PARAMS)
 
 
 def test_a_good_module_passes_every_check_and_the_report_is_wire_data() -> None:
@@ -79,7 +79,7 @@ def test_a_good_module_passes_every_check_and_the_report_is_wire_data() -> None:
 
 
 def test_a_good_multiple_choice_module_has_unique_answers() -> None:
-    report = check_generator(compose(MULTIPLE_CHOICE),
+    report = check_generator(compose(MULTIPLE_CHOICE, EXAMPLE_PARAMS),
                              msgspec.structs.replace(PLAN, multiple_choice=True))
     assert report.passed, report.feedback()
     assert statuses(report)["answers_unique"] == "passed"
@@ -187,7 +187,7 @@ def test_scorers_that_accept_anything_or_reject_their_own_target() -> None:
 
 def test_multiple_choice_with_a_distractor_equal_to_the_answer() -> None:
     report = check_generator(
-        compose(MULTIPLE_CHOICE.replace("[h + 1, m, s]]", "[h, m, s]]")),
+        compose(MULTIPLE_CHOICE.replace("[h + 1, m, s]]", "[h, m, s]]"), EXAMPLE_PARAMS),
         msgspec.structs.replace(PLAN, multiple_choice=True))
     assert "answers_unique" in failed(report)
     assert "options are not distinct" in reasons(report, "answers_unique")
@@ -196,9 +196,20 @@ def test_multiple_choice_with_a_distractor_equal_to_the_answer() -> None:
 
 
 def test_complexity_that_does_not_spread_over_the_planned_range() -> None:
-    flat = check_generator(parts("    return (units - 1) / 2", "    return 0.5"), PLAN)
+    flat = check_generator(compose(EXAMPLE_PARTS + "\n\ndef complexity(problem):\n"
+                                   "    return 0.5\n", EXAMPLE_PARAMS), PLAN)
     assert failed(flat) == {"complexity_spread"}
     assert "no instance in the lowest bin" in reasons(flat, "complexity_spread")
+    # A complexity of its own that the plan's ranges never make high: seconds below an hour.
+    units = textwrap.dedent("""
+
+        def complexity(problem):
+            return 0.0 if problem["seconds"] < 60 else 0.5 if problem["seconds"] < 3600 else 1.0
+    """)
+    short = [ParamSpec(name="max_seconds", kind="choice", choices=[59, 600, 3599])]
+    low = check_generator(compose(EXAMPLE_PARTS + units, short),
+                          msgspec.structs.replace(PLAN, params=short))
+    assert "no instance in the highest bin" in reasons(low, "complexity_spread")
     narrow = check_generator(GOOD, msgspec.structs.replace(PLAN, complexity_range=(0.0, 0.6)))
     assert "complexity 1.0000 outside the planned [0, 0.6]" in reasons(
         narrow, "complexity_spread")
@@ -209,7 +220,7 @@ def test_the_independent_check_catches_a_wrong_answer_the_module_does_not() -> N
     wrong = EXAMPLE_PARTS.replace("    return [hours, minutes, seconds]",
                                   "    return [hours, minutes + (minutes >= 30), seconds]")
     wrong = wrong.replace("total == problem[\"seconds\"]", "total >= problem[\"seconds\"]")
-    report = check_generator(compose(wrong),
+    report = check_generator(compose(wrong, EXAMPLE_PARAMS),
                              msgspec.structs.replace(PLAN, independent_check=INDEPENDENT))
     assert failed(report) == {"independent_check"}, report.feedback()
     assert "does not hold: counted" in reasons(report, "independent_check")
@@ -269,7 +280,7 @@ def test_a_checked_module_is_a_generator(tmp_path: Path) -> None:
             Image.new("L", (8, 8), problem["seconds"] % 256).save("clock.png")
             return ["clock.png"]
     """)
-    source = compose(media_parts)
+    source = compose(media_parts, EXAMPLE_PARAMS)
     assert check_generator(source, PLAN).passed
     with SynthesizedGenerator("hms", source, params=EXAMPLE_PARAMS,
                               description="Seconds to H:MM:SS") as gen:
@@ -302,6 +313,23 @@ def test_a_generator_whose_code_fails_says_why() -> None:
         with pytest.raises(GeneratedCodeError, match="broken") as caught:
             gen.sample(0, {})
     assert caught.value.kind == "exception"
+
+
+def test_without_a_complexity_of_its_own_an_instance_is_as_hard_as_its_parameters() -> None:
+    """The frame's complexity: where each parameter lies in its planned range (numeric
+    choices by value, bools as 0/1), averaged; seeds 0 and 1 are the plan's corners."""
+    specs = [ParamSpec(name="max_seconds", kind="choice", choices=[3599, 59, 86399]),
+             ParamSpec(name="step", kind="int", low=10, high=20),
+             ParamSpec(name="strict", kind="bool")]
+    plan = msgspec.structs.replace(PLAN, params=specs)
+    report = check_generator(compose(EXAMPLE_PARTS, specs), plan)
+    assert report.passed, report.feedback()
+    assert report.complexities[:2] == [0.0, 1.0]
+    assert all(0.0 <= c <= 1.0 for c in report.complexities)
+    with SynthesizedGenerator("hms", compose(EXAMPLE_PARTS, specs), params=specs) as gen:
+        middle = gen.sample(7, {"max_seconds": 3599, "step": 15, "strict": False})
+        assert middle.complexity == pytest.approx((0.5 + 0.5 + 0.0) / 3)
+        assert all(c.passed for c in gen.verify(middle))  # recomputed from its params
 
 
 def test_plan_parameters_are_drawn_on_the_host() -> None:

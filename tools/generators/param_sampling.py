@@ -79,6 +79,22 @@ def draw_value(spec: ParamSpec, rng: random.Random) -> Any:
     raise ParamError(f"parameter {spec.name} has unsupported kind {spec.kind!r}")
 
 
+def corner_value(spec: ParamSpec, high: bool) -> Any:
+    """The spec's lowest (or highest) value: numeric choices by value, others as listed."""
+    if spec.kind == "bool":
+        return high
+    if spec.kind == "choice":
+        choices = list(spec.choices or [])
+        if all(isinstance(c, int | float) and not isinstance(c, bool) for c in choices):
+            choices = sorted(choices)
+        return choices[-1] if high else choices[0]
+    if spec.kind == "int":
+        return int(spec.high or 0) if high else int(spec.low or 0)
+    if spec.kind == "float":
+        return float(spec.high or 0.0) if high else float(spec.low or 0.0)
+    raise ParamError(f"parameter {spec.name} has unsupported kind {spec.kind!r}")
+
+
 def check_known(specs: Sequence[ParamSpec], given: Mapping[str, Any]) -> None:
     known = {s.name for s in specs}
     for name in sorted(given):

@@ -1,5 +1,6 @@
 """The host-side checker of a synthesized generator module: K seeds in the sandbox, every
-failure with its reason, as a structured report.
+failure with its reason, as a structured report. Seeds 0 and 1 draw the plan's corners (every
+parameter at its low, then at its high): what the ranges allow at both ends is always tried.
 
     report = check_generator(source, CheckPlan(params=[...], complexity_range=(0.0, 1.0)))
     report.passed, report.checks, report.feedback()
@@ -35,7 +36,7 @@ from typing import Any, Literal, get_args
 import msgspec
 
 from tools.generators.base import Instance, ParamSpec
-from tools.generators.param_sampling import params_rng, resolve_params
+from tools.generators.param_sampling import corner_value, params_rng, resolve_params
 from tools.sandbox.allowlist import ALLOWED_MODULES, static_violations
 from tools.sandbox.contract import (
     FUNCTIONS,
@@ -243,6 +244,9 @@ def check_generator(source: str, plan: CheckPlan | None = None) -> GeneratorChec
     findings, stats = _Findings(), _Stats()
     seeds = list(range(plan.seeds))
     params = {s: resolve_params(plan.params, None, params_rng(plan.name, s))[0] for s in seeds}
+    if len(seeds) >= 2:  # the plan's corners: every parameter at its low, then at its high
+        params[0] = {spec.name: corner_value(spec, high=False) for spec in plan.params}
+        params[1] = {spec.name: corner_value(spec, high=True) for spec in plan.params}
     items: list[_Item] = []
 
     for v in static_violations(source, ALLOWED_MODULES):

@@ -4,7 +4,9 @@ A model (BenchAgents' G-Agent) writes a few plain functions — how to sample a 
 to compute its answer, the question text, the complexity, its own checks — and
 `compose(parts)` appends the fixed frame that turns them into the module contract of
 `contract` (`sample`, `verify`, `score`, `render`). The frame does the rest the same way
-every time: the seeded random stream, JSON round trips, consistency and complexity checks,
+every time: the seeded random stream, JSON round trips, consistency and complexity checks
+(a complexity from where the parameters lie in their planned ranges, unless the parts
+compute their own),
 multiple-choice options and their letters, answer matching, media files.
 
 `INSTRUCTIONS` is the text that tells a model what to write; `EXAMPLE_PARTS` is a worked
@@ -15,11 +17,14 @@ module, so the line numbers in a check report are the model's own.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
 from tools.generators.base import ParamSpec
 from tools.sandbox.allowlist import ALLOWED_MODULES
 
-REQUIRED_PARTS = ("make_problem", "solve", "question", "complexity", "checks")
-OPTIONAL_PARTS = ("distractors", "accepts", "format_answer", "media")
+REQUIRED_PARTS = ("make_problem", "solve", "question", "checks")
+OPTIONAL_PARTS = ("complexity", "distractors", "accepts", "format_answer", "media")
 
 INSTRUCTIONS = f"""\
 Write Python functions (no classes needed) for a benchmark generator. Plain functions only;
@@ -32,11 +37,13 @@ Required:
 - solve(problem) -> answer: the correct answer, computed by code from `problem` (JSON-able).
 - question(problem) -> str: the full question text shown to the model under test, including
   the answer format you expect.
-- complexity(problem) -> float: a difficulty measure in [0, 1], computed from `problem`.
 - checks(problem, answer) -> list of (name, passed, reason): your own verification, e.g.
   ("feasibility", True, "a solution exists"). Return at least one check.
 
 Optional:
+- complexity(problem) -> float: a difficulty measure in [0, 1], computed from `problem`.
+  Without it, an instance's complexity is how far its parameters lie toward the highs of
+  their planned ranges (0 at every low, 1 at every high): plan higher as harder.
 - distractors(problem, answer, rng) -> list: wrong answers; if defined, the item becomes
   multiple choice (options A, B, C, ...). Each must differ from the answer and from each other.
 - accepts(problem, answer, response) -> bool: whether a free-form response is correct
@@ -71,12 +78,6 @@ def question(problem):
             % problem["seconds"])
 
 
-def complexity(problem):
-    seconds = problem["seconds"]
-    units = 1 if seconds < 60 else 2 if seconds < 3600 else 3
-    return (units - 1) / 2
-
-
 def checks(problem, answer):
     hours, minutes, seconds = answer
     total = hours * 3600 + minutes * 60 + seconds
@@ -102,6 +103,10 @@ import json as _json
 import random as _random
 import re as _re
 
+try:
+    _COMPLEXITY = complexity
+except NameError:
+    _COMPLEXITY = None
 try:
     _DISTRACTORS = distractors
 except NameError:
@@ -145,6 +150,31 @@ def _problem(instance):
     return instance["content"]["problem"]
 
 
+def _share(spec, value):
+    """Where a parameter's value lies in its planned range: 0 at the low, 1 at the high."""
+    if spec["kind"] == "bool":
+        return 1.0 if value else 0.0
+    if spec["kind"] == "choice":
+        order = spec["choices"]
+        if all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in order):
+            order = sorted(order)
+        if value not in order or len(order) < 2:
+            return None
+        return order.index(value) / (len(order) - 1)
+    low, high = spec["low"], spec["high"]
+    if not isinstance(value, (int, float)) or high <= low:
+        return None
+    return min(1.0, max(0.0, (value - low) / (high - low)))
+
+
+def _complexity(problem, params):
+    if _COMPLEXITY is not None:
+        return float(_COMPLEXITY(problem))
+    shares = [_share(spec, params.get(spec["name"])) for spec in _PLANNED]
+    shares = [x for x in shares if x is not None]
+    return sum(shares) / len(shares) if shares else 0.0
+
+
 def sample(seed, params):
     rng = _random.Random(str(seed) + ":" + _json.dumps(params, sort_keys=True))
     problem = _plain(make_problem(rng, dict(params)))
@@ -156,7 +186,7 @@ def sample(seed, params):
         rng.shuffle(order)
         content["options"] = [options[i] for i in order]
         content["correct"] = order.index(0)
-    return {"content": content, "answer": answer, "complexity": float(complexity(problem))}
+    return {"content": content, "answer": answer, "complexity": _complexity(problem, params)}
 
 
 def verify(instance):
@@ -165,7 +195,7 @@ def verify(instance):
     again = _plain(solve(problem))
     results.append({"check": "consistency", "passed": again == answer,
                     "reason": "stored answer %r, recomputed %r" % (answer, again)})
-    c = float(complexity(problem))
+    c = _complexity(problem, instance.get("params") or {})
     results.append({"check": "complexity",
                     "passed": 0.0 <= c <= 1.0 and abs(c - instance["complexity"]) < 1e-9,
                     "reason": "stored %r, recomputed %r" % (instance["complexity"], c)})
@@ -227,6 +257,11 @@ def render(instance):
 '''
 
 
-def compose(parts: str) -> str:
-    """The full module: the model's parts first (so its line numbers hold), then the frame."""
-    return parts.rstrip() + "\n" + FRAME
+def compose(parts: str, params: Sequence[ParamSpec] = ()) -> str:
+    """The full module: the model's parts first (so its line numbers hold), then the frame,
+    which knows the planned parameters (`params`) to compute a complexity the parts leave
+    out."""
+    planned = [{"name": p.name, "kind": p.kind, "low": p.low, "high": p.high,
+                "choices": p.choices} for p in params]
+    return (parts.rstrip() + "\n" + FRAME
+            + f"\n_PLANNED = _json.loads({json.dumps(json.dumps(planned, sort_keys=True))})\n")
