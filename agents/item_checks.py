@@ -31,9 +31,9 @@ from functools import lru_cache
 from typing import Any
 
 import msgspec
-import snowballstemmer
 
 from store.events import BenchmarkItem, ItemCheckName, TransformationPlan
+from tools.stemming import stem
 
 
 class ItemCheck(msgspec.Struct, frozen=True, kw_only=True):
@@ -239,20 +239,9 @@ _STOP = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    return snowballstemmer.stemmer("english")
-
-
-@lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    """One word's stem (cached: the pure-Python stemmer costs ~0.1 ms a word)."""
-    return str(_stemmer().stemWord(word))
-
-
 @lru_cache(maxsize=16384)
 def content_stems(text: str) -> frozenset[str]:
-    return frozenset({_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP})
+    return frozenset({stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP})
 
 
 def _covered(part: AbstractSet[str], whole: AbstractSet[str]) -> float:

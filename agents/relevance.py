@@ -16,14 +16,11 @@ hand labelling of the pool's datasets for the demo's subtasks.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Any
-
-import snowballstemmer
 
 from store.events import DatasetRelevance, Subtask
 from tools.cards import DatasetCard
 from tools.pool import Pool
+from tools.stemming import stem_words
 
 ON_TARGET_SHARE = 0.5  # a dataset is kept when at least this share of its questions is on-target
 SAMPLED_QUESTIONS = 12
@@ -56,13 +53,8 @@ _FAMILIES: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
 _WORD = re.compile(r"[a-z]+")
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    return snowballstemmer.stemmer("english")
-
-
 def stems(text: str) -> set[str]:
-    return set(_stemmer().stemWords(_WORD.findall(text.lower())))
+    return set(stem_words(_WORD.findall(text.lower())))
 
 
 def capability_cues(sub: Subtask) -> frozenset[str]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import bm25s
-import snowballstemmer
 
 from tools.cards import DatasetCard
+from tools.stemming import stem_words
 
 METHOD = "bm25"
 _NAME_WEIGHT = 3
@@ -46,8 +46,7 @@ class CardIndex:
 
     def __init__(self, cards: Sequence[DatasetCard]) -> None:
         self.cards = list(cards)
-        snowball = snowballstemmer.stemmer("english")
-        self._stem = lambda words: [_conflate(w) for w in snowball.stemWords(words)]
+        self._stem = lambda words: [_conflate(w) for w in stem_words(words)]
         self._retriever: bm25s.BM25 | None = None
         if self.cards:
             corpus = self._tokenize([card_document(c) for c in self.cards])
