@@ -40,7 +40,8 @@ from store.events import (
     Subtask,
     SynthesisCheck,
 )
-from tools.sandbox.checks import check_generator
+from tools.generators.param_sampling import corner_value
+from tools.sandbox.checks import CORNER_SEEDS, GeneratorCheckReport, check_generator
 from tools.sandbox.template import compose
 
 log = structlog.get_logger(__name__)
@@ -68,10 +69,10 @@ class SynthesisResult(msgspec.Struct, frozen=True, kw_only=True):
     record: GeneratorSynthesized | None  # None: no attempt passed
     reason: str  # how it passed, or why it failed (one line)
     attempts: int = 0
-    # When the last attempt failed complexity_spread and nothing else: the plan's ranges (or
-    # how complexity reads them) are the problem, not the code; `last_parts` may serve a
-    # revised plan.
-    spread_only: str = ""
+    # Why the plan, more than the code, is at fault for the last attempt's failure ("" if
+    # not): complexity did not spread over its ranges, or the code fails only at the
+    # ranges' corners. `last_parts` may then serve a revised plan.
+    plan_problem: str = ""
     last_parts: str = ""
 
 
@@ -81,6 +82,7 @@ def first_line(text: str, limit: int = 240) -> str:
 
 
 _KEY_ERROR = re.compile(r"KeyError: '([^']*)'")
+_CORNER_FAILURE = re.compile(r"^\s+seed ([01])\b", re.M)
 _RANDOM_MODULE = re.compile(r"\brandom\.(?!Random\b)[a-z_]+\(")
 
 
@@ -106,6 +108,10 @@ def with_hints(feedback: str, plan: GeneratorPlan, parts: str, *, repeated: bool
                      "problem the plan's parameters allow, near 1 for the hardest. Divide the "
                      "value that makes a problem hard by its largest possible value"
                      + (f" (the plan allows up to: {highs})" if highs else ""))
+    corners = sorted({int(n) for n in _CORNER_FAILURE.findall(feedback)})
+    for seed in corners:
+        hints.append(f"- seed {seed} draws every parameter at its {CORNER_SEEDS[seed]}: "
+                     f"{_corner(plan, seed == 1)}")
     if repeated:
         hints.append("- this code was sent before and failed the same way: change it")
     return "\n".join([feedback, *hints])
@@ -118,13 +124,27 @@ def _sampled(attempt: int) -> dict[str, Any]:
     return {"temperature": RESAMPLE_TEMPERATURE, "seed": attempt}
 
 
-def _spread_problem(feedback: str) -> str:
-    """What a plan revision is told when only complexity_spread failed."""
-    found = next((ln.strip() for ln in feedback.splitlines()
-                  if ln.startswith("    ") and "bin" in ln), "the complexities did not spread")
-    return (f"problems drawn over the whole of your parameters' ranges never became hard: "
-            f"{found}. Widen the ranges (or the choices) of the parameters that make a "
-            "problem hard, so their largest values give the hardest problems")
+def _plan_problem(report: GeneratorCheckReport, plan: GeneratorPlan) -> str:
+    """Why the plan rather than the code is at fault for a failed check report ("" if it is
+    not): only complexity_spread failed, or every failure is at a corner of the ranges."""
+    failed = report.failed()
+    if {o.check for o in failed} == {"complexity_spread"}:
+        found = failed[0].failures[0].reason if failed[0].failures else "no spread"
+        return (f"problems drawn over the whole of your parameters' ranges never became "
+                f"hard: {found}. Widen the ranges (or the choices) of the parameters that "
+                "make a problem hard, so their largest values give the hardest problems")
+    failures = [f for o in failed for f in o.failures]
+    if failures and all(f.seed in CORNER_SEEDS for f in failures):
+        first = failures[0]
+        return (f"with every parameter at its {CORNER_SEEDS[first.seed or 0]} "
+                f"({_corner(plan, first.seed == 1)}), the code fails: {first.reason}. Choose "
+                "lows and highs that a problem can be made with")
+    return ""
+
+
+def _corner(plan: GeneratorPlan, high: bool) -> str:
+    return ", ".join(f"{p.name} {corner_value(s, high)!r}"
+                     for p, s in zip(plan.params, param_specs(plan.params), strict=True))
 
 
 def _largest(param: PlannedParam) -> str:
@@ -197,7 +217,7 @@ class Synthesizer:
                 parts, renamed = renamed_params(parts, [p.name for p in plan.params])
             key = f"{name}:r{revision}:a{attempt}"
             repeated = parts in tried
-            passed, feedback, failed = await self._attempt(
+            passed, feedback, plan_problem = await self._attempt(
                 plan, revision, attempt, parts, author, key, repeated=repeated, renamed=renamed)
             tried.add(parts)
             if passed:
@@ -213,14 +233,13 @@ class Synthesizer:
             previous = parts
         return SynthesisResult(record=None, attempts=rounds, reason=(
             f"no attempt at generator {name} passed every check in {rounds} rounds; the last "
-            f"failed {first_line(feedback)}"), last_parts=previous,
-            spread_only=_spread_problem(feedback) if failed == {"complexity_spread"} else "")
+            f"failed {first_line(feedback)}"), last_parts=previous, plan_problem=plan_problem)
 
     async def _attempt(self, plan: GeneratorPlan, revision: int, attempt: int, parts: str,
                        author: Author, key: str, *, repeated: bool,
-                       renamed: dict[str, str] | None = None) -> tuple[bool, str, set[str]]:
-        """Record and check one attempt: (passed, feedback for the next one, the checks of
-        the code stage that failed)."""
+                       renamed: dict[str, str] | None = None) -> tuple[bool, str, str]:
+        """Record and check one attempt: (passed, feedback for the next one, why the plan
+        is at fault if it is)."""
         name = plan.name
         problem = await _checking(parts_problem, parts)
         source = "" if problem else compose(parts, param_specs(plan.params))
@@ -235,7 +254,7 @@ class Synthesizer:
                 passed=False, checks=[SynthesisCheck(check="python", status="failed",
                                                      summary=problem)],
                 feedback=feedback), f"{key}:code")
-            return False, feedback, {"python"}
+            return False, feedback, ""
         report = await _checking(check_generator, source,
                                  check_plan(plan, self.settings.synthesis_seeds))
         feedback = with_hints(report.feedback(), plan, parts, repeated=repeated)
@@ -245,9 +264,9 @@ class Synthesizer:
             checks=[SynthesisCheck(check=o.check, status=o.status, summary=o.summary)
                     for o in report.checks]), f"{key}:code")
         if not report.passed:
-            return False, feedback, {o.check for o in report.failed()}
+            return False, feedback, _plan_problem(report, plan)
         passed, feedback = await self._items(plan, revision, attempt, parts, sha, key, repeated)
-        return passed, feedback, set()
+        return passed, feedback, ""
 
     async def _items(self, plan: GeneratorPlan, revision: int, attempt: int, parts: str,
                      sha: str, key: str, repeated: bool) -> tuple[bool, str]:

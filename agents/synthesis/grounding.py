@@ -88,14 +88,14 @@ async def synthesized_grounding(
         return [], None, plan
     result = await synthesizer.write(plan, round_=round_,
                                      reason=f"planned for subtask {sub.name!r}")
-    if result.record is None and result.spread_only:
-        # The code ran and checked out but for the spread of complexity, which the plan's
-        # ranges decide as much as the code: the P-Agent revises its plan once, and the
-        # last code is checked first over the new ranges (no model call if it passes).
-        revised = await synthesizer.plan(sub, pid, revising=plan, because=result.spread_only)
+    if result.record is None and result.plan_problem:
+        # The code checked out but where the plan's ranges decide as much as the code (the
+        # spread of complexity; a failure only at the ranges' corners): the P-Agent revises
+        # its plan once, and the last code is checked first over the new ranges.
+        revised = await synthesizer.plan(sub, pid, revising=plan, because=result.plan_problem)
         if not isinstance(revised, str):
             result = await synthesizer.write(
-                revised, round_=round_, revision=2, reason=result.spread_only,
+                revised, round_=round_, revision=2, reason=result.plan_problem,
                 first_parts=result.last_parts)
     record = result.record
     if record is None:

@@ -5,8 +5,8 @@
   keeps them too (the subtasks are fine: their generator was not);
 - every pool plan scores 1 on alignment (Score-and-Filter drops them all) unless `pool_ok`;
 - `synthesis.plan`: a duration generator (a choice parameter, max_seconds, and an int one,
-  min_seconds, that the code ignores); `narrow`: its first plan's max_seconds never reaches a
-  minute (the worked example's complexity cannot spread), a revision widens it;
+  min_seconds, that the code ignores); `first_param`: its first plan's max_seconds
+  instead, which a revision sets back to the usual one;
 - the template's parts: the variants of `attempts`, in order: attempt n (the request shows
   the previous code, whose `# variant:` marker says which it was) gets the next one; the last
   repeats. Variants: `good` (the template's worked example), `units` (good, with a
@@ -58,12 +58,12 @@ _SECONDS = re.compile(r"Convert (\d+) seconds")
 
 class SynthesisBrain(ScriptedBrain):
     def __init__(self, attempts: list[str] | None = None, *, pool_ok: bool = False,
-                 oracle: bool = False, narrow: bool = False) -> None:
+                 oracle: bool = False, first_param: dict[str, Any] | None = None) -> None:
         super().__init__(reject_percent=0, repair_percent=0)
         self.attempts = attempts or ["good"]
         self.pool_ok = pool_ok
         self.oracle = oracle
-        self.narrow = narrow
+        self.first_param = first_param
 
     def __call__(self, messages: list[dict[str, Any]], schema: dict[str, Any] | None,
                  purpose: str | None = None) -> str:
@@ -96,12 +96,12 @@ class SynthesisBrain(ScriptedBrain):
     # ----------------------------------------------------------- synthesis
 
     def synthesis_plan(self, f: dict[str, Any]) -> dict[str, Any]:
-        narrow = self.narrow and "revise_it_because" not in f
+        first = self.first_param if "revise_it_because" not in f else None
         return {
             "description": "Convert a duration given in seconds into H:MM:SS.",
-            "params": [{"name": "max_seconds", "kind": "choice", "low": 0, "high": 0,
-                        "choices": ["10", "30", "59"] if narrow else ["59", "3599", "86399"],
-                        "description": "Largest number of seconds"},
+            "params": [first or {"name": "max_seconds", "kind": "choice", "low": 0, "high": 0,
+                                 "choices": ["59", "3599", "86399"],
+                                 "description": "Largest number of seconds"},
                        {"name": "min_seconds", "kind": "int", "low": 1, "high": 1,
                         "choices": [], "description": "Smallest number of seconds"}],
             "constraints": ["minutes and seconds are below 60"],

@@ -168,7 +168,9 @@ def test_scoring_runs_the_recorded_source_whatever_is_on_disk(
 
 def test_a_plan_whose_ranges_cannot_spread_complexity_is_revised_and_the_code_kept(
         tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
-    llm = brain("synth-narrow", ["units"], narrow=True)
+    llm = brain("synth-narrow", ["units"], first_param={
+        "name": "max_seconds", "kind": "choice", "low": 0, "high": 0,
+        "choices": ["10", "30", "59"], "description": "Largest number of seconds"})
     code, doc, err = build(capsys, tmp_path, empty_pool, "--config",
                            config(tmp_path, synthesis_rounds=3), "--disable", "design",
                            requirement=DURATIONS, llm=llm, size=3)
@@ -196,6 +198,32 @@ def test_a_plan_whose_ranges_cannot_spread_complexity_is_revised_and_the_code_ke
     # Attempt 2 sent attempt 1's code again: attempt 3 was sampled, with a seed of its own.
     assert [c.payload.params.get("temperature", 0) for c in parts] == [0, 0, 0.8]
     assert parts[2].payload.params["seed"] == 3
+    assert doc is not None and doc["accepted"] == 3
+
+
+def test_code_that_fails_only_at_a_corner_of_the_plans_ranges_has_the_plan_revised(
+        tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
+    # max_seconds 0 at the low corner: randint(1, 0) raises, whatever the code's author does
+    # (the random draws of the other seeds all land above it).
+    llm = brain("synth-corner", ["good"], first_param={
+        "name": "max_seconds", "kind": "int", "low": 0, "high": 86399, "choices": [],
+        "description": "Largest number of seconds"})
+    code, doc, err = build(capsys, tmp_path, empty_pool, "--config",
+                           config(tmp_path, synthesis_rounds=2), "--disable", "design",
+                           requirement=DURATIONS, llm=llm, size=3)
+    assert code == 0, err
+    events = read_events(tmp_path)
+    (record,) = synthesized(events).values()
+    checked = [e.payload for e in of_type(events, "GeneratorChecked")]
+    assert [(c.revision, c.attempt, c.passed) for c in checked if c.stage == "code"] == [
+        (1, 1, False), (1, 2, False), (2, 1, True)]
+    assert "seed 0 draws every parameter at its low: max_seconds 0, min_seconds 1" in (
+        checked[0].feedback)
+    planned = [e.payload for e in of_type(events, "GeneratorPlanned")]
+    assert planned[1].reason.startswith("with every parameter at its low (max_seconds 0, "
+                                        "min_seconds 1), the code fails: ")
+    assert record.revision == 2 and record.params[0].choices == [59, 3599, 86399]
+    assert record.source == compose(VARIANTS["good"], param_specs(record.params))
     assert doc is not None and doc["accepted"] == 3
 
 

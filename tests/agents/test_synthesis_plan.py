@@ -103,6 +103,7 @@ def test_feedback_says_plainly_what_a_small_model_misses() -> None:
     feedback = "- runs: 12 failures\n    seed 0, sample(): KeyError: 'max_seconds' (line 4)"
     assert with_hints(feedback, plan, EXAMPLE_PARTS, repeated=True).splitlines()[2:] == [
         "- params has no key 'max_seconds': its keys are 'zones'",
+        "- seed 0 draws every parameter at its low: zones 1",
         "- this code was sent before and failed the same way: change it"]
     assert with_hints("- runs: KeyError: 'zones'", plan, EXAMPLE_PARTS, repeated=False) == (
         "- runs: KeyError: 'zones'")  # a key of the plan: the code's own mistake, no hint

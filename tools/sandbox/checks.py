@@ -235,6 +235,9 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+CORNER_SEEDS: dict[int, Literal["low", "high"]] = {0: "low", 1: "high"}
+
+
 def check_generator(source: str, plan: CheckPlan | None = None) -> GeneratorCheckReport:
     """Run every check of the module docstring over `plan.seeds` seeds. Raises
     `jail.SandboxUnavailable` when the sandbox cannot run on this machine (never a verdict
@@ -244,9 +247,10 @@ def check_generator(source: str, plan: CheckPlan | None = None) -> GeneratorChec
     findings, stats = _Findings(), _Stats()
     seeds = list(range(plan.seeds))
     params = {s: resolve_params(plan.params, None, params_rng(plan.name, s))[0] for s in seeds}
-    if len(seeds) >= 2:  # the plan's corners: every parameter at its low, then at its high
-        params[0] = {spec.name: corner_value(spec, high=False) for spec in plan.params}
-        params[1] = {spec.name: corner_value(spec, high=True) for spec in plan.params}
+    for seed, end in CORNER_SEEDS.items():  # the plan's corners: every parameter at one end
+        if seed in params:
+            params[seed] = {spec.name: corner_value(spec, high=end == "high")
+                            for spec in plan.params}
     items: list[_Item] = []
 
     for v in static_violations(source, ALLOWED_MODULES):
