@@ -18,6 +18,7 @@ from tools.sandbox.template import EXAMPLE_PARTS, INSTRUCTIONS
 PLAN = "synthesis.plan"
 PARTS = "synthesis.parts"
 ITEM_CHECK = "synthesis.item_check"
+ITEM_SOLVE = "synthesis.item_solve"
 
 METRIC_CHOICES = ["exact_match", "accepts", "multiple_choice"]
 ITEM_CHECKS = ["clarity", "completeness", "consistency"]
@@ -179,4 +180,19 @@ def item_check_messages(plan: GeneratorPlan, item: dict[str, Any]) -> list[dict[
         "inconsistent (its values disagree with its parameters, or the answer is not right).",
         {"generator": {"description": plan.description, "constraints": plan.constraints},
          "item": item},
+    )
+
+
+# The easiest rendered item, answered without its target: the generator's own scorer then
+# says whether the answer is right. A code whose solve() computes another thing than its
+# question asks ("Convert 20 minutes" answered as 20 seconds) passes every check of its own.
+ITEM_SOLVE_SCHEMA = obj({"working": text(300), "answer": text(120)}, title=ITEM_SOLVE)
+
+
+def item_solve_messages(question: str, choices: list[str] | None) -> list[dict[str, Any]]:
+    return messages(
+        "You answer benchmark questions. Answer with JSON only.",
+        "Answer this question: work it out briefly, then give the answer exactly in the "
+        "format the question asks for.",
+        {"question": question, **({"choices": choices} if choices else {})},
     )

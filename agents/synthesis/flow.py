@@ -24,7 +24,14 @@ import structlog
 from agents.base import LLM, AgentContext
 from agents.prompts import synthesis as prompts
 from agents.settings import RunSettings
-from agents.synthesis.item_checks import item_verdicts, judge_items, render_samples
+from agents.synthesis.item_checks import (
+    BLIND_METRICS,
+    easiest,
+    item_verdicts,
+    judge_items,
+    render_samples,
+    score_blind,
+)
 from agents.synthesis.parts import code_from_answer, parts_problem, renamed_params
 from agents.synthesis.plan import PlanError, check_plan, param_specs, plan_from_answer
 from store.events import (
@@ -283,7 +290,15 @@ class Synthesizer:
                                        prompts.item_check_messages(plan, item),
                                        prompts.ITEM_CHECK_SCHEMA, cause=self.cause)
                 for item in judge_items(samples))))
-        checks, lines = item_verdicts(samples, host_problems, judged)
+        blind = None
+        first = easiest(samples)
+        if first is not None and not host_problems and plan.metric in BLIND_METRICS:
+            said = await self.llm.complete_json(
+                prompts.ITEM_SOLVE, prompts.item_solve_messages(first.question, first.choices),
+                prompts.ITEM_SOLVE_SCHEMA, cause=self.cause)
+            blind = await _checking(score_blind, plan, compose(parts, param_specs(plan.params)),
+                                    first, str(said.get("answer", "")))
+        checks, lines = item_verdicts(samples, host_problems, judged, blind)
         if not samples and not host_problems:
             lines.append("- no item could be rendered")
         feedback = with_hints("\n".join(lines), plan, parts, repeated=repeated)

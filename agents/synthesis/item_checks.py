@@ -2,7 +2,9 @@
 
 The host samples and renders K items in the sandbox and checks that the module's own
 `checks()` report every check the plan names; then the model judges the items for clarity,
-completeness and consistency (BenchAgents' V-Agent model-based checks), one item per request.
+completeness and consistency (BenchAgents' V-Agent model-based checks), one item per request,
+and, where the metric has one right answer, answers the easiest item without its target: the
+module's own scorer must accept that answer (`blind_answer`).
 Every failure is a line of feedback for the model's next attempt; a failing verdict that
 says nothing is missing or wrong (the small models' rote answer) does not count.
 """
@@ -22,6 +24,10 @@ from store.events import GeneratorPlan, SynthesisCheck
 from tools.sandbox.synthesized import GeneratedCodeError, SynthesizedGenerator
 
 FIRST_SEED = 1000  # item seeds follow the checker's 0..K-1, so these are unseen instances
+BLIND_ANSWER = "blind_answer"
+# Metrics with one right answer: a model's blind answer the code rejects is worth a look.
+# Under `accepts` (writing that follows rules) a small model's miss says nothing of the code.
+BLIND_METRICS = ("exact_match", "multiple_choice")
 
 
 class RenderedSample(msgspec.Struct, frozen=True, kw_only=True):
@@ -30,6 +36,29 @@ class RenderedSample(msgspec.Struct, frozen=True, kw_only=True):
     choices: list[str] | None
     answer: str
     params: dict[str, Any]
+    complexity: float = 0.0
+
+
+class BlindAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """A model's answer to a rendered item it saw without the target, as the code scored it."""
+
+    sample: RenderedSample
+    response: str
+    correct: bool
+
+
+def easiest(samples: list[RenderedSample]) -> RenderedSample | None:
+    return min(samples, key=lambda s: (s.complexity, s.seed)) if samples else None
+
+
+def score_blind(plan: GeneratorPlan, source: str, sample: RenderedSample,
+                response: str) -> BlindAnswer:
+    """The generator's own scorer on a model's blind answer to one of its rendered items."""
+    with SynthesizedGenerator(plan.name, source, params=param_specs(plan.params),
+                              budgets=CHECK_BUDGETS) as gen:
+        instance = gen.sample(sample.seed, dict(sample.params))
+        correct = gen.score(instance, response).correct
+    return BlindAnswer(sample=sample, response=response, correct=correct)
 
 
 def render_samples(plan: GeneratorPlan, source: str,
@@ -58,7 +87,8 @@ def render_samples(plan: GeneratorPlan, source: str,
                                     + ", ".join(missing))
                 samples.append(RenderedSample(seed=seed, question=rendered.input,
                                               choices=rendered.choices, answer=rendered.target,
-                                              params=instance.params))
+                                              params=instance.params,
+                                              complexity=instance.complexity))
     finally:
         gen.close()
     return samples, problems
@@ -85,7 +115,8 @@ def failed_check(verdict: dict[str, Any]) -> tuple[str | None, str]:
 
 
 def item_verdicts(samples: list[RenderedSample], host_problems: list[str],
-                  judged: list[dict[str, Any]]) -> tuple[list[SynthesisCheck], list[str]]:
+                  judged: list[dict[str, Any]], blind: BlindAnswer | None = None,
+                  ) -> tuple[list[SynthesisCheck], list[str]]:
     """The stage's checks and its failures as feedback lines."""
     failures: dict[str, list[str]] = {name: [] for name in ITEM_CHECKS}
     for n, (sample, verdict) in enumerate(zip(samples, judged, strict=False)):
@@ -104,4 +135,18 @@ def item_verdicts(samples: list[RenderedSample], host_problems: list[str],
             else (f"{len(samples)} items pass" if judged else "no item to judge")))
     lines = [f"- planned_checks: {p}" for p in host_problems]
     lines += [f"- {line}" for name in ITEM_CHECKS for line in failures[name]]
+    if blind is not None:
+        n = samples.index(blind.sample) + 1
+        checks.append(SynthesisCheck(
+            check=BLIND_ANSWER, status="passed" if blind.correct else "failed",
+            summary=f"item {n}, answered without its target: "
+                    + ("the code's scorer accepts the answer" if blind.correct else
+                       f"{clip(blind.response, 60)!r}, the code says "
+                       f"{clip(blind.sample.answer, 60)!r}")))
+        if not blind.correct:
+            lines.append(
+                f"- {BLIND_ANSWER}: item {n} (seed {blind.sample.seed}) answered by a model "
+                f"that did not see the target: {clip(blind.response, 120)!r}; the code's "
+                f"answer is {clip(blind.sample.answer, 120)!r}. Check that solve() computes "
+                "exactly what question() asks, in the units and format it names")
     return checks, lines

@@ -9,11 +9,13 @@
   instead, which a revision sets back to the usual one;
 - the template's parts: the variants of `attempts`, in order: attempt n (the request shows
   the previous code, whose `# variant:` marker says which it was) gets the next one; the last
-  repeats. Variants: `good` (the template's worked example), `units` (good, with a
+  repeats. Variants: `good` (the template's worked example), `minutes_as_seconds` (asks
+  for minutes, answers as if seconds), `units` (good, with a
   complexity of its own: the units the answer needs), `imports` (imports os), `vague`
   (its question names no answer format: the item judge fails completeness), `not_python`,
   `with_digits` (good, plus the check `digits` a developer may ask for);
 - `synthesis.item_check`: completeness fails for an item whose question names no answer format;
+- `synthesis.item_solve`: the right H:MM:SS of the duration a question names;
 - free-text questions: the right H:MM:SS when `oracle`, else as ScriptedBrain.
 """
 
@@ -42,6 +44,9 @@ VARIANTS: dict[str, str] = {
     "imports": "# variant: imports\nimport os\n\n" + EXAMPLE_PARTS,
     "vague": "# variant: vague\n" + EXAMPLE_PARTS.replace(" Answer as H:MM:SS.", ""),
     "not_python": "# variant: not_python\ndef make_problem(rng, params) return rng\n",
+    # Asks for minutes, computes as if they were seconds: every check of its own passes.
+    "minutes_as_seconds": "# variant: minutes_as_seconds\n" + EXAMPLE_PARTS.replace(
+        "Convert %d seconds into", "Convert %d minutes into"),
     # Its own complexity: the units the answer needs, which only seconds past an hour max out.
     "units": "# variant: units\n" + EXAMPLE_PARTS + (
         "\n\ndef complexity(problem):\n"
@@ -54,6 +59,7 @@ VARIANTS: dict[str, str] = {
 }
 _MARKER = re.compile(r"# variant: (\w+)")
 _SECONDS = re.compile(r"Convert (\d+) seconds")
+_DURATION = re.compile(r"(\d+) (seconds|minutes)")
 
 
 class SynthesisBrain(ScriptedBrain):
@@ -118,6 +124,16 @@ class SynthesisBrain(ScriptedBrain):
         if "the developer changed the plan's checks" in request:
             return f"```python\n{VARIANTS['with_digits']}```"
         return f"```python\n{VARIANTS[self.attempts[index]]}```"
+
+    def synthesis_item_solve(self, f: dict[str, Any]) -> dict[str, Any]:
+        """Answers a duration question right, whatever the unit it names."""
+        found = _DURATION.search(str(f["question"]))
+        if not found:
+            return {"working": "no duration", "answer": "?"}
+        seconds = int(found.group(1)) * (60 if found.group(2) == "minutes" else 1)
+        hours, rest = divmod(seconds, 3600)
+        return {"working": f"{seconds} seconds",
+                "answer": f"{hours}:{rest // 60:02d}:{rest % 60:02d}"}
 
     def synthesis_item_check(self, f: dict[str, Any]) -> dict[str, Any]:
         asks = "a duration in hours, minutes and seconds"

@@ -201,6 +201,28 @@ def test_a_plan_whose_ranges_cannot_spread_complexity_is_revised_and_the_code_ke
     assert doc is not None and doc["accepted"] == 3
 
 
+def test_code_that_computes_another_thing_than_its_question_asks_is_caught_blind(
+        tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
+    llm = brain("synth-blind", ["minutes_as_seconds", "good"])
+    code, doc, err = build(capsys, tmp_path, empty_pool, "--disable", "design",
+                           requirement=DURATIONS, llm=llm, size=3)
+    assert code == 0, err
+    events = read_events(tmp_path)
+    (record,) = synthesized(events).values()
+    # Attempt 1 passes every check of its own; the easiest item, answered by a model that
+    # did not see the target, is rejected by the module's own scorer.
+    assert attempts_of(events, record.name) == [
+        (1, "code", True, []), (1, "items", False, ["blind_answer"]),
+        (2, "code", True, []), (2, "items", True, [])]
+    failed = [e.payload for e in of_type(events, "GeneratorChecked")][1]
+    assert "the code's answer is '0:00:" in failed.feedback
+    assert "Check that solve() computes exactly what question() asks" in failed.feedback
+    solved = llm_calls(events, "synthesis.item_solve")
+    assert len(solved) == 2 and "target" not in str(solved[0].payload.messages[-1]).lower()
+    assert record.attempts == 2 and record.source == compose(VARIANTS["good"],
+                                                              param_specs(record.params))
+
+
 def test_code_that_fails_only_at_a_corner_of_the_plans_ranges_has_the_plan_revised(
         tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
     # max_seconds 0 at the low corner: randint(1, 0) raises, whatever the code's author does
