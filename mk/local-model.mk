@@ -2,7 +2,8 @@
 #
 #   make local-runtime        llama-cpp-python built with GGML_NATIVE=OFF, installed in .venv
 #   make local-model-0.5b     weights of local:qwen2.5-coder-0.5b (CI tests)
-#   make local-model-1.5b     weights of local:qwen2.5-coder-1.5b (default backbone, demo)
+#   make local-model-1.5b     weights of local:qwen2.5-coder-1.5b (default backbone, demo, and
+#                             the synthesis test: the 0.5B cannot write a generator)
 #   make local-model-smollm2  weights of local:smollm2-135m
 #   make local-model-gemma    weights of local:gemma3-270m
 #   make local-models         all four (perf/local_models.py)
@@ -60,8 +61,9 @@ $(eval $(call local_model_target,gemma,gemma3-270m))
 
 local-models: local-model-0.5b local-model-1.5b local-model-smollm2 local-model-gemma
 
-# What the README's commands need: the tests run on the 0.5B model, the demo on the default
-# 1.5B backbone. (Extra prerequisites of the main Makefile's targets; its recipes are unchanged.)
-test: local-runtime local-model-0.5b
+# What the README's commands need: the tests run on the 0.5B model (synthesis on the 1.5B),
+# the demo on the default 1.5B backbone. (Extra prerequisites of the main Makefile's
+# targets; its recipes are unchanged.)
+test: local-runtime local-model-0.5b local-model-1.5b
 demo: local-runtime local-model-1.5b
 perf: local-runtime local-models
