@@ -13,7 +13,7 @@ import msgspec
 from agents.prompts.common import clip, facts_block, messages, obj, text
 from agents.synthesis.plan import describe_param
 from store.events import PARAM_KINDS, GeneratorPlan
-from tools.sandbox.template import EXAMPLE_PARTS, INSTRUCTIONS
+from tools.sandbox.template import INSTRUCTIONS, PROMPT_EXAMPLE_PARTS
 
 PLAN = "synthesis.plan"
 PARTS = "synthesis.parts"
@@ -49,14 +49,19 @@ _PLAN_SYSTEM = (
 )
 
 
-# A plan for the template's worked example (tools/sandbox/template.py EXAMPLE_PARTS).
+# A plan for the worked example the parts prompt shows (tools/sandbox/template.py
+# PROMPT_EXAMPLE_PARTS): far from any likely subtask, so that copying it is plainly wrong.
 EXAMPLE_PLAN: dict[str, Any] = {
-    "description": "Convert a number of seconds into H:MM:SS.",
-    "params": [{"name": "max_seconds", "kind": "choice", "choices": ["59", "3599", "86399"],
-                "description": "largest number of seconds drawn"}],
-    "constraints": ["minutes and seconds are below 60"],
-    "checks": [{"name": "consistency", "description": "h:m:s adds up to the seconds"}],
-    "complexity": "units the answer needs (s; m and s; h, m and s), scaled to [0, 1]",
+    "description": "Give the mean of a list of whole numbers, to one decimal.",
+    "params": [{"name": "max_count", "kind": "int", "low": 2, "high": 8,
+                "description": "most numbers in the list"},
+               {"name": "max_value", "kind": "choice", "choices": ["10", "100", "1000"],
+                "description": "largest number drawn"}],
+    "constraints": ["the list has at least two numbers"],
+    "checks": [{"name": "consistency",
+                "description": "the mean lies between the smallest and the largest number"}],
+    "complexity": "more and larger numbers are harder: where max_count and max_value lie in "
+                  "their ranges",
     "metric": "exact_match",
 }
 
@@ -69,11 +74,11 @@ def copies_the_example(answer: dict[str, Any], subtask: dict[str, Any]) -> str:
     """Why a plan is the worked example's, copied, instead of the subtask's ("" if it is not).
 
     The small local models often return `EXAMPLE_PLAN` word for word, whatever the subtask:
-    a plan for seconds and H:MM:SS then grounds "schedule a call across time zones". A
-    subtask that is about seconds may take the example as its plan."""
+    a plan for the mean of numbers then grounds "schedule a call across time zones". A
+    subtask that is about means may take the example as its plan."""
     if _words(answer.get("description")) != _words(EXAMPLE_PLAN["description"]):
         return ""
-    if "second" in _words(" ".join(str(v) for v in subtask.values())):
+    if "mean" in _words(" ".join(str(v) for v in subtask.values())).split():
         return ""
     return f"its description {EXAMPLE_PLAN['description']!r} is the example's, copied"
 
@@ -148,8 +153,8 @@ def parts_messages(plan: GeneratorPlan, previous: str = "",
         + "params holds exactly these keys, not the example's: "
         + (", ".join(p.name for p in plan.params) or "none") + ".\n\n"
         + "The plan:\n" + facts_block(plan_doc(plan)) + "\n\n"
-        + "An example for another plan (its one parameter is max_seconds):\n```python\n"
-        + EXAMPLE_PARTS + "```"
+        + "An example for another plan (its parameters are max_count and max_value):\n"
+        + "```python\n" + PROMPT_EXAMPLE_PARTS + "```"
     )
     if previous:
         user += ("\n\nYour previous code:\n```python\n" + previous.rstrip("\n") + "\n```\n"

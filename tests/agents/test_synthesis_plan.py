@@ -130,13 +130,13 @@ def test_a_complexity_that_does_not_spread_is_told_the_plans_largest_values() ->
 
 
 def test_the_worked_example_copied_as_the_plan_is_told_apart() -> None:
-    copied = {**EXAMPLE_PLAN, "description": "convert a number of seconds into H:MM:SS"}
+    copied = {**EXAMPLE_PLAN, "description": EXAMPLE_PLAN["description"].upper()}
     subtask = {"name": SUB.name, "description": SUB.description}
     assert "is the example's, copied" in copies_the_example(copied, subtask)
     own = answer({"name": "zones", "kind": "int", "low": 1, "high": 3})
     assert copies_the_example(own, subtask) == ""
-    # a subtask about seconds may take the example as its plan
-    assert copies_the_example(copied, {"name": "Durations", "description": "seconds to H:MM:SS"}
+    # a subtask about means may take the example as its plan
+    assert copies_the_example(copied, {"name": "Means", "description": "the mean of a list"}
                               ) == ""
 
 

@@ -16,7 +16,13 @@ from tools.generators.base import Instance, ParamError, ParamSpec
 from tools.sandbox import checks
 from tools.sandbox.checks import CheckPlan, GeneratorCheckReport, check_generator
 from tools.sandbox.synthesized import GeneratedCodeError, SynthesizedGenerator
-from tools.sandbox.template import EXAMPLE_PARAMS, EXAMPLE_PARTS, compose
+from tools.sandbox.template import (
+    EXAMPLE_PARAMS,
+    EXAMPLE_PARTS,
+    PROMPT_EXAMPLE_PARAMS,
+    PROMPT_EXAMPLE_PARTS,
+    compose,
+)
 from tools.sandbox.wire import Budgets
 
 PLAN = CheckPlan(name="hms", params=EXAMPLE_PARAMS, seeds=12,
@@ -313,6 +319,12 @@ def test_a_generator_whose_code_fails_says_why() -> None:
         with pytest.raises(GeneratedCodeError, match="broken") as caught:
             gen.sample(0, {})
     assert caught.value.kind == "exception"
+
+
+def test_the_example_the_model_is_shown_passes_every_check() -> None:
+    plan = CheckPlan(name="mean", params=PROMPT_EXAMPLE_PARAMS, seeds=12)
+    report = check_generator(compose(PROMPT_EXAMPLE_PARTS, PROMPT_EXAMPLE_PARAMS), plan)
+    assert report.passed, report.feedback()
 
 
 def test_without_a_complexity_of_its_own_an_instance_is_as_hard_as_its_parameters() -> None:

@@ -96,6 +96,41 @@ EXAMPLE_PARAMS = [
               description="Largest number of seconds to convert"),
 ]
 
+# The example a model is shown (agents/prompts/synthesis.py): far from any requirement it may
+# get, because the small local models copy what they are shown — given the duration example
+# for "minutes into hours and minutes" they kept its seconds arithmetic under a minutes
+# question, and no feedback moved them off it.
+PROMPT_EXAMPLE_PARTS = '''\
+def make_problem(rng, params):
+    count = rng.randint(2, params["max_count"])
+    return {"numbers": [rng.randint(1, params["max_value"]) for _ in range(count)]}
+
+
+def solve(problem):
+    return round(sum(problem["numbers"]) / len(problem["numbers"]), 1)
+
+
+def format_answer(answer):
+    return "%.1f" % answer
+
+
+def question(problem):
+    numbers = ", ".join(str(n) for n in problem["numbers"])
+    return "What is the mean of %s? Answer with one decimal, e.g. 4.0." % numbers
+
+
+def checks(problem, answer):
+    numbers = problem["numbers"]
+    return [("consistency", min(numbers) <= answer <= max(numbers),
+             "the mean lies between the smallest and the largest number")]
+'''
+
+PROMPT_EXAMPLE_PARAMS = [
+    ParamSpec(name="max_count", kind="int", low=2, high=8, description="most numbers"),
+    ParamSpec(name="max_value", kind="choice", choices=[10, 100, 1000],
+              description="largest number drawn"),
+]
+
 FRAME = '''
 
 # ---- fixed by the template (tools/sandbox/template.py): not written by the model ----
