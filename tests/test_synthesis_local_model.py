@@ -3,8 +3,8 @@ generator and writes its code, the sandbox checks it, and every label of the pub
 replayable benchmark is computed by that checked code — and is right. Slow (CPU inference).
 
 On the default backbone, the 1.5B: the 0.5B copies the worked example and does not follow the
-checker's feedback (it sends the same code again, sampled or not), so no generator of its
-passes for a requirement that is not the example's."""
+checker's feedback (it sends the same code again, sampled or not). Expected to fail for now:
+an assertion failure is the open part of issue 10, any other exception is a bug."""
 
 from __future__ import annotations
 
@@ -31,6 +31,11 @@ REQUIREMENT = "convert a number of minutes into hours and minutes"
 @pytest.mark.slow
 @pytest.mark.local_model
 @pytest.mark.timeout(3600)
+@pytest.mark.xfail(strict=False, raises=AssertionError, reason=(
+    "open (issue 10): the 1.5B does not yet write a generator for this requirement that passes "
+    "every check in 3 rounds. Shown the duration example it copied its seconds arithmetic "
+    "under a minutes question (caught by blind_answer, never fixed); shown the mean example "
+    "it writes its own code but not the plan's checks"))
 def test_a_requirement_outside_the_pool_is_labelled_by_checked_code(
         tmp_path: Path, capsys: Any) -> None:
     try:
