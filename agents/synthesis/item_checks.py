@@ -45,6 +45,7 @@ class BlindAnswer(msgspec.Struct, frozen=True, kw_only=True):
     sample: RenderedSample
     response: str
     correct: bool
+    error: str = ""  # the module's scorer raised on the answer (it must take any text)
 
 
 def easiest(samples: list[RenderedSample]) -> RenderedSample | None:
@@ -57,7 +58,10 @@ def score_blind(plan: GeneratorPlan, source: str, sample: RenderedSample,
     with SynthesizedGenerator(plan.name, source, params=param_specs(plan.params),
                               budgets=CHECK_BUDGETS) as gen:
         instance = gen.sample(sample.seed, dict(sample.params))
-        correct = gen.score(instance, response).correct
+        try:
+            correct = gen.score(instance, response).correct
+        except GeneratedCodeError as exc:
+            return BlindAnswer(sample=sample, response=response, correct=False, error=str(exc))
     return BlindAnswer(sample=sample, response=response, correct=correct)
 
 
@@ -141,9 +145,15 @@ def item_verdicts(samples: list[RenderedSample], host_problems: list[str],
             check=BLIND_ANSWER, status="passed" if blind.correct else "failed",
             summary=f"item {n}, answered without its target: "
                     + ("the code's scorer accepts the answer" if blind.correct else
-                       f"{clip(blind.response, 60)!r}, the code says "
-                       f"{clip(blind.sample.answer, 60)!r}")))
-        if not blind.correct:
+                       (f"scoring it raised ({clip(blind.error, 60)})" if blind.error else
+                        f"{clip(blind.response, 60)!r}, the code says "
+                        f"{clip(blind.sample.answer, 60)!r}"))))
+        if blind.error:
+            lines.append(
+                f"- {BLIND_ANSWER}: scoring a model's answer {clip(blind.response, 80)!r} to "
+                f"item {n} raised: {clip(blind.error, 200)}. The scorer must take any text "
+                "and say whether it is right")
+        elif not blind.correct:
             lines.append(
                 f"- {BLIND_ANSWER}: item {n} (seed {blind.sample.seed}) answered by a model "
                 f"that did not see the target: {clip(blind.response, 120)!r}; the code's "

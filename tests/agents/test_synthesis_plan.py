@@ -10,12 +10,18 @@ import pytest
 from agents.prompts.synthesis import EXAMPLE_PLAN, copies_the_example, plan_answer
 from agents.synthesis.flow import with_hints
 from agents.synthesis.grounding import media_needed
-from agents.synthesis.item_checks import RenderedSample, item_verdicts
+from agents.synthesis.item_checks import (
+    RenderedSample,
+    easiest,
+    item_verdicts,
+    render_samples,
+    score_blind,
+)
 from agents.synthesis.parts import code_from_answer, parts_problem, renamed_params
 from agents.synthesis.plan import PlanError, generator_name, param_specs, plan_from_answer
 from store.events import Subtask
 from tools.generators.param_sampling import params_rng, resolve_params
-from tools.sandbox.template import EXAMPLE_PARTS
+from tools.sandbox.template import EXAMPLE_PARTS, compose
 
 SUB = Subtask(name="Time zones on a DST change", description="Schedule a call across zones",
               capability="date arithmetic", answer_format="short_answer")
@@ -191,3 +197,26 @@ def test_a_plan_to_revise_is_shown_in_the_shape_of_an_answer() -> None:
     shown = plan_answer(plan)
     assert [p["name"] for p in shown["params"]] == ["zones", "month"]
     assert plan_from_answer(shown, SUB, "p-1") == plan
+
+
+def test_a_scorer_that_raises_on_a_blind_answer_is_a_failure_with_why_not_a_crash() -> None:
+    """A module's accepts() that cannot read some text fails the item stage with the error
+    (run in the real sandbox), instead of failing the Grounding handler."""
+    fragile = EXAMPLE_PARTS.replace(
+        '    parts = response.strip().rstrip(".").split(":")',
+        '    if "about" in response:\n        raise ValueError("cannot read %r" % response)\n'
+        '    parts = response.strip().rstrip(".").split(":")')
+    plan = plan_from_answer(answer({"name": "max_seconds", "kind": "choice",
+                                    "choices": ["59", "3599"]}), SUB, "p-1")
+    source = compose(fragile, param_specs(plan.params))
+    samples, problems = render_samples(plan, source, 2)
+    assert len(samples) == 2 and not problems
+    first = easiest(samples)
+    assert first is not None
+    blind = score_blind(plan, source, first, "about an hour")
+    assert not blind.correct and "cannot read 'about an hour'" in blind.error
+    checks, lines = item_verdicts(samples, [], [], blind)
+    assert [c.status for c in checks if c.check == "blind_answer"] == ["failed"]
+    assert lines[-1].startswith("- blind_answer: scoring a model's answer 'about an hour' to "
+                                f"item {samples.index(first) + 1} raised: ")
+    assert score_blind(plan, source, first, first.answer).correct  # its own target, accepted
