@@ -52,6 +52,18 @@ def synthesized(events: list[Envelope]) -> dict[str, GeneratorSynthesized]:
     return {e.payload.name: e.payload for e in of_type(events, "GeneratorSynthesized")}
 
 
+def synthesized_alone(capsys: Any, home: Path, pool: Path, llm: str, *, rounds: int,
+                      ) -> tuple[list[Envelope], GeneratorSynthesized, dict[str, Any] | None]:
+    """A 3-item build of DURATIONS as its one subtask (no design), grounded by synthesis
+    within `rounds`: its events, its one generator and the build's document."""
+    code, doc, err = build(capsys, home, pool, "--config", config(home, synthesis_rounds=rounds),
+                           "--disable", "design", requirement=DURATIONS, llm=llm, size=3)
+    assert code == 0, err
+    events = read_events(home)
+    (record,) = synthesized(events).values()
+    return events, record, doc
+
+
 def attempts_of(events: list[Envelope], name: str) -> list[tuple[int, str, bool, list[str]]]:
     """(attempt, stage, passed, failed checks) of every check of a generator, in log order."""
     return [(e.payload.attempt, e.payload.stage, e.payload.passed,
@@ -171,12 +183,7 @@ def test_a_plan_whose_ranges_cannot_spread_complexity_is_revised_and_the_code_ke
     llm = brain("synth-narrow", ["units"], first_param={
         "name": "max_seconds", "kind": "choice", "low": 0, "high": 0,
         "choices": ["10", "30", "59"], "description": "Largest number of seconds"})
-    code, doc, err = build(capsys, tmp_path, empty_pool, "--config",
-                           config(tmp_path, synthesis_rounds=3), "--disable", "design",
-                           requirement=DURATIONS, llm=llm, size=3)
-    assert code == 0, err
-    events = read_events(tmp_path)
-    (record,) = synthesized(events).values()
+    events, record, doc = synthesized_alone(capsys, tmp_path, empty_pool, llm, rounds=3)
     # Every attempt over the first plan's ranges (seconds below a minute) failed the spread
     # of complexity and nothing else; the plan was revised, the same code passed over it.
     assert attempts_of(events, record.name) == [
@@ -230,12 +237,7 @@ def test_code_that_fails_only_at_a_corner_of_the_plans_ranges_has_the_plan_revis
     llm = brain("synth-corner", ["good"], first_param={
         "name": "max_seconds", "kind": "int", "low": 0, "high": 86399, "choices": [],
         "description": "Largest number of seconds"})
-    code, doc, err = build(capsys, tmp_path, empty_pool, "--config",
-                           config(tmp_path, synthesis_rounds=2), "--disable", "design",
-                           requirement=DURATIONS, llm=llm, size=3)
-    assert code == 0, err
-    events = read_events(tmp_path)
-    (record,) = synthesized(events).values()
+    events, record, doc = synthesized_alone(capsys, tmp_path, empty_pool, llm, rounds=2)
     checked = [e.payload for e in of_type(events, "GeneratorChecked")]
     assert [(c.revision, c.attempt, c.passed) for c in checked if c.stage == "code"] == [
         (1, 1, False), (1, 2, False), (2, 1, True)]
