@@ -3,8 +3,9 @@
 For every subtask of an accepted design round, one batch of events:
 - `DatasetPreferencesSet` — modality, annotation structure, domain (LLM);
 - `DatasetsSearched` — a BM25-ranked search over the pool's cards, and the relevance of each
-  hit (`agents.relevance`: do its sampled questions ask what the subtask tests?); a dataset
-  whose questions are mostly off-target is filtered here, before any plan is asked for;
+  hit (`agents.relevance`: do its sampled questions, or a built-in generator's rendered items,
+  ask what the subtask tests?); a dataset or generator whose questions are mostly off-target
+  is filtered here, before any plan is asked for;
 - per relevant candidate dataset (at most `search_k`), `PlanProposed` (a transformation plan,
   LLM; an instruction that does not fit the items it would sit above is replaced by one that
   says what they are) and `PlanScored` (Score-and-Filter: the model's alignment, robustness

@@ -9,21 +9,35 @@ capability family the subtask's words name (cause and effect: "why", "because", 
 questions are mostly off-target is filtered before any plan is asked for.
 
 A dataset without a question field asks what its card says it asks: its description and
-task names stand for its questions. `perf/relevance.py` prints how this agrees with a
-hand labelling of the pool's datasets for the demo's subtasks.
+task names stand for its questions. A built-in generator asks what its items ask: a few of
+them rendered with fixed seeds stand for its questions (its card says "causal reasoning" of
+collision frames, whose items ask "which frame comes next"; a hand labelling agrees better
+with the rendered items). `perf/relevance.py` prints how both agree with a hand labelling of
+the pool's datasets and generators.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import tempfile
+from pathlib import Path
+
+import structlog
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from store.events import DatasetRelevance, Subtask
 from tools.cards import DatasetCard
+from tools.generators.base import RenderedItem
+from tools.generators.registry import get_generator
 from tools.pool import Pool
 from tools.stemming import stem_words
 
+log = structlog.get_logger(__name__)
+
 ON_TARGET_SHARE = 0.5  # a dataset is kept when at least this share of its questions is on-target
 SAMPLED_QUESTIONS = 12
+SAMPLED_RENDERED = 6  # a generator's items vary less than a dataset's, and render slower
 
 # Words any subtask may use whatever it tests: they cannot tell one capability from another.
 _GENERIC = frozenset({
@@ -57,13 +71,20 @@ def stems(text: str) -> set[str]:
     return set(stem_words(_WORD.findall(text.lower())))
 
 
+def own_stems(sub: Subtask) -> frozenset[str]:
+    """The content stems of a subtask's name and capability (what it names, not how)."""
+    words = _WORD.findall(f"{sub.name} {sub.capability}".lower())
+    return frozenset(s for s in stem_words(w for w in words if w not in ENGLISH_STOP_WORDS)
+                     if len(s) >= 3) - _GENERIC
+
+
 def capability_cues(sub: Subtask) -> frozenset[str]:
     """The stems whose presence makes a question on-target for `sub` (empty: cannot tell).
 
     When the subtask's words name a capability family, its questions are told by that
     family's cues (a subtask's other words, "relationships", "validity", would match any
     question that uses them); otherwise by the subtask's own content words."""
-    own = {s for s in stems(f"{sub.name} {sub.capability}") - _GENERIC if len(s) >= 3}
+    own = own_stems(sub)
     described = stems(sub.description)
     cues: set[str] = set()
     for names, family_cues in _FAMILIES.values():
@@ -92,19 +113,60 @@ def sampled_questions(pool: Pool, card: DatasetCard, n: int = SAMPLED_QUESTIONS)
     return out or [card_asks(card)]
 
 
+# What an item's media are, in the words a subtask uses for them.
+_MEDIA_WORDS = {".png": "image", ".jpg": "image", ".jpeg": "image", ".wav": "audio",
+                ".mp3": "audio", ".mp4": "video"}
+
+
+@functools.cache
+def rendered_questions(generator: str, n: int = SAMPLED_RENDERED) -> tuple[str, ...]:
+    """What a built-in generator's items ask: `n` of them rendered with seeds 0..n-1 and
+    default parameters, as the Orchestrator renders them, each followed by the kinds of its
+    media (an item says "listen to the recording", its subtask says "audio"); empty: it
+    cannot render here."""
+    def asked(rendered: RenderedItem) -> str:
+        kinds = sorted({_MEDIA_WORDS.get(Path(m).suffix.lower(), "") for m in rendered.media})
+        return " ".join([rendered.input, *(k for k in kinds if k)])
+
+    try:
+        gen = get_generator(generator)
+        with tempfile.TemporaryDirectory(prefix="benchagent-relevance-") as tmp:
+            return tuple(asked(gen.render(gen.sample(seed), Path(tmp))) for seed in range(n))
+    except Exception as exc:  # any failure: measured by its card instead
+        log.warning("relevance.render_failed", generator=generator, reason=repr(exc))
+        return ()
+
+
+def generator_questions(card: DatasetCard) -> list[str]:
+    """A generator's rendered questions (its card's words when it cannot render)."""
+    assert card.generator is not None
+    return list(rendered_questions(card.generator)) or [card_asks(card)]
+
+
 def on_target(question: str, cues: frozenset[str]) -> bool:
     return bool(stems(question) & cues)
 
 
 def relevance(sub: Subtask, card: DatasetCard, pool: Pool,
               threshold: float = ON_TARGET_SHARE) -> DatasetRelevance | None:
-    """The dataset's relevance to the subtask (None: not measured — a generator, whose
-    parameters are chosen for the subtask, or a subtask whose words name no cue)."""
+    """The dataset's (or generator's) relevance to the subtask (None: not measured — a
+    subtask whose words name no cue)."""
     cues = capability_cues(sub)
-    if card.generator or not cues:
+    if not cues:
         return None
-    questions = sampled_questions(pool, card)
-    hits = [on_target(q, cues) for q in questions]
+    if card.generator:
+        # Its items name what they ask in the subtask's own words too ("the next frame"),
+        # or in its family's cues.
+        questions = generator_questions(card)
+        hits = [on_target(q, cues | own_stems(sub)) for q in questions]
+        if not on_target(card_asks(card), cues):
+            # Its rendered instructions use many words ("step by step", "time steps t1-t4",
+            # "next state"); what it is made to test must be on-target too.
+            hits = [False] * len(hits)
+            questions = [f"(its card: {card_asks(card)})"] * len(hits)
+    else:
+        questions = sampled_questions(pool, card)
+        hits = [on_target(q, cues) for q in questions]
     share = sum(hits) / len(hits)
     off = [q[:120] for q, hit in zip(questions, hits, strict=True) if not hit]
     return DatasetRelevance(dataset_id=card.dataset_id, on_target=round(share, 3), sampled=len(hits),

@@ -52,3 +52,43 @@ QUESTION_LABELS: dict[str, list[bool]] = {
     # only "Why did Sarah cancel her date…?" asks for a cause.
     "2d36aa6b": [False] * 8 + [True] + [False] * 3,
 }
+
+# Subtasks the built-in generators are made for, beside the text subtasks above.
+PHYSICS = Subtask(name="Physical dynamics of moving objects",
+                  description="Predict where moving objects go after they collide.",
+                  capability="physical reasoning about trajectories and collisions",
+                  answer_format="multiple_choice")
+CODE = Subtask(name="Debugging Python code",
+               description="Find what a buggy Python function returns or where its bug is.",
+               capability="code debugging", answer_format="multiple_choice")
+ALGEBRA = Subtask(name="Faulty algebra steps",
+                  description="Name the wrong step of an algebraic derivation.",
+                  capability="mathematical derivation checking", answer_format="short_answer")
+# The media subtasks of tests/replay/export_runs.py.
+NEXT_FRAME = Subtask(name="Next frame prediction",
+                     description="Predict the next frame of a physics simulation shown as images "
+                                 "of moving objects.",
+                     capability="visual causal reasoning about motion and collisions in images",
+                     answer_format="multiple_choice")
+SPOKEN = Subtask(name="Spoken dialogue understanding",
+                 description="Answer a question about a noisy spoken dialogue audio recording "
+                             "between several speakers.",
+                 capability="speech understanding of spoken dialogue audio",
+                 answer_format="short_answer")
+GENERATORS = ("calendar", "causal_physics", "proofs", "code_debugging", "speech_dialogue",
+              "ba_text")
+# (subtask, the built-in generators a careful reader grounds it on, by what their items
+# ask; every other generator: not). Collision frames ("which frame comes next?") are physical
+# dynamics, not cause and effect in everyday events; a meeting slot is scheduling, not when
+# events happen or how long they last.
+GENERATOR_LABELS: list[tuple[Subtask, set[str]]] = [
+    (CAUSAL, set()),
+    (CAUSAL_15B, set()),
+    (TEMPORAL, set()),
+    (SOCIAL, set()),
+    (PHYSICS, {"causal_physics"}),
+    (CODE, {"code_debugging"}),
+    (ALGEBRA, {"proofs"}),
+    (NEXT_FRAME, {"causal_physics"}),
+    (SPOKEN, {"speech_dialogue"}),
+]

@@ -22,8 +22,12 @@ from store.events import Grounding, TransformationPlan
 from tests.agents import scripted_brain
 from tests.agents.build_helpers import of_type, read_events
 from tests.agents.relevance_labels import (
+    ALGEBRA,
     CAUSAL,
+    CAUSAL_15B,
     DATASET_LABELS,
+    GENERATOR_LABELS,
+    PHYSICS,
     QUESTION_LABELS,
     TEXT_DATASETS,
 )
@@ -111,6 +115,31 @@ def test_relevance_agrees_with_the_hand_labels(pool: Pool) -> None:
     # The reading dataset is filtered for the causal subtask, and says why.
     r = relevance(CAUSAL, pool.card(PASSAGES), pool)
     assert r is not None and not r.kept and r.on_target < 0.5 and r.examples
+
+
+def test_generator_relevance_agrees_with_the_hand_labels() -> None:
+    """A generator is measured by its rendered items and its card: collision frames are
+    filtered for everyday cause and effect (the demo's subtask) and kept for dynamics."""
+    generators = Pool.load([], include_generators=True)
+    cards = {c.generator: c for c in generators.datasets if c.generator}
+    agree = total = 0
+    for sub, relevant in GENERATOR_LABELS:
+        for name, card in cards.items():
+            r = relevance(sub, card, generators)
+            assert r is not None and r.dataset_id == card.dataset_id and r.sampled >= 1
+            agree += r.kept == (name in relevant)
+            total += 1
+    assert total == len(GENERATOR_LABELS) * 6 and agree / total >= 0.9, f"{agree}/{total}"
+    physics = cards["causal_physics"]
+    for sub in (CAUSAL, CAUSAL_15B):
+        r = relevance(sub, physics, generators)
+        assert r is not None and not r.kept and r.on_target == 0.0
+        assert r.examples and r.examples[0].startswith("Examine the sequence of 4 images")
+    r = relevance(PHYSICS, physics, generators)
+    assert r is not None and r.kept and r.on_target == 1.0
+    # Its instructions say "step by step", but its card does not ask for algebra.
+    r = relevance(ALGEBRA, physics, generators)
+    assert r is not None and not r.kept and r.examples[0].startswith("(its card:")
 
 
 def test_an_instruction_that_does_not_fit_its_items_is_replaced(pool: Pool) -> None:
@@ -215,3 +244,25 @@ def test_grounding_filters_off_target_datasets_rejects_unfillable_plans_and_spre
             assert not grounded[a] & grounded[b] or "shares" in next(
                 e.payload.reason for e in of_type(events, "SubtaskGrounded")
                 if e.payload.subtask in (a, b) and "shares" in e.payload.reason)
+
+
+def test_grounding_filters_an_off_target_generator_and_records_why(
+        tmp_path: Path, general_bench: Path, capsys) -> None:
+    from benchagent.cli import main
+
+    register_responder("scripted-generators", scripted_brain.ScriptedBrain())
+    home = tmp_path / "home"
+    code = main(["build", "I want to evaluate whether a model can reason about causes and "
+                 "effects in everyday events", "--size", "6", "--seed", "3", "--llm",
+                 "scripted:scripted-generators", "--pool", str(general_bench), "--home",
+                 str(home), "--run-id", "run-test", "--plan-only", "--json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    events = read_events(home)
+    searched = [e.payload for e in of_type(events, "DatasetsSearched")]
+    measured = {(s.subtask, r.dataset_id): r for s in searched for r in s.relevance}
+    physics = [(sub, r) for (sub, d), r in measured.items() if d == "gen-causal_physics"]
+    assert physics, "the search found the collision-frames generator"
+    assert all(not r.kept for _, r in physics)
+    planned = [e.payload.plan for e in of_type(events, "PlanProposed")]
+    assert not any(p.dataset_id == "gen-causal_physics" for p in planned)

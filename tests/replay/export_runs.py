@@ -1,8 +1,8 @@
 """Published runs to export in tests: built by `benchagent build` with a scripted model.
 
 - `media`: generator items only (an empty file pool): causal_physics (eight PNG frames and
-  options A-D), proofs (short answer, no media) in one subtask, speech_dialogue (a WAV) in
-  another; evaluated by the scripted model.
+  options A-D) in one subtask, speech_dialogue (a WAV) in another (the other generators are
+  filtered as off-target for both at grounding); evaluated by the scripted model.
 - `text`: the General-Bench subset: two multiple-choice text subtasks and a short-answer
   subtask over resized car and object images; evaluated too.
 """

@@ -45,7 +45,7 @@ def test_jsonl_is_the_published_benchmark_with_a_manifest(media_run) -> None:
     pub = next(e.payload for e in media_run.events if e.type == "BenchmarkPublished")
     assert manifest["content_hash"] == pub.content_hash
     assert {s["dataset_id"] for s in manifest["sources"]} == {
-        "gen-causal_physics", "gen-proofs", "gen-speech_dialogue"}
+        "gen-causal_physics", "gen-speech_dialogue"}
 
 
 def test_same_log_same_bytes_in_every_format(text_run, tmp_path: Path) -> None:
