@@ -407,8 +407,12 @@ def relevance_kept(measured: DatasetRelevance | None) -> bool:
 
 
 def off_target_reason(measured: list[DatasetRelevance | None]) -> str:
-    said = [f"{r.dataset_id} {r.on_target:.0%} (e.g. {r.examples[0]!r})" if r.examples
-            else f"{r.dataset_id} {r.on_target:.0%}" for r in measured if r is not None]
+    def share(r: DatasetRelevance) -> str:
+        register = "" if r.register is None else f", {r.register:.0%} in the everyday register"
+        return f"{r.dataset_id} {r.on_target:.0%}{register}"
+
+    said = [f"{share(r)} (e.g. {r.examples[0]!r})" if r.examples else share(r)
+            for r in measured if r is not None]
     return ("no searched dataset's sampled questions ask what the subtask tests: "
             + "; ".join(said))
 

@@ -16,7 +16,9 @@ what a small model pays two or three calls to reject, or lets through:
   "Click here", "share this post", navigation bars, HTML tags, Q&A-site prompts);
 - `offensive`: a slur or profanity, found with the Blasp word list (`profy-filter`):
   slurs (its "extreme" tier) anywhere in the item; moderate or worse words in what the
-  item asks and offers (question, options, answer). Passages may quote rude speech.
+  item asks and offers (question, options, answer). Passages may quote rude speech;
+- `register` (only for a subtask whose words name everyday life): a rare, technical word in
+  what the item asks and offers ("enantiomers", "radiolarian"; `agents.register`).
 
 For Grounding, `unfillable_placeholders` names the placeholders of a question template that
 the card's roles cannot fill, so such a plan is refused before any item is built.
@@ -32,6 +34,7 @@ from typing import Any
 
 import msgspec
 
+from agents.register import off_register
 from store.events import BenchmarkItem, ItemCheckName, TransformationPlan
 from tools.stemming import stem
 
@@ -493,13 +496,25 @@ def check_offensive(item: BenchmarkItem) -> ItemCheck:
     return _verdict("offensive", problems, "no listed slur or profanity")
 
 
+# --------------------------------------------------------------------------- register
+
+
+def check_register(item: BenchmarkItem) -> ItemCheck:
+    """What the item asks and offers is told in everyday words (for an everyday subtask)."""
+    asked = " ".join([question_of(item) or item.input, *(item.choices or []),
+                      *answer_texts(item)])
+    why = off_register(asked)
+    return _verdict("register", [why] if why else [], "told in everyday words")
+
+
 # --------------------------------------------------------------------------- all
 
 
 def check_item(item: BenchmarkItem, plan: TransformationPlan | None = None,
-               media_roles: Collection[str] = ()) -> list[ItemCheck]:
+               media_roles: Collection[str] = (), everyday: bool = False) -> list[ItemCheck]:
     """Every programmatic check's verdict on `item`, in a fixed order (`media_roles`: the
-    card's roles that hold media files, which are no text context)."""
+    card's roles that hold media files, which are no text context; `everyday`: the subtask
+    names everyday life, so the item's register is checked too)."""
     return [
         check_option_count(item),
         check_placeholders(item, plan),
@@ -510,9 +525,10 @@ def check_item(item: BenchmarkItem, plan: TransformationPlan | None = None,
         check_context(item, plan, media_roles=media_roles),
         check_boilerplate(item),
         check_offensive(item),
+        *([check_register(item)] if everyday else []),
     ]
 
 
 def failed_checks(item: BenchmarkItem, plan: TransformationPlan | None = None,
-                  media_roles: Collection[str] = ()) -> list[ItemCheck]:
-    return [c for c in check_item(item, plan, media_roles) if not c.passed]
+                  media_roles: Collection[str] = (), everyday: bool = False) -> list[ItemCheck]:
+    return [c for c in check_item(item, plan, media_roles, everyday) if not c.passed]

@@ -26,6 +26,7 @@ from pathlib import Path
 import structlog
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from agents.register import REGISTER_SHARE, names_everyday, off_register
 from store.events import DatasetRelevance, Subtask
 from tools.cards import DatasetCard
 from tools.generators.base import RenderedItem
@@ -37,6 +38,7 @@ log = structlog.get_logger(__name__)
 
 ON_TARGET_SHARE = 0.5  # a dataset is kept when at least this share of its questions is on-target
 SAMPLED_QUESTIONS = 12
+SAMPLED_REGISTER = 40  # an everyday share near a tenth needs more than a dozen to tell
 SAMPLED_RENDERED = 6  # a generator's items vary less than a dataset's, and render slower
 
 # Words any subtask may use whatever it tests: they cannot tell one capability from another.
@@ -98,19 +100,34 @@ def card_asks(card: DatasetCard) -> str:
     return f"{card.description} {' '.join(t.replace('_', ' ') for t in card.tasks)}"
 
 
-def sampled_questions(pool: Pool, card: DatasetCard, n: int = SAMPLED_QUESTIONS) -> list[str]:
-    """The questions of `n` items spread evenly over the dataset (its card's words when it
-    has no question field)."""
-    if "question" not in card.meta.fields:
-        return [card_asks(card)]
+def _sampled(pool: Pool, card: DatasetCard, n: int) -> list[tuple[str, str]]:
+    """(question, question and options) of `n` items spread evenly over the dataset."""
     items = pool.items(card.dataset_id)
     picked = [items[i * len(items) // n] for i in range(min(n, len(items)))]
     out = []
     for item in picked:
         value = item.fields.get("question")
         if isinstance(value, str) and value.strip():
-            out.append(value.strip())
-    return out or [card_asks(card)]
+            options = [str(o) for role in ("options", "choices")
+                       if isinstance(item.fields.get(role), list) for o in item.fields[role]]
+            out.append((value.strip(), " ".join([value.strip(), *options])))
+    return out
+
+
+def sampled_questions(pool: Pool, card: DatasetCard, n: int = SAMPLED_QUESTIONS) -> list[str]:
+    """The questions of `n` items spread evenly over the dataset (its card's words when it
+    has no question field)."""
+    if "question" not in card.meta.fields:
+        return [card_asks(card)]
+    return [q for q, _ in _sampled(pool, card, n)] or [card_asks(card)]
+
+
+def sampled_asked(pool: Pool, card: DatasetCard, n: int = SAMPLED_REGISTER) -> list[str]:
+    """What the same sampled items ask and offer: each question with its options (what the
+    register check reads on an item); empty when the dataset has no question field."""
+    if "question" not in card.meta.fields:
+        return []
+    return [asked for _, asked in _sampled(pool, card, n)]
 
 
 # What an item's media are, in the words a subtask uses for them.
@@ -154,20 +171,33 @@ def relevance(sub: Subtask, card: DatasetCard, pool: Pool,
     cues = capability_cues(sub)
     if not cues:
         return None
+    questions = (generator_questions(card) if card.generator
+                 else sampled_questions(pool, card))
+    by_card = questions == [card_asks(card)]
     if card.generator:
         # Its items name what they ask in the subtask's own words too ("the next frame"),
         # or in its family's cues.
-        questions = generator_questions(card)
         hits = [on_target(q, cues | own_stems(sub)) for q in questions]
-        if not on_target(card_asks(card), cues):
-            # Its rendered instructions use many words ("step by step", "time steps t1-t4",
-            # "next state"); what it is made to test must be on-target too.
-            hits = [False] * len(hits)
-            questions = [f"(its card: {card_asks(card)})"] * len(hits)
     else:
-        questions = sampled_questions(pool, card)
         hits = [on_target(q, cues) for q in questions]
-    share = sum(hits) / len(hits)
     off = [q[:120] for q, hit in zip(questions, hits, strict=True) if not hit]
-    return DatasetRelevance(dataset_id=card.dataset_id, on_target=round(share, 3), sampled=len(hits),
-                     kept=share >= threshold, examples=off[:2])
+    if card.generator and not on_target(card_asks(card), cues):
+        # Its rendered instructions use many words ("step by step", "time steps t1-t4",
+        # "next state"); what it is made to test must be on-target too.
+        hits = [False] * len(hits)
+        off = [f"(its card: {card_asks(card)[:100]})"]
+    share = sum(hits) / len(hits)
+    kept = share >= threshold
+    register = None
+    asked = questions if card.generator else sampled_asked(pool, card)
+    if names_everyday(sub) and not by_card and asked:
+        # Everyday events are told in common words (agents/register.py), in the question and
+        # its options as the item check reads them; a card's prose is not what its items
+        # ask, so a dataset measured by its card is not held to it.
+        why = [off_register(q) for q in asked]
+        register = round(sum(not w for w in why) / len(why), 3)
+        if kept and register < REGISTER_SHARE:
+            kept = False
+            off = [f"{q[:100]} [{w[:100]}]" for q, w in zip(asked, why, strict=True) if w]
+    return DatasetRelevance(dataset_id=card.dataset_id, on_target=round(share, 3),
+                            sampled=len(hits), kept=kept, examples=off[:2], register=register)

@@ -3,7 +3,8 @@
 - SampleRealized → the format check; for an item of a real dataset, the programmatic
   checks (`agents/item_checks.py`: unfilled placeholders, cut-off or duplicated options,
   the answer in the question or equal to its premise, too few options, a missing context,
-  scraped boilerplate, slurs and profanity), which reject an item before any model call;
+  scraped boilerplate, slurs and profanity, and for a subtask about everyday life rare,
+  technical words), which reject an item before any model call;
   then the semantic checks or, for generated items, the generator's own verifier (no
   model call: generated items are correct by construction, re-creating them is the
   check). Semantic checks: the backbone judges the item knowing its label, naming
@@ -44,6 +45,7 @@ from agents.item_checks import check_item
 from agents.prompts import verifier as prompts
 from agents.prompts.common import clip
 from agents.prompts.evaluator import answer_messages
+from agents.register import names_everyday
 from agents.scoring import score_answer
 from agents.separation import separation_verdict
 from agents.settings import settings_of
@@ -66,6 +68,7 @@ from store.events import (
     SampleRejected,
     SourceLabel,
     SpecFinalized,
+    Subtask,
     TransformationPlan,
 )
 
@@ -129,7 +132,9 @@ class VerifierAgent(Agent):
             else:
                 media_roles = (self._media_roles(state, p.source.dataset_id)
                                if isinstance(p.source, SourceLabel) else [])
-                verdicts += item_verdicts(p, plan_of(state, p), media_roles)
+                sub = subtask_of(state, p.item.subtask)
+                verdicts += item_verdicts(p, plan_of(state, p), media_roles,
+                                          everyday=sub is not None and names_everyday(sub))
         if all(v.passed for v in verdicts) and p.generated_by is None:
             blind = None
             if rewritten(p) and p.repair_of is None:
@@ -186,8 +191,7 @@ class VerifierAgent(Agent):
         without a blind answer gets one: a blind solve that reaches the label overrules it."""
         p = event.payload
         settings = settings_of(state.request.payload)
-        spec = state.slots.spec_payload
-        sub = next((s for s in spec.subtasks if s.name == p.item.subtask), None) if spec else None
+        sub = subtask_of(state, p.item.subtask)
         sub_doc = ({"name": sub.name, "description": sub.description, "capability": sub.capability}
                    if sub else {"name": p.item.subtask})
         llm = ctx.llm(self.role)
@@ -249,11 +253,19 @@ def plan_of(state: RunState, p: SampleRealized) -> TransformationPlan | None:
     return next((pl for pl in spec.plans if pl.plan_id == plan_id), None) if spec else None
 
 
+def subtask_of(state: RunState, name: str) -> Subtask | None:
+    """The spec's subtask called `name`, if the spec names it."""
+    spec = state.slots.spec_payload
+    return next((s for s in spec.subtasks if s.name == name), None) if spec else None
+
+
 def item_verdicts(p: SampleRealized, plan: TransformationPlan | None,
-                  media_roles: Collection[str] = ()) -> list[CheckVerdict]:
-    """Every programmatic check's verdict (`agents.item_checks`), free: no model is asked."""
+                  media_roles: Collection[str] = (), everyday: bool = False
+                  ) -> list[CheckVerdict]:
+    """Every programmatic check's verdict (`agents.item_checks`), free: no model is asked
+    (`everyday`: the item's subtask names everyday life, so its register is checked)."""
     return [CheckVerdict(check=c.check, passed=c.passed, reason=c.reason[:300])
-            for c in check_item(p.item, plan, media_roles)]
+            for c in check_item(p.item, plan, media_roles, everyday)]
 
 
 def rewritten(p: SampleRealized) -> bool:

@@ -43,7 +43,7 @@ ROLES: tuple[Role, ...] = get_args(Role)
 # The programmatic checks of a source item (agents/item_checks.py), made before any model call.
 ItemCheckName = Literal["placeholder", "truncated_option", "duplicate_option",
                         "answer_in_question", "answer_is_premise", "too_few_options",
-                        "empty_context", "boilerplate", "offensive"]
+                        "empty_context", "boilerplate", "offensive", "register"]
 CheckName = Literal["format", "answerable", "answer_matches", "depends_on_signal", "generator",
                     "separates"] | ItemCheckName
 ReviewDecision = Literal["keep", "revise", "discard"]
@@ -257,6 +257,10 @@ class DatasetRelevance(msgspec.Struct, frozen=True, kw_only=True):
     sampled: int
     kept: bool  # False: filtered at grounding, no plan asked for
     examples: list[str] = []  # a few off-target questions, for the reason
+    # For a subtask about everyday life: the share of sampled items (question and options, or
+    # a generator's rendered items) in the everyday register (agents/register.py); None when
+    # the subtask names no everyday life or the dataset is measured by its card.
+    register: float | None = None
 
 
 class DatasetsSearched(Payload, frozen=True, kw_only=True):

@@ -6,17 +6,33 @@ takes position k at attempt 1 and k + (a-1)·Q at attempt a (Q = all slots on th
 dataset), so concurrent rejections can never race for an item. A generator (built in, or
 synthesized by the run) has no items: position k is its instance `<generator>#k`. A refresh
 (`RefreshRequested`) permutes only the items its parent did not use.
+
+`max_attempts` bounds what a slot may spend on the model: an attempt rejected by a
+programmatic item check (free: `agents.item_checks`, e.g. technical words under an everyday
+subtask, which a quarter of Causal-Reasoning's items pass) does not count against it; such
+attempts stop when the slot's share of the source is used up.
 """
 
 from __future__ import annotations
+
+from typing import get_args
 
 from agents.base import Batch
 from agents.keys import sample_id, seeded_permutation
 from agents.settings import settings_of
 from agents.synthesis.grounding import SYNTHESIZED_CAPACITY
 from replay.projections import RunState
-from store.events import Payload, QuotaShortfall, ReplenishRequested, SlotAssigned, SpecFinalized
+from store.events import (
+    ItemCheckName,
+    Payload,
+    QuotaShortfall,
+    ReplenishRequested,
+    SlotAssigned,
+    SpecFinalized,
+)
 from tools.pool import Pool
+
+_FREE_CHECKS = frozenset(get_args(ItemCheckName))
 
 
 class SourceExhausted(Exception):
@@ -84,9 +100,12 @@ def next_attempt(p: ReplenishRequested, state: RunState, pool: Pool) -> tuple[Pa
     attempt = (replaced.attempt if replaced else 1) + 1
     settings = settings_of(state.request.payload)
     sid = sample_id(p.subtask, p.dataset_id, p.slot, attempt)
-    if attempt > settings.max_attempts:
-        reason = (f"slot {p.slot}: {settings.max_attempts} attempts rejected "
-                  f"(max_attempts); last was {p.replaces}")
+    rejections = [state.samples.rejected.get(sample_id(p.subtask, p.dataset_id, p.slot, a))
+                  for a in range(1, attempt)]
+    costly = sum(1 for r in rejections if r is None or r.payload.check not in _FREE_CHECKS)
+    if costly >= settings.max_attempts:
+        reason = (f"slot {p.slot}: {attempt - 1} attempts rejected, {costly} after a model's "
+                  f"check (max_attempts {settings.max_attempts}); last was {p.replaces}")
     else:
         try:
             item_id, _ = source_for(state, pool, p.dataset_id, p.plan_id, p.subtask, p.slot,

@@ -28,6 +28,7 @@ from agents.orchestrator.tool_runs import Realization, media_fence, run_tools
 from agents.plans import fill_placeholders
 from agents.prompts import orchestrator as prompts
 from agents.realize import Draft
+from agents.register import names_everyday
 from agents.settings import RunSettings
 from store.events import (
     BenchmarkItem,
@@ -73,7 +74,7 @@ def offered_tools(card: DatasetCard, item: SourceItem) -> list[dict[str, Any]]:
 # What a programmatic check finds in the source material itself: no question fixes it.
 SOURCE_CHECKS: frozenset[ItemCheckName] = frozenset(
     {"truncated_option", "duplicate_option", "too_few_options", "empty_context", "boilerplate",
-     "offensive"})
+     "offensive", "register"})
 
 
 def planning_need(draft: Draft, plan: TransformationPlan, tools: list[dict[str, Any]]) -> str:
@@ -113,16 +114,17 @@ def dropped_key_terms(source_question: str, question: str) -> str:
 
 
 def question_fallback(draft: Draft, plan: TransformationPlan, planned: BenchmarkItem,
-                      source: BenchmarkItem, question: str) -> str:
-    """Why the planned `question` must give way to the source's own ("" to keep it)."""
+                      source: BenchmarkItem, question: str, everyday: bool = False) -> str:
+    """Why the planned `question` must give way to the source's own ("" to keep it;
+    `everyday`: the subtask names everyday life, so the item's register is checked)."""
     leaked = draft.leak_in(question)
     if leaked is not None:
         return f"it gives the answer away ({leaked[:80]!r})"
     if draft.source_question and (dropped := dropped_key_terms(draft.source_question, question)):
         return dropped
     media = draft.card.media_roles()
-    before = {c.check for c in failed_checks(source, plan, media)}
-    new = [c for c in failed_checks(planned, plan, media) if c.check not in before]
+    before = {c.check for c in failed_checks(source, plan, media, everyday)}
+    new = [c for c in failed_checks(planned, plan, media, everyday) if c.check not in before]
     if new:
         return f"it fails the {new[0].check} check the source question passes: {new[0].reason}"
     return ""
@@ -179,7 +181,8 @@ async def realize_sourced(event: Envelope[SlotAssigned], plan: TransformationPla
     # The source item in its own format: what planning cannot change is judged on it.
     unplanned = draft.build(p.sample_id, p.subtask, question=None, distractors=[], media=[],
                             run_seed=request.seed, extra_metadata={}, planned=False)
-    condemned = [c for c in failed_checks(unplanned, plan, card.media_roles())
+    everyday = names_everyday(subtask)
+    condemned = [c for c in failed_checks(unplanned, plan, card.media_roles(), everyday)
                  if c.check in SOURCE_CHECKS]
     need = planning_need(draft, plan, offered)
     disabled = "sample-planning" in request.disabled
@@ -206,7 +209,8 @@ async def realize_sourced(event: Envelope[SlotAssigned], plan: TransformationPla
             source_item = draft.build(p.sample_id, p.subtask, question=None,
                                       distractors=decided.distractors, media=[],
                                       run_seed=request.seed, extra_metadata={})
-            why = question_fallback(draft, plan, planned_item, source_item, decided.question)
+            why = question_fallback(draft, plan, planned_item, source_item, decided.question,
+                                    everyday)
             if why:
                 planned = msgspec.structs.replace(
                     decided.planned, instructions=plan.instructions, fallback=why,

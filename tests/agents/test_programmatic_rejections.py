@@ -23,10 +23,12 @@ from tests.agents.build_helpers import benchmark_lines, of_type, read_events
 from tests.agents.scripted_brain import TOPICS, ScriptedBrain
 from tools.llm.scripted import register_responder
 
+# Told in common words: the register check (agents/register.py) takes a rare word such as
+# "overslept" (Zipf 2.4) for technical vocabulary.
 EVENTS = ["the glass fell off the table", "the power went out during the storm",
           "she forgot to water the plants for a month", "the river flooded after heavy rain",
           "he left the ice cream in the sun", "the car ran out of petrol on the motorway",
-          "the baker overslept on Monday", "the dog barked at midnight",
+          "the baker slept late on Monday", "the dog barked at midnight",
           "the road froze overnight", "the kettle was left on the stove",
           "the team trained every day for a year", "the phone fell into the bath",
           "the bridge was closed for repairs", "the printer ran out of paper",
@@ -80,6 +82,9 @@ def bad_records() -> dict[str, dict[str, Any]]:
                                            "subscribe to our newsletter. All rights reserved."},
         "offensive": {**base, "choices": ["The glass broke.", f"The {a_slur()} laughed.",
                                           WRONG[2]]},
+        # Laboratory matter under an everyday subtask (both of CausesBrain's name it).
+        "register": {**base, "choices": ["The enantiomers reacted with the reagents.",
+                                         WRONG[0], WRONG[1]]},
     }
 
 

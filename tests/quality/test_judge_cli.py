@@ -43,9 +43,10 @@ def test_judging_records_every_judgement_and_judging_again_calls_no_model(
             assert doc["table"][metric] == getattr(table, metric)
         assert doc["self_judged"] is False and bench.payload.builder == "scripted:media-brain"
 
-        # A vision judge gets the physics frames as images; the dialogue audio it cannot hear.
+        # A vision judge gets the physics frames as images (both next-frame items are physics
+        # scenes: proofs is off-target for that subtask); the dialogue audio it cannot hear.
         physics = [r for r in judge.requests if r["purpose"] == "judge.item" and r["images"]]
-        assert len(physics) == 1 and physics[0]["images"] == 8
+        assert len(physics) == 2 and all(r["images"] == 8 for r in physics)
         wavs = {sid: media for sid, media in doc["unseen_media"].items()}
         assert len(wavs) == 2 and all(m[0].endswith(".wav") for m in wavs.values())
         for e in items:
