@@ -10,20 +10,26 @@ No model is asked when there is nothing to specialise (the item has its own ques
 its options or no need for them, and no media a tool could act on), nor for a source
 item a programmatic check (`agents.item_checks`) condemns whatever its question says:
 the Verifier rejects it for free. A planned question falls back to the source's own
-(`SamplePlanned.fallback` says why) when it gives the answer away, drops the source's
-key entities, or makes the item fail a programmatic check the source question passes.
+(`SamplePlanned.fallback` says why) when it gives the answer away — its text, or most of
+its content words that the source question did not say ("What is the effect of Mary
+reading some papers on her knowledge of details?" for "She knew lots of details") — drops
+the source's key entities, or makes the item fail a programmatic check the source question
+passes.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import msgspec
+import simplemma
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from agents.base import LLM
-from agents.item_checks import content_stems, failed_checks, premise_of
+from agents.item_checks import answer_texts, content_stems, failed_checks, premise_of
 from agents.orchestrator.tool_runs import Realization, media_fence, run_tools
 from agents.plans import fill_placeholders
 from agents.prompts import orchestrator as prompts
@@ -44,6 +50,7 @@ from store.events import (
 )
 from tools.cards import DatasetCard
 from tools.pool import Pool, SourceItem
+from tools.stemming import stem
 
 
 class SamplePlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -113,6 +120,42 @@ def dropped_key_terms(source_question: str, question: str) -> str:
     return ""
 
 
+# A rewrite that says this share of the answer's content words the source did not say has
+# turned the question into its answer (the Mary example says 2 of 3: "knowledge", "details").
+SHORTCUT_SHARE = 2 / 3
+
+
+@lru_cache(maxsize=16384)
+def _lemma_stem(word: str) -> str:
+    return stem(simplemma.lemmatize(word, lang="en"))
+
+
+def said_stems(text: str) -> frozenset[str]:
+    """The stems of the lemmas of a text's content words ("knew" → "know")."""
+    return frozenset(_lemma_stem(w) for w in re.findall(r"[a-z]+", text.lower())
+                     if len(w) >= 3 and w not in ENGLISH_STOP_WORDS)
+
+
+def _says(word: str, stems: frozenset[str]) -> bool:
+    """`stems` say `word`: the same stem, or one it begins ("know" in "knowledg")."""
+    return word in stems or (len(word) >= 4 and any(s.startswith(word) for s in stems))
+
+
+def answer_shortcut(source_question: str, question: str, answers: list[str]) -> str:
+    """What of the answer a rewritten question says that the source question did not ("" for
+    too little): at least `SHORTCUT_SHARE` of the answer's new content words."""
+    before, after = said_stems(source_question), said_stems(question)
+    for answer in answers:
+        new = sorted(w for w in said_stems(answer) if not _says(w, before))
+        if len(new) < 2:
+            continue
+        said = [w for w in new if _says(w, after)]
+        if len(said) / len(new) >= SHORTCUT_SHARE:
+            return (f"it says {len(said)} of the {len(new)} content words of the answer "
+                    f"{answer[:80]!r} that the source question did not ({', '.join(said)})")
+    return ""
+
+
 def question_fallback(draft: Draft, plan: TransformationPlan, planned: BenchmarkItem,
                       source: BenchmarkItem, question: str, everyday: bool = False) -> str:
     """Why the planned `question` must give way to the source's own ("" to keep it;
@@ -120,6 +163,9 @@ def question_fallback(draft: Draft, plan: TransformationPlan, planned: Benchmark
     leaked = draft.leak_in(question)
     if leaked is not None:
         return f"it gives the answer away ({leaked[:80]!r})"
+    if draft.source_question and (
+            shortcut := answer_shortcut(draft.source_question, question, answer_texts(source))):
+        return f"it gives the answer away: {shortcut}"
     if draft.source_question and (dropped := dropped_key_terms(draft.source_question, question)):
         return dropped
     media = draft.card.media_roles()

@@ -8,8 +8,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from agents.item_checks import check_placeholders
-from agents.orchestrator.sourced import dropped_key_terms, question_fallback
+from agents.item_checks import answer_texts, check_placeholders
+from agents.orchestrator.sourced import answer_shortcut, dropped_key_terms, question_fallback
 from agents.plans import default_plan
 from agents.realize import Draft
 from store.events import BenchmarkItem, Subtask, TransformationPlan
@@ -84,3 +84,38 @@ def test_question_fallback_names_why(pool: Pool) -> None:
     assert why("Which option is the most likely?") != ""
     # One that makes the item fail a check the source passes.
     assert "placeholder" in why(f"{draft.source_question} Consider [OUTCOME_TYPE].")
+
+
+def test_a_rewrite_that_says_most_of_the_answers_words_falls_back(pool: Pool) -> None:
+    # The demo's rewrite of "What is the effect of: Mary read some papers.?" (target "She
+    # knew lots of details."): not the answer's text, but "knowledge" and "details".
+    draft, plan = draft_of(pool, "cr022")
+    source = build(draft)
+    assert source.metadata["answer_text"] == "She knew lots of details."
+    mary = "What is the effect of Mary reading some papers on her knowledge of details?"
+    planned = build(draft, mary)
+    why = question_fallback(draft, plan, planned, source, mary)
+    assert why.startswith("it gives the answer away: it says 2 of the 3 content words")
+    assert "know" in why and "detail" in why
+    # Rewrites that name the event, or one of the answer's words, are kept.
+    for kept in ("What happened because Mary read some papers?",
+                 "Mary read some papers. What was the most likely effect?",
+                 "What is the effect of Mary reading some papers on the details she saw?"):
+        assert question_fallback(draft, plan, build(draft, kept), source, kept) == "", kept
+    # Words the source question already said are no shortcut: an answer that repeats the
+    # premise is the answer_is_premise check's.
+    assert answer_shortcut("What is the effect of: Mary read some papers?",
+                           "What did Mary do after reading papers?",
+                           ["Mary read the papers."]) == ""
+
+
+def test_no_faithful_rewrite_of_a_real_item_is_taken_for_a_shortcut(pool: Pool) -> None:
+    """Every Causal-Reasoning item, rewritten as the planner rewrites faithfully (the
+    premise in other words, no option's words), keeps its question."""
+    for item in pool.items(COPA):
+        draft, plan = draft_of(pool, item.id)
+        premise = (draft.premise or "").rstrip(" ?.!")
+        for question in (f"Given that {premise}, what most likely followed?",
+                         f"{premise}. Which option is the more plausible one?"):
+            assert answer_shortcut(draft.source_question, question,
+                                   answer_texts(build(draft))) == "", (item.id, question)
