@@ -137,17 +137,25 @@ class VerifierAgent(Agent):
                                           everyday=sub is not None and names_everyday(sub))
         if all(v.passed for v in verdicts) and p.generated_by is None:
             blind = None
-            if rewritten(p) and p.repair_of is None:
+            restorable = rewritten(p) and p.repair_of is None
+            if restorable or solved_first(p):
                 blind = await self._solve(event, ctx)
-                if not blind[1]:
+                if not blind[1] and restorable:
                     # The planner's question lost the source's answer: restore the source's.
                     await ctx.emit(RepairRequested(
                         sample_id=sid, restore_source_question=True,
                         reason=f"the rewritten question's blind answer {clip(blind[0], 80)!r} "
                                f"does not reach the label {p.item.target!r}"), cause=event)
                     return
-            semantic, repairable, hint = await self._semantic(event, state, ctx, blind)
-            verdicts += semantic
+                if not blind[1]:
+                    # Neither option follows, or the label is not what the input supports.
+                    verdicts.append(CheckVerdict(
+                        check="answer_matches", passed=False,
+                        reason=f"a blind solve answered {clip(' '.join(blind[0].split()), 80)!r}"
+                               f", not the label {p.item.target!r}"))
+            if all(v.passed for v in verdicts):
+                semantic, repairable, hint = await self._semantic(event, state, ctx, blind)
+                verdicts += semantic
         if all(v.passed for v in verdicts) and (models := state.lineage.separating_models()):
             verdicts.append(await separation_verdict(event, models, ctx))  # a refresh
             repairable = False  # an item every model solves is replaced, not reworded
@@ -266,6 +274,13 @@ def item_verdicts(p: SampleRealized, plan: TransformationPlan | None,
     (`everyday`: the item's subtask names everyday life, so its register is checked)."""
     return [CheckVerdict(check=c.check, passed=c.passed, reason=c.reason[:300])
             for c in check_item(p.item, plan, media_roles, everyday)]
+
+
+def solved_first(p: SampleRealized) -> bool:
+    """Whether the item is solved blind before it is judged: a source item with options (one
+    letter to answer: a cheap call) — a judge that knows the label lets items through whose
+    options no reader can choose between."""
+    return isinstance(p.source, SourceLabel) and len(p.item.choices or []) >= 2
 
 
 def rewritten(p: SampleRealized) -> bool:

@@ -9,14 +9,22 @@ request. Knobs make the test paths happen:
 - `reject_percent` / `repair_percent`: the share of items the verifier rejects
   for depending on a shortcut (by a hash of the item), of which the first part
   is said to be repairable by rewording.
-It also answers evaluation questions (free text): letter A for multiple choice.
+It also answers multiple-choice questions without a schema (the Verifier's blind solve and
+the Evaluator's answers) as a reader who knows the General-Bench subset would: the letter
+of the option its annotation marks correct (or the one option that is not a distractor it
+wrote itself), wrong (the next letter) on a share `miss_percent` of items by a hash of the
+item, and letter A for options it does not know (custom pools, generators; `answer_option`
+lets a subclass choose).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 _FACTS = re.compile(r"```json\n(.*?)\n```", re.S)
@@ -109,13 +117,47 @@ def digest(text: str) -> int:
     return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
 
 
+GENERAL_BENCH = Path(os.environ.get(
+    "BENCHAGENT_GENERAL_BENCH",
+    Path(__file__).resolve().parents[3] / "shared/datasets/general-bench-subset/data"))
+_OPTION = re.compile(r"^([A-Z])\. (.*)$")
+
+
+@lru_cache(maxsize=1)
+def answer_key() -> dict[str, list[tuple[frozenset[str], str]]]:
+    """Per option text, the (options, correct option) of every General-Bench record offering
+    it (empty when the subset is not there)."""
+    key: dict[str, list[tuple[frozenset[str], str]]] = {}
+    for path in sorted(GENERAL_BENCH.glob("datasets/**/annotation.json")):
+        for record in json.loads(path.read_text()).get("data", []):
+            options = (record.get("input") or {}).get("options")
+            answer = str((record.get("output") or {}).get("answer", ""))
+            if not isinstance(options, list) or len(answer) != 1 or not answer.isalpha():
+                continue
+            index = ord(answer.upper()) - ord("A")
+            if not 0 <= index < len(options):
+                continue
+            texts = frozenset(str(o).strip() for o in options)
+            for text in texts:
+                key.setdefault(text, []).append((texts, str(options[index]).strip()))
+    return key
+
+
+def shown_options(content: str) -> list[str]:
+    """The option texts of a prompt's "Options:" block, in letter order."""
+    _, _, block = content.rpartition("\nOptions:\n")
+    return [m.group(2).strip() for line in block.splitlines() if (m := _OPTION.match(line))]
+
+
 class ScriptedBrain:
     def __init__(self, *, unsupported_subtask: bool = False, reject_percent: int = 20,
-                 repair_percent: int = 10, duplicate_subtasks: bool = False) -> None:
+                 repair_percent: int = 10, duplicate_subtasks: bool = False,
+                 miss_percent: int = 10) -> None:
         self.unsupported_subtask = unsupported_subtask
         self.duplicate_subtasks = duplicate_subtasks
         self.reject_percent = reject_percent
         self.repair_percent = repair_percent
+        self.miss_percent = miss_percent
 
     def __call__(self, messages: list[dict[str, Any]], schema: dict[str, Any] | None,
                  purpose: str | None = None) -> str:
@@ -297,7 +339,26 @@ class ScriptedBrain:
 
     def answer(self, messages: list[dict[str, Any]]) -> str:
         content = str(messages[-1].get("content", ""))
-        return "A" if "\nOptions:\n" in content else "unknown"
+        if "\nOptions:\n" not in content:
+            return "unknown"
+        options = shown_options(content)
+        index = self.answer_option(options)
+        if index is None:
+            return "A"
+        if digest(content) % 100 < self.miss_percent:
+            index = (index + 1) % len(options)
+        return chr(ord("A") + index)
+
+    def answer_option(self, options: list[str]) -> int | None:
+        """The index of the option the annotation marks correct, or the one option that is
+        not a distractor this brain writes in its sample plans (None: it cannot tell)."""
+        shown = set(options)
+        for text in options:
+            for texts, correct in answer_key().get(text, []):
+                if texts <= shown and correct in shown:
+                    return options.index(correct)
+        own = [i for i, o in enumerate(options) if o not in DISTRACTORS]
+        return own[0] if len(own) == 1 and len(options) > 1 else None
 
 
 brain = ScriptedBrain()

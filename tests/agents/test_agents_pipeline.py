@@ -225,7 +225,7 @@ def test_evaluation_after_publication(tmp_path: Path, general_bench: Path, capsy
         item = realized[a.payload.sample_id]
         if item.choices and not a.payload.scorer.startswith("generator:"):
             assert a.payload.scorer == "choice_match"
-            assert a.payload.score == (1.0 if item.target == "A" else 0.0)
+            assert a.payload.score == (1.0 if a.payload.answer.strip() == item.target else 0.0)
 
 
 def test_ungroundable_subtasks_are_dropped_after_the_last_design_round(

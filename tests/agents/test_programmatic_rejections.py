@@ -89,11 +89,16 @@ def bad_records() -> dict[str, dict[str, Any]]:
 
 
 class CausesBrain(ScriptedBrain):
-    """Two cause-and-effect subtasks; the verifier's own judgement rejects nothing, so every
-    rejection in the run is a programmatic one."""
+    """Two cause-and-effect subtasks; the verifier's own judgement rejects nothing and its
+    blind solve finds every answer ("Something changed because…"), so every rejection in the
+    run is a programmatic one."""
 
     def __init__(self) -> None:
-        super().__init__(reject_percent=0, repair_percent=0)
+        super().__init__(reject_percent=0, repair_percent=0, miss_percent=0)
+
+    def answer_option(self, options: list[str]) -> int | None:
+        return next((i for i, o in enumerate(options)
+                     if o.startswith("Something changed because")), None)
 
     def design_propose(self, f: dict[str, Any]) -> dict[str, Any]:
         effects = {"name": "Effect prediction",
@@ -180,9 +185,9 @@ def check_build(home: Path, bad: dict[str, str], size: int) -> set[str]:
 
 def test_a_clean_item_still_costs_its_model_calls(
         tmp_path: Path, pool: tuple[Path, dict[str, str]], capsys) -> None:
-    """The sound items are judged: one judgement each, no blind solve (the judge doubts
-    none of them) and no sample plan (they have their question and options: nothing to
-    specialise)."""
+    """The sound items are solved blind (a multiple-choice source item always is) and
+    judged: two calls each, and no sample plan (they have their question and options:
+    nothing to specialise)."""
     pool_dir, bad = pool
     register_responder("causes-clean", CausesBrain())
     config = tmp_path / "config.yaml"
@@ -199,12 +204,15 @@ def test_a_clean_item_still_costs_its_model_calls(
     assert accepted == 4
     assert purposes.count("orchestrator.sample_plan") == 0
     assert purposes.count("verifier.check") == accepted
-    assert purposes.count("verifier.solve") == 0
+    assert purposes.count("verifier.solve") == accepted
 
 
 class RewritingBrain(CausesBrain):
     """Rewrites every question in its sample plan (keeping its key terms); its blind solve
     answers letter A whatever the question."""
+
+    def answer_option(self, options: list[str]) -> int | None:
+        return None
 
     def orchestrator_sample_plan(self, f: dict[str, Any]) -> dict[str, Any]:
         answer = super().orchestrator_sample_plan(f)
@@ -239,6 +247,7 @@ def test_a_rewrite_whose_blind_answer_misses_the_label_falls_back_to_the_source(
     missed = [p for p in firsts.values() if p.item.target != "A"]
     assert missed and len(restored) == len(missed)  # every rewrite the blind answer missed
     requests = {e.payload.sample_id: e.payload for e in of_type(events, "RepairRequested")}
+    rejections = {e.payload.sample_id: e.payload for e in of_type(events, "SampleRejected")}
     for env in restored:
         sid = env.payload.sample_id
         first = firsts[sid].item
@@ -250,12 +259,15 @@ def test_a_rewrite_whose_blind_answer_misses_the_label_falls_back_to_the_source(
         assert "In other words" not in env.payload.item.input
         assert env.payload.item.target == first.target
         assert env.payload.item.choices == first.choices
-        # Restoring asked no model: no repair call, and no judgement of the rewrite.
+        # Restoring asked no model: no repair call, and no judgement of the rewrite. The
+        # restored item is solved blind afresh; letter A misses its label again, so it is
+        # rejected without a judgement either.
         causes = {e.event_id for e in events if getattr(e.payload, "sample_id", None) == sid}
         purposes = [e.payload.purpose for e in of_type(events, "LLMCallRecorded")
                     if e.causation_id in causes]
         assert "orchestrator.repair" not in purposes
-        assert purposes.count("verifier.check") == 1  # the restored item's only
+        assert purposes.count("verifier.solve") == 2 and "verifier.check" not in purposes
+        assert rejections[sid].check == "answer_matches"
     # The planned rewrites the blind solve reached were kept.
     kept = [p for p in firsts.values() if p.item.target == "A"]
     assert all(p.item.metadata["question"].startswith("In other words: ") for p in kept)
@@ -264,6 +276,9 @@ def test_a_rewrite_whose_blind_answer_misses_the_label_falls_back_to_the_source(
 class DoubtingBrain(CausesBrain):
     """A judge that calls every item unanswerable (a small model's habit); its blind solve
     answers letter A."""
+
+    def answer_option(self, options: list[str]) -> int | None:
+        return None
 
     def verifier_check(self, f: dict[str, Any]) -> dict[str, Any]:
         return {"reason": "cannot tell", "failed_check": "answerable", "repairable": False,
@@ -289,15 +304,21 @@ def test_a_doubting_judge_gets_a_blind_solve_that_may_overrule_it(
         if "answerable" not in verdicts:
             continue  # a programmatic rejection
         purposes = [c.payload.purpose for c in calls if c.causation_id == env.causation_id]
-        # The judge's doubt bought a blind solve, after the judgement.
-        assert purposes == ["verifier.check", "verifier.solve"]
+        # A multiple-choice source item is solved blind first; only one whose blind answer
+        # reached the label is judged.
+        assert purposes == ["verifier.solve", "verifier.check"]
         realized = next(e.payload for e in of_type(events, "SampleRealized")
                         if e.event_id == env.causation_id)
         answerable = verdicts["answerable"]
-        # Letter A reaches the label of the items whose answer is A: the judge is overruled.
-        assert answerable.passed == (realized.item.target == "A")
-        if answerable.passed:
-            assert "the judge said otherwise" in answerable.reason
+        # Letter A reached the label: the doubting judge is overruled.
+        assert realized.item.target == "A" and answerable.passed
+        assert "the judge said otherwise" in answerable.reason
     assert 1 <= len(of_type(events, "SampleAccepted")) <= 4
-    rejected = [e.payload for e in of_type(events, "SampleRejected")]
-    assert any(r.check == "answerable" and "a blind solve answered" in r.reason for r in rejected)
+    rejected = [e for e in of_type(events, "SampleRejected")]
+    missed = [e for e in rejected if e.payload.check == "answer_matches"]
+    assert missed and all("a blind solve answered" in e.payload.reason for e in missed)
+    for env in missed:  # rejected on the blind answer alone: the judge was not asked
+        checked = next(e for e in of_type(events, "SampleChecked")
+                       if e.payload.sample_id == env.payload.sample_id)
+        purposes = [c.payload.purpose for c in calls if c.causation_id == checked.causation_id]
+        assert purposes == ["verifier.solve"]
