@@ -142,10 +142,11 @@ def plan_doc(plan: GeneratorPlan) -> dict[str, Any]:
     }
 
 
-def parts_messages(plan: GeneratorPlan, previous: str = "",
-                   feedback: str = "") -> list[dict[str, Any]]:
+def parts_messages(plan: GeneratorPlan, previous: str = "", feedback: str = "",
+                   focus: str | None = None) -> list[dict[str, Any]]:
     """The G-Agent's request: the template's instructions, the plan, the worked example;
-    from the second attempt on, its previous code and what the checks said about it."""
+    from the second attempt on, its previous code and what the checks said about it, and
+    when the failure lies in one function (`focus`), a request for that function alone."""
     names = ", ".join(repr(c.name) for c in plan.checks)
     user = (
         f"{INSTRUCTIONS}\n{_METRIC_PARTS.get(plan.metric, '')}\n"
@@ -157,9 +158,13 @@ def parts_messages(plan: GeneratorPlan, previous: str = "",
         + "```python\n" + PROMPT_EXAMPLE_PARTS + "```"
     )
     if previous:
+        # Asked for the whole code again, the small models send the previous code back
+        # unchanged; asked for the one function that raised, they rewrite it.
+        ask = (f"Write only a corrected {focus}(...) function, with any import it needs: the "
+               "other functions stay as they are." if focus else
+               "Write the whole corrected code.")
         user += ("\n\nYour previous code:\n```python\n" + previous.rstrip("\n") + "\n```\n"
-                 "It failed these checks:\n" + clip(feedback, 1500)
-                 + "\nWrite the whole corrected code.")
+                 "It failed these checks:\n" + clip(feedback, 1500) + "\n" + ask)
     return [{"role": "system", "content": PARTS_SYSTEM}, {"role": "user", "content": user}]
 
 

@@ -32,7 +32,14 @@ from agents.synthesis.item_checks import (
     render_samples,
     score_blind,
 )
-from agents.synthesis.parts import code_from_answer, parts_problem, renamed_params
+from agents.synthesis.parts import (
+    code_from_answer,
+    failing_function,
+    parts_problem,
+    renamed_params,
+    spliced,
+    with_imports,
+)
 from agents.synthesis.plan import PlanError, check_plan, param_specs, plan_from_answer
 from store.events import (
     Author,
@@ -90,14 +97,16 @@ def first_line(text: str, limit: int = 240) -> str:
 
 _KEY_ERROR = re.compile(r"KeyError: '([^']*)'")
 _CORNER_FAILURE = re.compile(r"^\s+seed ([01])\b", re.M)
+_RAISED_AT = re.compile(r"\(line (\d+)\)")
 _RANDOM_MODULE = re.compile(r"\brandom\.(?!Random\b)[a-z_]+\(")
 
 
 def with_hints(feedback: str, plan: GeneratorPlan, parts: str, *, repeated: bool) -> str:
     """The checker's feedback, with what a small model most often misses said plainly: a
     parameter name that is not the plan's (copied from the example), the `random` module
-    used instead of `rng` (so the same seed gives another problem), or the same code sent
-    again (at temperature 0 the same request would get the same answer)."""
+    used instead of `rng` (so the same seed gives another problem), the line that raised
+    (the report has only its number), or the same code sent again (at temperature 0 the
+    same request would get the same answer)."""
     if not feedback:
         return feedback
     hints = []
@@ -119,6 +128,11 @@ def with_hints(feedback: str, plan: GeneratorPlan, parts: str, *, repeated: bool
     for seed in corners:
         hints.append(f"- seed {seed} draws every parameter at its {CORNER_SEEDS[seed]}: "
                      f"{_corner(plan, seed == 1)}")
+    raised_at = _RAISED_AT.search(feedback)
+    source_lines = parts.splitlines()
+    number = int(raised_at.group(1)) if raised_at else 0
+    if 0 < number <= len(source_lines) and source_lines[number - 1].strip():
+        hints.append(f"- line {number} of your code is: {source_lines[number - 1].strip()}")
     if repeated:
         hints.append("- this code was sent before and failed the same way: change it")
     return "\n".join([feedback, *hints])
@@ -211,21 +225,28 @@ class Synthesizer:
         rounds = max(1, self.settings.synthesis_rounds)
         tried: set[str] = set()
         repeated = False
+        focus: str | None = None
         for attempt in range(1, rounds + 1):
             if attempt == 1 and first_parts is not None:
                 parts, author = first_parts, first_by
             else:
+                focus = failing_function(previous, feedback) if previous else None
                 answer = await self.llm.complete_text(
-                    prompts.PARTS, prompts.parts_messages(plan, previous, feedback),
+                    prompts.PARTS, prompts.parts_messages(plan, previous, feedback, focus),
                     cause=self.cause, sampling=_sampled(attempt) if repeated else None)
                 parts, author = code_from_answer(answer), "grounding"
+                if focus:
+                    parts = spliced(previous, parts)
             renamed: dict[str, str] = {}
+            imported: list[str] = []
             if author == "grounding":  # the developer's own parts are taken as written
                 parts, renamed = renamed_params(parts, [p.name for p in plan.params])
+                parts, imported = with_imports(parts)
             key = f"{name}:r{revision}:a{attempt}"
             repeated = parts in tried
             passed, feedback, plan_problem = await self._attempt(
-                plan, revision, attempt, parts, author, key, repeated=repeated, renamed=renamed)
+                plan, revision, attempt, parts, author, key, repeated=repeated, renamed=renamed,
+                imported=imported)
             tried.add(parts)
             if passed:
                 source = compose(parts, param_specs(plan.params))
@@ -244,7 +265,8 @@ class Synthesizer:
 
     async def _attempt(self, plan: GeneratorPlan, revision: int, attempt: int, parts: str,
                        author: Author, key: str, *, repeated: bool,
-                       renamed: dict[str, str] | None = None) -> tuple[bool, str, str]:
+                       renamed: dict[str, str] | None = None,
+                       imported: list[str] | None = None) -> tuple[bool, str, str]:
         """Record and check one attempt: (passed, feedback for the next one, why the plan
         is at fault if it is)."""
         name = plan.name
@@ -253,7 +275,8 @@ class Synthesizer:
         sha = hashlib.sha256(source.encode()).hexdigest() if source else ""
         await self._record(GeneratorDrafted(name=name, revision=revision, attempt=attempt,
                                             parts=parts, source_sha256=sha, by=author,
-                                            renamed=dict(renamed or {})), key)
+                                            renamed=dict(renamed or {}),
+                                            imported=list(imported or [])), key)
         if problem:
             feedback = with_hints(f"- python: {problem}", plan, parts, repeated=repeated)
             await self._record(GeneratorChecked(

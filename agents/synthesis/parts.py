@@ -3,9 +3,14 @@
 A model answers with a fenced ```python block (or bare code). `code_from_answer` takes the
 code out; `parts_problem` says, in one line, why it is not usable before anything runs: it
 is not Python (the syntax error and its line), or it lacks a required function of the
-template. The sandboxed checker judges everything else. `renamed_params` repairs the one slip a small
-model repeats whatever the feedback says: reading a parameter under a near name
-(`params["max_seconds"]` for the plan's `seconds`).
+template. The sandboxed checker judges everything else.
+
+Two slips a small model repeats whatever the feedback says are repaired instead of reported:
+reading a parameter under a near name (`params["max_seconds"]` for the plan's `seconds`:
+`renamed_params`), and using an allowed module it never imported (`datetime.date(...)`
+with no `import datetime`: `with_imports`). After a failure the model may be asked for
+one function only (`failing_function`); `spliced` puts its answer in place of that
+function in the previous parts.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import ast
 import difflib
 import re
 
+from tools.sandbox.allowlist import ALLOWED_MODULES
 from tools.sandbox.template import REQUIRED_PARTS
 
 _FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)(?:```|\Z)", re.S | re.I)
@@ -41,6 +47,83 @@ def parts_problem(code: str) -> str | None:
             missing)
     return None
 
+
+def with_imports(code: str) -> tuple[str, list[str]]:
+    """`code` with one `import` line first for each allowed module it uses by name but never
+    binds (the 1.5B writes `calendar.day_name` with no `import calendar`); which it added.
+    Code that is not Python is left as it is."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return code, []
+    bound: set[str] = set()
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Name):
+            (used if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+    missing = sorted((used - bound) & set(ALLOWED_MODULES) - {"__future__"})
+    if not missing:
+        return code, []
+    return "".join(f"import {name}\n" for name in missing) + code, missing
+
+
+_LINE = re.compile(r"\(line (\d+)\)")
+
+
+def failing_function(code: str, feedback: str) -> str | None:
+    """The function of `code` in which the first failure the feedback places on a line
+    happened (None if the feedback names no line inside one)."""
+    found = _LINE.search(feedback)
+    if found is None:
+        return None
+    line = int(found.group(1))
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.lineno <= line <= (node.end_lineno or 0):
+            return node.name
+    return None
+
+
+def spliced(previous: str, answer: str) -> str:
+    """The previous parts with each function the answer defines put in place of the one of
+    that name (new functions and imports are added): the answer to a request for one
+    function. An answer that is not Python, or defines every required part, stands alone."""
+    try:
+        new = ast.parse(answer)
+        old = ast.parse(previous)
+    except (SyntaxError, ValueError):
+        return answer
+    functions = {n.name: n for n in new.body if isinstance(n, ast.FunctionDef)}
+    if not functions or all(name in functions for name in REQUIRED_PARTS):
+        return answer
+    answer_lines = answer.splitlines()
+    lines = previous.splitlines()
+
+    def text(node: ast.stmt) -> list[str]:
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        return answer_lines[start - 1: node.end_lineno]
+
+    # Replace from the bottom up so that earlier line numbers stay true.
+    replaced = set()
+    for node in sorted((n for n in old.body if isinstance(n, ast.FunctionDef)),
+                       key=lambda n: n.lineno, reverse=True):
+        if node.name in functions:
+            lines[node.lineno - 1: node.end_lineno] = text(functions[node.name])
+            replaced.add(node.name)
+    added = [line for n in new.body if isinstance(n, ast.FunctionDef)
+             and n.name not in replaced for line in ["", "", *text(n)]]
+    imports = [line for n in new.body if isinstance(n, ast.Import | ast.ImportFrom)
+               for line in text(n) if line not in lines]
+    return "\n".join(imports + lines + added).strip("\n") + "\n"
 
 
 def renamed_params(code: str, known: list[str]) -> tuple[str, dict[str, str]]:

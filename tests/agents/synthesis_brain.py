@@ -13,7 +13,9 @@
   for minutes, answers as if seconds), `units` (good, with a
   complexity of its own: the units the answer needs), `imports` (imports os), `vague`
   (its question names no answer format: the item judge fails completeness), `not_python`,
-  `with_digits` (good, plus the check `digits` a developer may ask for);
+  `with_digits` (good, plus the check `digits` a developer may ask for), `no_import` (uses
+  math without importing it), `raises_in_solve` (its solve() raises on every seed); asked
+  for a corrected solve() alone, the template's own;
 - `synthesis.item_check`: completeness fails for an item whose question names no answer format;
 - `synthesis.item_solve`: the right H:MM:SS of the duration a question names;
 - free-text questions: the right H:MM:SS when `oracle`, else as ScriptedBrain.
@@ -52,6 +54,14 @@ VARIANTS: dict[str, str] = {
         "\n\ndef complexity(problem):\n"
         "    seconds = problem[\"seconds\"]\n"
         "    return 0.0 if seconds < 60 else 0.5 if seconds < 3600 else 1.0\n"),
+    # Uses math without importing it (the template imports it for the model).
+    "no_import": "# variant: no_import\n" + EXAMPLE_PARTS.replace(
+        'hours, rest = divmod(problem["seconds"], 3600)',
+        'hours = math.floor(problem["seconds"] / 3600)\n    rest = problem["seconds"] % 3600'),
+    # solve() unpacks two values into three names: it raises on every seed.
+    "raises_in_solve": "# variant: raises_in_solve\n" + EXAMPLE_PARTS.replace(
+        "    minutes, seconds = divmod(rest, 60)\n    return [hours, minutes, seconds]",
+        "    minutes, seconds, extra = divmod(rest, 60)\n    return [hours, minutes, seconds]"),
     "with_digits": "# variant: with_digits\n" + EXAMPLE_PARTS.replace(
         '''            ("feasibility", 0 <= minutes < 60 and 0 <= seconds < 60, "minutes and seconds < 60")]''',
         '''            ("feasibility", 0 <= minutes < 60 and 0 <= seconds < 60, "minutes and seconds < 60"),
@@ -121,6 +131,9 @@ class SynthesisBrain(ScriptedBrain):
         previous = request.split("Your previous code:", 1)
         done = _MARKER.findall(previous[1]) if len(previous) > 1 else []
         index = 0 if not done else min(self.attempts.index(done[0]) + 1, len(self.attempts) - 1)
+        if "Write only a corrected solve(" in request:  # the template's own solve()
+            return "```python\n" + EXAMPLE_PARTS[EXAMPLE_PARTS.index("def solve("):
+                                                EXAMPLE_PARTS.index("def format_answer(")] + "```"
         if "the developer changed the plan's checks" in request:
             return f"```python\n{VARIANTS['with_digits']}```"
         return f"```python\n{VARIANTS[self.attempts[index]]}```"

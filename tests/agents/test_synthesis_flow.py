@@ -230,6 +230,34 @@ def test_code_that_computes_another_thing_than_its_question_asks_is_caught_blind
                                                               param_specs(record.params))
 
 
+def test_a_module_used_without_its_import_is_imported_for_the_model(
+        tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
+    llm = brain("synth-no-import", ["no_import"])
+    events, record, doc = synthesized_alone(capsys, tmp_path, empty_pool, llm, rounds=1)
+    (drafted,) = [e.payload for e in of_type(events, "GeneratorDrafted")]
+    assert drafted.imported == ["math"] and drafted.parts.startswith("import math\n")
+    assert record.parts == drafted.parts and record.attempts == 1
+    assert doc is not None and doc["accepted"] == 3
+
+
+def test_a_function_that_raises_is_asked_for_alone_and_put_in_place(
+        tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
+    llm = brain("synth-one-function", ["raises_in_solve"])
+    events, record, doc = synthesized_alone(capsys, tmp_path, empty_pool, llm, rounds=2)
+    assert attempts_of(events, record.name) == [
+        (1, "code", False, ["runs"]), (2, "code", True, []), (2, "items", True, [])]
+    first = [e.payload for e in of_type(events, "GeneratorChecked")][0]
+    assert "- line 8 of your code is: minutes, seconds, extra = divmod(rest, 60)" in (
+        first.feedback)
+    requests = [str(c.payload.messages[-1]["content"])
+                for c in llm_calls(events, "synthesis.parts")]
+    assert "Write only a corrected solve(...) function" in requests[1]
+    # The answer (solve alone) replaced attempt 1's solve; the rest is attempt 1's.
+    assert record.parts == VARIANTS["raises_in_solve"].replace(
+        "minutes, seconds, extra = divmod", "minutes, seconds = divmod")
+    assert doc is not None and doc["accepted"] == 3
+
+
 def test_code_that_fails_only_at_a_corner_of_the_plans_ranges_has_the_plan_revised(
         tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
     # max_seconds 0 at the low corner: randint(1, 0) raises, whatever the code's author does

@@ -17,7 +17,14 @@ from agents.synthesis.item_checks import (
     render_samples,
     score_blind,
 )
-from agents.synthesis.parts import code_from_answer, parts_problem, renamed_params
+from agents.synthesis.parts import (
+    code_from_answer,
+    failing_function,
+    parts_problem,
+    renamed_params,
+    spliced,
+    with_imports,
+)
 from agents.synthesis.plan import PlanError, generator_name, param_specs, plan_from_answer
 from store.events import Subtask
 from tools.generators.param_sampling import params_rng, resolve_params
@@ -106,10 +113,11 @@ def test_parts_that_cannot_be_used_say_why_in_one_line(code: str, problem: str) 
 def test_feedback_says_plainly_what_a_small_model_misses() -> None:
     plan = plan_from_answer(answer({"name": "zones", "kind": "int", "low": 1, "high": 3}),
                             SUB, "p-1")
-    feedback = "- runs: 12 failures\n    seed 0, sample(): KeyError: 'max_seconds' (line 4)"
+    feedback = "- runs: 12 failures\n    seed 0, sample(): KeyError: 'max_seconds' (line 2)"
     assert with_hints(feedback, plan, EXAMPLE_PARTS, repeated=True).splitlines()[2:] == [
         "- params has no key 'max_seconds': its keys are 'zones'",
         "- seed 0 draws every parameter at its low: zones 1",
+        """- line 2 of your code is: return {"seconds": rng.randint(1, params["max_seconds"])}""",
         "- this code was sent before and failed the same way: change it"]
     assert with_hints("- runs: KeyError: 'zones'", plan, EXAMPLE_PARTS, repeated=False) == (
         "- runs: KeyError: 'zones'")  # a key of the plan: the code's own mistake, no hint
@@ -220,3 +228,35 @@ def test_a_scorer_that_raises_on_a_blind_answer_is_a_failure_with_why_not_a_cras
     assert lines[-1].startswith("- blind_answer: scoring a model's answer 'about an hour' to "
                                 f"item {samples.index(first) + 1} raised: ")
     assert score_blind(plan, source, first, first.answer).correct  # its own target, accepted
+
+
+def test_allowed_modules_used_but_never_imported_are_imported_first() -> None:
+    code = ("from datetime import date\n\ndef solve(problem):\n"
+            "    day = calendar.day_name[date(2024, 1, 1).weekday()]\n"
+            "    return datetime.timedelta(days=1), day, os.sep, string\n\n"
+            "def question(string):\n    return string\n")
+    fixed, added = with_imports(code)
+    # datetime is used by name though only `date` was imported; os is not allowed (the
+    # checker says so); `string` is an argument here, not the module.
+    assert added == ["calendar", "datetime"]
+    assert fixed == "import calendar\nimport datetime\n" + code
+    assert with_imports(EXAMPLE_PARTS) == (EXAMPLE_PARTS, [])
+    assert with_imports("def broken(:\n") == ("def broken(:\n", [])
+
+
+def test_the_function_a_failure_names_a_line_of_is_the_one_asked_for() -> None:
+    assert failing_function(EXAMPLE_PARTS, "- runs: 3 failures\n    seed 0, sample(): "
+                            "ValueError: x (line 6)") == "solve"
+    assert failing_function(EXAMPLE_PARTS, "- runs: KeyError: 'a' (line 2)") == "make_problem"
+    assert failing_function(EXAMPLE_PARTS, "- complexity_spread: no spread") is None
+    assert failing_function(EXAMPLE_PARTS, "- runs: x (line 4)") is None  # between functions
+
+
+def test_one_function_answered_alone_replaces_its_namesake() -> None:
+    previous = "import math\n\ndef a():\n    return 1\n\n\ndef b():\n    return 2\n"
+    answer = "import re\n\ndef a():\n    x = 5\n    return x\n\ndef c():\n    return 3\n"
+    assert spliced(previous, answer) == (
+        "import re\nimport math\n\ndef a():\n    x = 5\n    return x\n\n\n"
+        "def b():\n    return 2\n\n\ndef c():\n    return 3\n")
+    assert spliced(previous, EXAMPLE_PARTS) == EXAMPLE_PARTS  # a whole module stands alone
+    assert spliced(previous, "not python at all") == "not python at all"
