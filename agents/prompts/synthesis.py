@@ -142,15 +142,26 @@ def plan_doc(plan: GeneratorPlan) -> dict[str, Any]:
     }
 
 
+def checks_shape(plan: GeneratorPlan) -> str:
+    """The plan's checks as the `checks()` the model must write, its conditions left out: told
+    only the names, the small models wrote checks of their own (the example's)."""
+    if not plan.checks:
+        return ""
+    rows = ",\n".join(f"            ({c.name!r}, <condition>, {c.description[:80]!r})"
+                       for c in plan.checks)
+    return ("checks() returns the planned checks by name; write each <condition> in "
+            "Python, from problem and answer:\n"
+            f"    def checks(problem, answer):\n        return [\n{rows}]\n")
+
+
 def parts_messages(plan: GeneratorPlan, previous: str = "", feedback: str = "",
                    focus: str | None = None) -> list[dict[str, Any]]:
     """The G-Agent's request: the template's instructions, the plan, the worked example;
     from the second attempt on, its previous code and what the checks said about it, and
     when the failure lies in one function (`focus`), a request for that function alone."""
-    names = ", ".join(repr(c.name) for c in plan.checks)
     user = (
         f"{INSTRUCTIONS}\n{_METRIC_PARTS.get(plan.metric, '')}\n"
-        + (f"checks() must return the planned checks by name: {names}.\n" if names else "")
+        + checks_shape(plan)
         + "params holds exactly these keys, not the example's: "
         + (", ".join(p.name for p in plan.params) or "none") + ".\n\n"
         + "The plan:\n" + facts_block(plan_doc(plan)) + "\n\n"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agents.prompts.synthesis import EXAMPLE_PLAN, copies_the_example, plan_answer
+from agents.prompts.synthesis import EXAMPLE_PLAN, copies_the_example, parts_messages, plan_answer
 from agents.synthesis.flow import with_hints
 from agents.synthesis.grounding import media_needed
 from agents.synthesis.item_checks import (
@@ -260,3 +260,15 @@ def test_one_function_answered_alone_replaces_its_namesake() -> None:
         "def b():\n    return 2\n\n\ndef c():\n    return 3\n")
     assert spliced(previous, EXAMPLE_PARTS) == EXAMPLE_PARTS  # a whole module stands alone
     assert spliced(previous, "not python at all") == "not python at all"
+
+
+def test_the_parts_request_shows_checks_with_the_plans_names_and_no_conditions() -> None:
+    plan = plan_from_answer(answer({"name": "zones", "kind": "int", "low": 1, "high": 3}),
+                            SUB, "p-1")
+    (check,) = plan.checks
+    request = str(parts_messages(plan)[-1]["content"])
+    assert (f"        return [\n            ({check.name!r}, <condition>, 'a slot exists')]"
+            in request)
+    # The shape is not code: a model that copies it unfilled is told it is not Python.
+    assert parts_problem("def checks(problem, answer):\n    return [('a', <condition>, 'x')]\n"
+                         ).startswith("not Python")
