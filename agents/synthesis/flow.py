@@ -98,6 +98,7 @@ def first_line(text: str, limit: int = 240) -> str:
 _KEY_ERROR = re.compile(r"KeyError: '([^']*)'")
 _CORNER_FAILURE = re.compile(r"^\s+seed ([01])\b", re.M)
 _RAISED_AT = re.compile(r"\(line (\d+)\)")
+_OWN_COMPLEXITY = re.compile(r"^def complexity\(", re.M)
 _RANDOM_MODULE = re.compile(r"\brandom\.(?!Random\b)[a-z_]+\(")
 
 
@@ -118,12 +119,14 @@ def with_hints(feedback: str, plan: GeneratorPlan, parts: str, *, repeated: bool
     if "- deterministic:" in feedback and _RANDOM_MODULE.search(parts):
         hints.append("- draw every random value with rng (the random.Random make_problem "
                      "gets), never with the random module")
-    if "- complexity_spread:" in feedback:
+    if "- complexity_spread:" in feedback and _OWN_COMPLEXITY.search(parts):
         highs = ", ".join(_largest(p) for p in plan.params if p.kind != "bool")
         hints.append("- complexity(problem) must spread over [0, 1]: near 0 for the easiest "
                      "problem the plan's parameters allow, near 1 for the hardest. Divide the "
                      "value that makes a problem hard by its largest possible value"
-                     + (f" (the plan allows up to: {highs})" if highs else ""))
+                     + (f" (the plan allows up to: {highs})" if highs else "")
+                     + ", or leave complexity() out: where the parameters lie in their "
+                     "planned ranges is then the complexity")
     corners = sorted({int(n) for n in _CORNER_FAILURE.findall(feedback)})
     for seed in corners:
         hints.append(f"- seed {seed} draws every parameter at its {CORNER_SEEDS[seed]}: "

@@ -130,17 +130,22 @@ def test_feedback_says_plainly_what_a_small_model_misses() -> None:
     assert with_hints(drifts, plan, EXAMPLE_PARTS, repeated=False) == drifts
 
 
-def test_a_complexity_that_does_not_spread_is_told_the_plans_largest_values() -> None:
+def test_a_complexity_of_its_own_that_does_not_spread_is_told_the_plans_largest_values() -> None:
     plan = plan_from_answer(answer(
         {"name": "zones", "kind": "int", "low": 1, "high": 3},
         {"name": "month", "kind": "choice", "choices": ["3", "10", "11"]},
         {"name": "weekend", "kind": "bool"}), SUB, "p-1")
     flat = ("- complexity_spread: 1 failure\n    no instance in the highest bin [0.667, 1]; "
             "highest is 0.0000")
-    assert with_hints(flat, plan, EXAMPLE_PARTS, repeated=False).splitlines()[2:] == [
+    own = EXAMPLE_PARTS + "\n\ndef complexity(problem):\n    return 0.0\n"
+    assert with_hints(flat, plan, own, repeated=False).splitlines()[2:] == [
         "- complexity(problem) must spread over [0, 1]: near 0 for the easiest problem the "
         "plan's parameters allow, near 1 for the hardest. Divide the value that makes a "
-        "problem hard by its largest possible value (the plan allows up to: zones 3, month 11)"]
+        "problem hard by its largest possible value (the plan allows up to: zones 3, month 11)"
+        ", or leave complexity() out: where the parameters lie in their planned ranges is "
+        "then the complexity"]
+    # Without a complexity() of its own, the ranges are at fault: the plan is revised.
+    assert with_hints(flat, plan, EXAMPLE_PARTS, repeated=False) == flat
 
 
 def test_the_worked_example_copied_as_the_plan_is_told_apart() -> None:
