@@ -158,7 +158,8 @@ def parts_messages(plan: GeneratorPlan, previous: str = "", feedback: str = "",
                    focus: str | None = None) -> list[dict[str, Any]]:
     """The G-Agent's request: the template's instructions, the plan, the worked example;
     from the second attempt on, its previous code and what the checks said about it, and
-    when the failure lies in one function (`focus`), a request for that function alone."""
+    when the failure lies in one function (`focus`), a request for that function alone;
+    without `previous` (the model sent the same code twice), the feedback alone."""
     user = (
         f"{INSTRUCTIONS}\n{_METRIC_PARTS.get(plan.metric, '')}\n"
         + checks_shape(plan)
@@ -176,6 +177,11 @@ def parts_messages(plan: GeneratorPlan, previous: str = "", feedback: str = "",
                "Write the whole corrected code.")
         user += ("\n\nYour previous code:\n```python\n" + previous.rstrip("\n") + "\n```\n"
                  "It failed these checks:\n" + clip(feedback, 1500) + "\n" + ask)
+    elif feedback:
+        # Shown its previous code, a small model copies it back even when sampling: after a
+        # repeat it is shown only what went wrong.
+        user += ("\n\nAn earlier attempt failed these checks:\n" + clip(feedback, 1500)
+                 + "\nWrite the whole code again, differently, so that they pass.")
     return [{"role": "system", "content": PARTS_SYSTEM}, {"role": "user", "content": user}]
 
 

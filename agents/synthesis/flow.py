@@ -233,13 +233,15 @@ class Synthesizer:
             if attempt == 1 and first_parts is not None:
                 parts, author = first_parts, first_by
             else:
-                focus = failing_function(previous, feedback) if previous else None
+                # After a repeat, the previous code is not shown again (see parts_messages).
+                shown = "" if repeated else previous
+                focus = failing_function(shown, feedback) if shown else None
                 answer = await self.llm.complete_text(
-                    prompts.PARTS, prompts.parts_messages(plan, previous, feedback, focus),
+                    prompts.PARTS, prompts.parts_messages(plan, shown, feedback, focus),
                     cause=self.cause, sampling=_sampled(attempt) if repeated else None)
                 parts, author = code_from_answer(answer), "grounding"
                 if focus:
-                    parts = spliced(previous, parts)
+                    parts = spliced(shown, parts)
             renamed: dict[str, str] = {}
             imported: list[str] = []
             if author == "grounding":  # the developer's own parts are taken as written

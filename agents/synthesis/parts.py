@@ -77,19 +77,18 @@ _LINE = re.compile(r"\(line (\d+)\)")
 
 
 def failing_function(code: str, feedback: str) -> str | None:
-    """The function of `code` in which the first failure the feedback places on a line
-    happened (None if the feedback names no line inside one)."""
-    found = _LINE.search(feedback)
-    if found is None:
-        return None
-    line = int(found.group(1))
+    """The function of `code` in which the first failure the feedback places on one of its
+    lines happened (None if the feedback names no line inside one)."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return None
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.lineno <= line <= (node.end_lineno or 0):
-            return node.name
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    for found in _LINE.finditer(feedback):  # lines past the parts are the template's own
+        line = int(found.group(1))
+        for node in functions:
+            if node.lineno <= line <= (node.end_lineno or 0):
+                return node.name
     return None
 
 

@@ -205,6 +205,11 @@ def test_a_plan_whose_ranges_cannot_spread_complexity_is_revised_and_the_code_ke
     # Attempt 2 sent attempt 1's code again: attempt 3 was sampled, with a seed of its own.
     assert [c.payload.params.get("temperature", 0) for c in parts] == [0, 0, 0.8]
     assert parts[2].payload.params["seed"] == 3
+    # ...and shown only what went wrong, not the code it had copied back.
+    third = str(parts[2].payload.messages[-1]["content"])
+    assert "Your previous code" not in third and "An earlier attempt failed these checks:\n"\
+        "- complexity_spread" in third
+    assert "Your previous code" in str(parts[1].payload.messages[-1]["content"])
     assert doc is not None and doc["accepted"] == 3
 
 

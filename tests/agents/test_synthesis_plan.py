@@ -252,6 +252,9 @@ def test_allowed_modules_used_but_never_imported_are_imported_first() -> None:
 def test_the_function_a_failure_names_a_line_of_is_the_one_asked_for() -> None:
     assert failing_function(EXAMPLE_PARTS, "- runs: 3 failures\n    seed 0, sample(): "
                             "ValueError: x (line 6)") == "solve"
+    # The template's own lines come after the parts: the first line of the parts counts.
+    assert failing_function(EXAMPLE_PARTS, "    seed 0, verify(): ValueError: y (line 130)\n"
+                            "    seed 0, verify(): ValueError: y (line 24)") == "checks"
     assert failing_function(EXAMPLE_PARTS, "- runs: KeyError: 'a' (line 2)") == "make_problem"
     assert failing_function(EXAMPLE_PARTS, "- complexity_spread: no spread") is None
     assert failing_function(EXAMPLE_PARTS, "- runs: x (line 4)") is None  # between functions
