@@ -49,28 +49,44 @@ def parts_problem(code: str) -> str | None:
 
 
 def with_imports(code: str) -> tuple[str, list[str]]:
-    """`code` with one `import` line first for each allowed module it uses by name but never
-    binds (the 1.5B writes `calendar.day_name` with no `import calendar`); which it added.
-    Code that is not Python is left as it is."""
+    """`code` with one `import` line first for each allowed module it uses by name where the
+    name is bound neither in its function nor at module level (the 1.5B writes
+    `calendar.day_name` with no `import calendar`, or imports `datetime` inside one function
+    and uses it in another); which it added. Code that is not Python is left as it is."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return code, []
-    bound: set[str] = set()
-    used: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            bound.add(node.name)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-        elif isinstance(node, ast.Name):
-            (used if isinstance(node.ctx, ast.Load) else bound).add(node.id)
-    missing = sorted((used - bound) & set(ALLOWED_MODULES) - {"__future__"})
-    if not missing:
+    scopes = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    module_level = [n for n in tree.body if n not in scopes]
+    module_bound = _bound(module_level) | {n.name for n in scopes}
+    missing: set[str] = set()
+    for node in scopes:
+        missing |= _used([node]) - _bound([node]) - module_bound
+    missing |= _used(module_level) - module_bound
+    added = sorted(missing & set(ALLOWED_MODULES) - {"__future__"})
+    if not added:
         return code, []
-    return "".join(f"import {name}\n" for name in missing) + code, missing
+    return "".join(f"import {name}\n" for name in added) + code, added
+
+
+def _bound(nodes: list[ast.stmt]) -> set[str]:
+    names: set[str] = set()
+    for node in (n for top in nodes for n in ast.walk(top)):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+    return names
+
+
+def _used(nodes: list[ast.stmt]) -> set[str]:
+    return {n.id for top in nodes for n in ast.walk(top)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 _LINE = re.compile(r"\(line (\d+)\)")

@@ -238,14 +238,18 @@ def test_a_scorer_that_raises_on_a_blind_answer_is_a_failure_with_why_not_a_cras
 def test_allowed_modules_used_but_never_imported_are_imported_first() -> None:
     code = ("from datetime import date\n\ndef solve(problem):\n"
             "    day = calendar.day_name[date(2024, 1, 1).weekday()]\n"
-            "    return datetime.timedelta(days=1), day, os.sep, string\n\n"
+            "    return datetime.timedelta(days=1), day, os.sep\n\n"
             "def question(string):\n    return string\n")
     fixed, added = with_imports(code)
     # datetime is used by name though only `date` was imported; os is not allowed (the
-    # checker says so); `string` is an argument here, not the module.
+    # checker says so); `string` is an argument where it is used, not the module.
     assert added == ["calendar", "datetime"]
     assert fixed == "import calendar\nimport datetime\n" + code
     assert with_imports(EXAMPLE_PARTS) == (EXAMPLE_PARTS, [])
+    # Imported inside one function, used in another: not bound where it is used.
+    inside = ("def a():\n    import datetime\n    return datetime.date.today()\n\n"
+              "def b(x):\n    return datetime.datetime.strptime(x, '%Y')\n")
+    assert with_imports(inside) == ("import datetime\n" + inside, ["datetime"])
     assert with_imports("def broken(:\n") == ("def broken(:\n", [])
 
 
