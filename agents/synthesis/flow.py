@@ -142,9 +142,9 @@ def with_hints(feedback: str, plan: GeneratorPlan, parts: str, *, repeated: bool
 
 
 def _sampled(attempt: int) -> dict[str, Any]:
-    """Sampling for an attempt after the model sent the same code again: greedy decoding
-    would answer the next request much the same (the 0.5B and 1.5B read little of the
-    feedback), a sample with a seed of its own may not. Recorded with the call."""
+    """Sampling for a fresh attempt at the whole code: greedy decoding would answer much as
+    before (the 0.5B and 1.5B read little of the feedback), a sample with a seed of its own
+    may not. Recorded with the call."""
     return {"temperature": RESAMPLE_TEMPERATURE, "seed": attempt}
 
 
@@ -233,12 +233,18 @@ class Synthesizer:
             if attempt == 1 and first_parts is not None:
                 parts, author = first_parts, first_by
             else:
-                # After a repeat, the previous code is not shown again (see parts_messages).
-                shown = "" if repeated else previous
-                focus = failing_function(shown, feedback) if shown else None
+                # Shown their previous code and asked for all of it again, the small models
+                # copy it back token for token, sampled or not: a failure inside one function
+                # asks for that function alone; any other failure of this loop's own attempt
+                # gets a fresh, sampled attempt shown only what failed. (A `previous` from
+                # the caller — the code before the developer's edits — is shown.)
+                own = attempt > 1
+                focus = (failing_function(previous, feedback)
+                         if previous and own and not repeated else None)
+                shown = previous if focus or not own else ""
                 answer = await self.llm.complete_text(
                     prompts.PARTS, prompts.parts_messages(plan, shown, feedback, focus),
-                    cause=self.cause, sampling=_sampled(attempt) if repeated else None)
+                    cause=self.cause, sampling=_sampled(attempt) if own and not focus else None)
                 parts, author = code_from_answer(answer), "grounding"
                 if focus:
                     parts = spliced(shown, parts)

@@ -8,8 +8,8 @@
   min_seconds, that the code ignores); `first_param`: its first plan's max_seconds
   instead, which a revision sets back to the usual one;
 - the template's parts: the variants of `attempts`, in order: attempt n (the request shows
-  the previous code, whose `# variant:` marker says which it was) gets the next one; the last
-  repeats. Variants: `good` (the template's worked example), `minutes_as_seconds` (asks
+  the previous code, whose `# variant:` marker says which it was, or only the feedback, which
+  says which variant failed) gets the next one; the last repeats. Variants: `good` (the template's worked example), `minutes_as_seconds` (asks
   for minutes, answers as if seconds), `units` (good, with a
   complexity of its own: the units the answer needs), `imports` (imports os), `vague`
   (its question names no answer format: the item judge fails completeness), `not_python`,
@@ -68,6 +68,10 @@ VARIANTS: dict[str, str] = {
             ("digits", len(str(seconds)) <= 2, "seconds fit in two digits")]'''),
 }
 _MARKER = re.compile(r"# variant: (\w+)")
+# What the checker's feedback says about each failing variant.
+_FAILS_WITH = {"imports": "'os'", "vague": "completeness:", "not_python": "- python:",
+               "minutes_as_seconds": "blind_answer", "units": "- complexity_spread",
+               "raises_in_solve": "not enough values to unpack"}
 _SECONDS = re.compile(r"Convert (\d+) seconds")
 _DURATION = re.compile(r"(\d+) (seconds|minutes)")
 
@@ -130,6 +134,10 @@ class SynthesisBrain(ScriptedBrain):
     def parts(self, request: str) -> str:
         previous = request.split("Your previous code:", 1)
         done = _MARKER.findall(previous[1]) if len(previous) > 1 else []
+        if not done and "An earlier attempt failed these checks:" in request:
+            # A fresh attempt shown only the feedback: which variant failed, by what it says.
+            failed = request.split("An earlier attempt failed these checks:", 1)[1]
+            done = [v for v in self.attempts if _FAILS_WITH.get(v, "\0") in failed][:1]
         index = 0 if not done else min(self.attempts.index(done[0]) + 1, len(self.attempts) - 1)
         if "Write only a corrected solve(" in request:  # the template's own solve()
             return "```python\n" + EXAMPLE_PARTS[EXAMPLE_PARTS.index("def solve("):
