@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from agents.prompts.synthesis import EXAMPLE_PLAN, copies_the_example, parts_messages, plan_answer
+from agents.prompts.synthesis import (
+    EXAMPLE_PLAN,
+    copies_the_example,
+    parts_messages,
+    parts_skeleton,
+    plan_answer,
+)
 from agents.synthesis.flow import with_hints
 from agents.synthesis.grounding import media_needed
 from agents.synthesis.item_checks import (
@@ -274,13 +280,15 @@ def test_one_function_answered_alone_replaces_its_namesake() -> None:
     assert spliced(previous, "not python at all") == "not python at all"
 
 
-def test_the_parts_request_shows_checks_with_the_plans_names_and_no_conditions() -> None:
-    plan = plan_from_answer(answer({"name": "zones", "kind": "int", "low": 1, "high": 3}),
-                            SUB, "p-1")
+def test_the_parts_request_is_a_skeleton_of_this_plan_with_what_to_write_left_out() -> None:
+    plan = plan_from_answer(answer({"name": "zones", "kind": "int", "low": 1, "high": 3,
+                                    "description": "time zones crossed"}), SUB, "p-1")
     (check,) = plan.checks
     request = str(parts_messages(plan)[-1]["content"])
-    assert (f"        return [\n            ({check.name!r}, <condition>, 'a slot exists')]"
+    assert "    # params['zones']: (int from 1 to 3) (time zones crossed)\n" in request
+    assert "    <compute, from problem: Schedule a call.>\n" in request
+    assert (f"    return [\n        ({check.name!r}, <condition>, 'a slot exists')]"
             in request)
-    # The shape is not code: a model that copies it unfilled is told it is not Python.
-    assert parts_problem("def checks(problem, answer):\n    return [('a', <condition>, 'x')]\n"
-                         ).startswith("not Python")
+    assert "mean" not in request  # no worked example for another plan to copy
+    # The skeleton is not code: a model that copies it unfilled is told it is not Python.
+    assert parts_problem(parts_skeleton(plan)).startswith("not Python")
