@@ -90,11 +90,13 @@ def _used(nodes: list[ast.stmt]) -> set[str]:
 
 
 _LINE = re.compile(r"\(line (\d+)\)")
+_FIX = re.compile(r"\bfix (\w+)\(\)")  # a host check that knows the function at fault
 
 
 def failing_function(code: str, feedback: str) -> str | None:
     """The function of `code` in which the first failure the feedback places on one of its
-    lines happened (None if the feedback names no line inside one)."""
+    lines happened, else the first the feedback says to fix ("fix question()"); None if
+    neither."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
@@ -105,7 +107,8 @@ def failing_function(code: str, feedback: str) -> str | None:
         for node in functions:
             if node.lineno <= line <= (node.end_lineno or 0):
                 return node.name
-    return None
+    named = {n.name for n in functions}
+    return next((m.group(1) for m in _FIX.finditer(feedback) if m.group(1) in named), None)
 
 
 def spliced(previous: str, answer: str) -> str:

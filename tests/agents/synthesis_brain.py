@@ -14,8 +14,9 @@
   complexity of its own: the units the answer needs), `imports` (imports os), `vague`
   (its question names no answer format: the item judge fails completeness), `not_python`,
   `with_digits` (good, plus the check `digits` a developer may ask for), `no_import` (uses
-  math without importing it), `raises_in_solve` (its solve() raises on every seed); asked
-  for a corrected solve() alone, the template's own;
+  math without importing it), `raises_in_solve` (its solve() raises on every seed),
+  `no_values` (its question leaves out the seconds); asked for a corrected solve() or
+  question() alone, the template's own;
 - `synthesis.item_check`: completeness fails for an item whose question names no answer format;
 - `synthesis.item_solve`: the right H:MM:SS of the duration a question names;
 - free-text questions: the right H:MM:SS when `oracle`, else as ScriptedBrain.
@@ -62,6 +63,11 @@ VARIANTS: dict[str, str] = {
     "raises_in_solve": "# variant: raises_in_solve\n" + EXAMPLE_PARTS.replace(
         "    minutes, seconds = divmod(rest, 60)\n    return [hours, minutes, seconds]",
         "    minutes, seconds, extra = divmod(rest, 60)\n    return [hours, minutes, seconds]"),
+    # Its question leaves out the number of seconds to convert.
+    "no_values": "# variant: no_values\n" + EXAMPLE_PARTS.replace(
+        'return ("Convert %d seconds into hours, minutes and seconds. Answer as H:MM:SS."\n'
+        '            % problem["seconds"])',
+        'return "Convert the seconds into hours, minutes and seconds. Answer as H:MM:SS."'),
     "with_digits": "# variant: with_digits\n" + EXAMPLE_PARTS.replace(
         '''            ("feasibility", 0 <= minutes < 60 and 0 <= seconds < 60, "minutes and seconds < 60")]''',
         '''            ("feasibility", 0 <= minutes < 60 and 0 <= seconds < 60, "minutes and seconds < 60"),
@@ -71,9 +77,17 @@ _MARKER = re.compile(r"# variant: (\w+)")
 # What the checker's feedback says about each failing variant.
 _FAILS_WITH = {"imports": "'os'", "vague": "completeness:", "not_python": "- python:",
                "minutes_as_seconds": "blind_answer", "units": "- complexity_spread",
-               "raises_in_solve": "not enough values to unpack"}
+               "raises_in_solve": "not enough values to unpack",
+               "no_values": "shows none of the problem's values"}
 _SECONDS = re.compile(r"Convert (\d+) seconds")
 _DURATION = re.compile(r"(\d+) (seconds|minutes)")
+
+
+def _function(code: str, name: str) -> str:
+    """The text of one top-level function of `code`."""
+    start = code.index(f"def {name}(")
+    end = code.find("\ndef ", start + 1)
+    return code[start:] if end < 0 else code[start:end + 1]
 
 
 class SynthesisBrain(ScriptedBrain):
@@ -139,9 +153,9 @@ class SynthesisBrain(ScriptedBrain):
             failed = request.split("An earlier attempt failed these checks:", 1)[1]
             done = [v for v in self.attempts if _FAILS_WITH.get(v, "\0") in failed][:1]
         index = 0 if not done else min(self.attempts.index(done[0]) + 1, len(self.attempts) - 1)
-        if "Write only a corrected solve(" in request:  # the template's own solve()
-            return "```python\n" + EXAMPLE_PARTS[EXAMPLE_PARTS.index("def solve("):
-                                                EXAMPLE_PARTS.index("def format_answer(")] + "```"
+        for name in ("question", "solve"):  # asked for one function: the template's own
+            if f"Write only a corrected {name}(" in request:
+                return "```python\n" + _function(EXAMPLE_PARTS, name) + "```"
         if "the developer changed the plan's checks" in request:
             return f"```python\n{VARIANTS['with_digits']}```"
         return f"```python\n{VARIANTS[self.attempts[index]]}```"

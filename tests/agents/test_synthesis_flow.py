@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from agents.scoring import score_answer
+from agents.settings import RunSettings
 from agents.synthesis.plan import param_specs
 from benchagent.cli import main
 from replay.benchmark_files import directory_hash
@@ -260,6 +261,28 @@ def test_a_function_that_raises_is_asked_for_alone_and_put_in_place(
     # The answer (solve alone) replaced attempt 1's solve; the rest is attempt 1's.
     assert record.parts == VARIANTS["raises_in_solve"].replace(
         "minutes, seconds, extra = divmod", "minutes, seconds = divmod")
+    assert doc is not None and doc["accepted"] == 3
+
+
+def test_a_question_without_its_values_has_question_asked_for_alone(
+        tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
+    llm = brain("synth-no-values", ["no_values"])
+    events, record, doc = synthesized_alone(capsys, tmp_path, empty_pool, llm, rounds=2)
+    assert attempts_of(events, record.name) == [
+        (1, "code", True, []), (1, "items", False, ["planned_checks"]),
+        (2, "code", True, []), (2, "items", True, [])]
+    items = [e.payload for e in of_type(events, "GeneratorChecked")][1]
+    assert "the question shows none of the problem's values (seconds=" in items.feedback
+    # No judge or blind answer is paid for items that cannot be answered: only attempt 2's.
+    assert len(llm_calls(events, "synthesis.item_check")) == RunSettings().synthesis_item_checks
+    assert len(llm_calls(events, "synthesis.item_solve")) == 1
+    requests = [str(c.payload.messages[-1]["content"])
+                for c in llm_calls(events, "synthesis.parts")]
+    assert "Write only a corrected question(...) function" in requests[1]
+    assert record.parts == VARIANTS["no_values"].replace(
+        'return "Convert the seconds into hours, minutes and seconds. Answer as H:MM:SS."',
+        'return ("Convert %d seconds into hours, minutes and seconds. Answer as H:MM:SS."\n'
+        '            % problem["seconds"])')
     assert doc is not None and doc["accepted"] == 3
 
 

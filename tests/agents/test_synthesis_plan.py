@@ -22,6 +22,7 @@ from agents.synthesis.item_checks import (
     item_verdicts,
     render_samples,
     score_blind,
+    unseen_values,
 )
 from agents.synthesis.parts import (
     code_from_answer,
@@ -267,6 +268,10 @@ def test_the_function_a_failure_names_a_line_of_is_the_one_asked_for() -> None:
                             "    seed 0, verify(): ValueError: y (line 24)") == "checks"
     assert failing_function(EXAMPLE_PARTS, "- runs: KeyError: 'a' (line 2)") == "make_problem"
     assert failing_function(EXAMPLE_PARTS, "- complexity_spread: no spread") is None
+    assert failing_function(EXAMPLE_PARTS, "- planned_checks: seed 1000: the question shows "
+                            "none of the problem's values (seconds=5): fix question()") == (
+        "question")
+    assert failing_function(EXAMPLE_PARTS, "- x: fix nothing_of_its()") is None
     assert failing_function(EXAMPLE_PARTS, "- runs: x (line 4)") is None  # between functions
 
 
@@ -292,3 +297,12 @@ def test_the_parts_request_is_a_skeleton_of_this_plan_with_what_to_write_left_ou
     assert "mean" not in request  # no worked example for another plan to copy
     # The skeleton is not code: a model that copies it unfilled is told it is not Python.
     assert parts_problem(parts_skeleton(plan)).startswith("not Python")
+
+
+def test_a_question_that_shows_none_of_its_problems_values_is_named() -> None:
+    problem = {"seconds": 798, "unit": "s", "strict": True, "parts": [{"h": 0.25}]}
+    assert unseen_values(problem, "Convert the given seconds into H:MM:SS.") == (
+        "seconds=798, unit='s', h=0.25")
+    assert unseen_values(problem, "Convert 798 seconds into H:MM:SS.") == ""
+    assert unseen_values({"share": 0.25}, "What is 0.25 of 8?") == ""
+    assert unseen_values({}, "What day is it?") == ""  # nothing to show
