@@ -155,7 +155,8 @@ def parts_skeleton(plan: GeneratorPlan) -> str:
     """The parts to write, for this plan: its parameters in make_problem, its description in
     solve, its checks by name in checks(); what the model writes is left as <...>.
 
-    Not code: a model that sends it back unfilled is told it is not Python. It replaces a
+    Not code: a model that sends a <...> back unfilled is told so (`parts.parts_problem`;
+    no apostrophe inside one, which would read as an unterminated string). It replaces a
     worked example for another plan, which the 1.5B copied into every plan it was given (the
     example's question format, its check and its min/max, under a duration question)."""
     knobs = "\n".join(f"    # params[{p.name!r}]: {describe_param(p)[len(p.name) + 1:]}"
@@ -165,14 +166,14 @@ def parts_skeleton(plan: GeneratorPlan) -> str:
                       for c in plan.checks) or "        ('consistency', <condition>, '<why>')"
     return (
         "def make_problem(rng, params):\n" + knobs + "\n"
-        "    <draw this problem's own values with rng within the params>\n"
-        "    return {<the problem's values by name>}\n\n\n"
+        "    <draw the values of this problem with rng, within the params>\n"
+        "    return {<the values of the problem, by name>}\n\n\n"
         "def solve(problem):\n"
         f"    <compute, from problem: {plan.description[:120]}>\n"
         "    return <the answer>\n\n\n"
         "def question(problem):\n"
-        "    return <the question text with the problem's values, saying how to write the "
-        "answer>\n\n\n"
+        "    return <the question text with the values of the problem, saying how to "
+        "write the answer>\n\n\n"
         "def checks(problem, answer):\n"
         "    return [\n" + rows + "]\n"
         + _METRIC_SKELETON.get(plan.metric, "")

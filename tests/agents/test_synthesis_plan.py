@@ -295,8 +295,14 @@ def test_the_parts_request_is_a_skeleton_of_this_plan_with_what_to_write_left_ou
     assert (f"    return [\n        ({check.name!r}, <condition>, 'a slot exists')]"
             in request)
     assert "mean" not in request  # no worked example for another plan to copy
-    # The skeleton is not code: a model that copies it unfilled is told it is not Python.
-    assert parts_problem(parts_skeleton(plan)).startswith("not Python")
+    # A model that copies it unfilled is told where.
+    assert parts_problem(parts_skeleton(plan)) == (
+        "line 3 still holds the skeleton's <draw the values of this problem with rng, within "
+        "the params: replace every <...> with Python")
+    filled = parts_skeleton(plan).replace("<draw the values of this problem with rng, within "
+                                          "the params>", "x = 1")
+    assert parts_problem(filled).startswith("line 4 still holds the skeleton's <the values")
+    assert parts_problem(EXAMPLE_PARTS.replace("x < 60", "x <y> 60")) is None  # not one
 
 
 def test_a_question_that_shows_none_of_its_problems_values_is_named() -> None:
