@@ -593,6 +593,8 @@ class GeneratorDrafted(Payload, frozen=True, kw_only=True):
     by: Author = "grounding"
     # parameters the model read under a near name, renamed to the plan's (agents/synthesis/parts)
     renamed: dict[str, str] = {}
+    # allowed modules the model used without importing them, imported for it (same module)
+    imported: list[str] = []
 
 
 class SynthesisCheck(msgspec.Struct, frozen=True, kw_only=True):

@@ -13,7 +13,7 @@ import msgspec
 from agents.prompts.common import clip, facts_block, messages, obj, text
 from agents.synthesis.plan import describe_param
 from store.events import PARAM_KINDS, GeneratorPlan
-from tools.sandbox.template import INSTRUCTIONS, PROMPT_EXAMPLE_PARTS
+from tools.sandbox.template import INSTRUCTIONS
 
 PLAN = "synthesis.plan"
 PARTS = "synthesis.parts"
@@ -49,8 +49,9 @@ _PLAN_SYSTEM = (
 )
 
 
-# A plan for the worked example the parts prompt shows (tools/sandbox/template.py
-# PROMPT_EXAMPLE_PARTS): far from any likely subtask, so that copying it is plainly wrong.
+# A plan for another subtask, shown to the P-Agent (the code for it is
+# tools/sandbox/template.py PROMPT_EXAMPLE_PARTS): far from any likely subtask, so that
+# copying it is plainly wrong.
 EXAMPLE_PLAN: dict[str, Any] = {
     "description": "Give the mean of a list of whole numbers, to one decimal.",
     "params": [{"name": "max_count", "kind": "int", "low": 2, "high": 8,
@@ -142,24 +143,68 @@ def plan_doc(plan: GeneratorPlan) -> dict[str, Any]:
     }
 
 
-def parts_messages(plan: GeneratorPlan, previous: str = "",
-                   feedback: str = "") -> list[dict[str, Any]]:
-    """The G-Agent's request: the template's instructions, the plan, the worked example;
-    from the second attempt on, its previous code and what the checks said about it."""
-    names = ", ".join(repr(c.name) for c in plan.checks)
+_METRIC_SKELETON = {
+    "multiple_choice": "\n\ndef distractors(problem, answer, rng):\n"
+                       "    return [<three wrong answers, each different from answer>]\n",
+    "accepts": "\n\ndef accepts(problem, answer, response):\n"
+               "    return <whether response is a right answer to problem>\n",
+}
+
+
+def parts_skeleton(plan: GeneratorPlan) -> str:
+    """The parts to write, for this plan: its parameters in make_problem, its description in
+    solve, its checks by name in checks(); what the model writes is left as <...>.
+
+    Not code: a model that sends a <...> back unfilled is told so (`parts.parts_problem`;
+    no apostrophe inside one, which would read as an unterminated string). It replaces a
+    worked example for another plan, which the 1.5B copied into every plan it was given (the
+    example's question format, its check and its min/max, under a duration question)."""
+    knobs = "\n".join(f"    # params[{p.name!r}]: {describe_param(p)[len(p.name) + 1:]}"
+                      + (f" ({p.description[:80]})" if p.description else "")
+                      for p in plan.params) or "    # (no parameters)"
+    rows = ",\n".join(f"        ({c.name!r}, <condition>, {c.description[:80]!r})"
+                      for c in plan.checks) or "        ('consistency', <condition>, '<why>')"
+    return (
+        "def make_problem(rng, params):\n" + knobs + "\n"
+        "    <draw the values of this problem with rng, within the params>\n"
+        "    return {<the values of the problem, by name>}\n\n\n"
+        "def solve(problem):\n"
+        f"    <compute, from problem: {plan.description[:120]}>\n"
+        "    return <the answer>\n\n\n"
+        "def question(problem):\n"
+        "    return <the question text with the values of the problem, saying how to "
+        "write the answer>\n\n\n"
+        "def checks(problem, answer):\n"
+        "    return [\n" + rows + "]\n"
+        + _METRIC_SKELETON.get(plan.metric, "")
+    )
+
+
+def parts_messages(plan: GeneratorPlan, previous: str = "", feedback: str = "",
+                   focus: str | None = None) -> list[dict[str, Any]]:
+    """The G-Agent's request: the template's instructions, the plan, its skeleton;
+    from the second attempt on, its previous code and what the checks said about it, and
+    when the failure lies in one function (`focus`), a request for that function alone;
+    without `previous` (the model sent the same code twice), the feedback alone."""
     user = (
         f"{INSTRUCTIONS}\n{_METRIC_PARTS.get(plan.metric, '')}\n"
-        + (f"checks() must return the planned checks by name: {names}.\n" if names else "")
-        + "params holds exactly these keys, not the example's: "
-        + (", ".join(p.name for p in plan.params) or "none") + ".\n\n"
         + "The plan:\n" + facts_block(plan_doc(plan)) + "\n\n"
-        + "An example for another plan (its parameters are max_count and max_value):\n"
-        + "```python\n" + PROMPT_EXAMPLE_PARTS + "```"
+        + "Fill in this skeleton: replace every <...> with Python, keep the check names.\n"
+        + "```python\n" + parts_skeleton(plan) + "```"
     )
     if previous:
+        # Asked for the whole code again, the small models send the previous code back
+        # unchanged; asked for the one function that raised, they rewrite it.
+        ask = (f"Write only a corrected {focus}(...) function, with any import it needs: the "
+               "other functions stay as they are." if focus else
+               "Write the whole corrected code.")
         user += ("\n\nYour previous code:\n```python\n" + previous.rstrip("\n") + "\n```\n"
-                 "It failed these checks:\n" + clip(feedback, 1500)
-                 + "\nWrite the whole corrected code.")
+                 "It failed these checks:\n" + clip(feedback, 1500) + "\n" + ask)
+    elif feedback:
+        # Shown its previous code, a small model copies it back even when sampling: after a
+        # repeat it is shown only what went wrong.
+        user += ("\n\nAn earlier attempt failed these checks:\n" + clip(feedback, 1500)
+                 + "\nWrite the whole code again, differently, so that they pass.")
     return [{"role": "system", "content": PARTS_SYSTEM}, {"role": "user", "content": user}]
 
 

@@ -32,7 +32,14 @@ from agents.synthesis.item_checks import (
     render_samples,
     score_blind,
 )
-from agents.synthesis.parts import code_from_answer, parts_problem, renamed_params
+from agents.synthesis.parts import (
+    code_from_answer,
+    failing_function,
+    parts_problem,
+    renamed_params,
+    spliced,
+    with_imports,
+)
 from agents.synthesis.plan import PlanError, check_plan, param_specs, plan_from_answer
 from store.events import (
     Author,
@@ -90,14 +97,17 @@ def first_line(text: str, limit: int = 240) -> str:
 
 _KEY_ERROR = re.compile(r"KeyError: '([^']*)'")
 _CORNER_FAILURE = re.compile(r"^\s+seed ([01])\b", re.M)
+_RAISED_AT = re.compile(r"\(line (\d+)\)")
+_OWN_COMPLEXITY = re.compile(r"^def complexity\(", re.M)
 _RANDOM_MODULE = re.compile(r"\brandom\.(?!Random\b)[a-z_]+\(")
 
 
 def with_hints(feedback: str, plan: GeneratorPlan, parts: str, *, repeated: bool) -> str:
     """The checker's feedback, with what a small model most often misses said plainly: a
     parameter name that is not the plan's (copied from the example), the `random` module
-    used instead of `rng` (so the same seed gives another problem), or the same code sent
-    again (at temperature 0 the same request would get the same answer)."""
+    used instead of `rng` (so the same seed gives another problem), the line that raised
+    (the report has only its number), or the same code sent again (at temperature 0 the
+    same request would get the same answer)."""
     if not feedback:
         return feedback
     hints = []
@@ -109,25 +119,32 @@ def with_hints(feedback: str, plan: GeneratorPlan, parts: str, *, repeated: bool
     if "- deterministic:" in feedback and _RANDOM_MODULE.search(parts):
         hints.append("- draw every random value with rng (the random.Random make_problem "
                      "gets), never with the random module")
-    if "- complexity_spread:" in feedback:
+    if "- complexity_spread:" in feedback and _OWN_COMPLEXITY.search(parts):
         highs = ", ".join(_largest(p) for p in plan.params if p.kind != "bool")
         hints.append("- complexity(problem) must spread over [0, 1]: near 0 for the easiest "
                      "problem the plan's parameters allow, near 1 for the hardest. Divide the "
                      "value that makes a problem hard by its largest possible value"
-                     + (f" (the plan allows up to: {highs})" if highs else ""))
+                     + (f" (the plan allows up to: {highs})" if highs else "")
+                     + ", or leave complexity() out: where the parameters lie in their "
+                     "planned ranges is then the complexity")
     corners = sorted({int(n) for n in _CORNER_FAILURE.findall(feedback)})
     for seed in corners:
         hints.append(f"- seed {seed} draws every parameter at its {CORNER_SEEDS[seed]}: "
                      f"{_corner(plan, seed == 1)}")
+    raised_at = _RAISED_AT.search(feedback)
+    source_lines = parts.splitlines()
+    number = int(raised_at.group(1)) if raised_at else 0
+    if 0 < number <= len(source_lines) and source_lines[number - 1].strip():
+        hints.append(f"- line {number} of your code is: {source_lines[number - 1].strip()}")
     if repeated:
         hints.append("- this code was sent before and failed the same way: change it")
     return "\n".join([feedback, *hints])
 
 
 def _sampled(attempt: int) -> dict[str, Any]:
-    """Sampling for an attempt after the model sent the same code again: greedy decoding
-    would answer the next request much the same (the 0.5B and 1.5B read little of the
-    feedback), a sample with a seed of its own may not. Recorded with the call."""
+    """Sampling for a fresh attempt at the whole code: greedy decoding would answer much as
+    before (the 0.5B and 1.5B read little of the feedback), a sample with a seed of its own
+    may not. Recorded with the call."""
     return {"temperature": RESAMPLE_TEMPERATURE, "seed": attempt}
 
 
@@ -211,21 +228,36 @@ class Synthesizer:
         rounds = max(1, self.settings.synthesis_rounds)
         tried: set[str] = set()
         repeated = False
+        focus: str | None = None
         for attempt in range(1, rounds + 1):
             if attempt == 1 and first_parts is not None:
                 parts, author = first_parts, first_by
             else:
+                # Shown their previous code and asked for all of it again, the small models
+                # copy it back token for token, sampled or not: a failure inside one function
+                # asks for that function alone; any other failure of this loop's own attempt
+                # gets a fresh, sampled attempt shown only what failed. (A `previous` from
+                # the caller — the code before the developer's edits — is shown.)
+                own = attempt > 1
+                focus = (failing_function(previous, feedback)
+                         if previous and own and not repeated else None)
+                shown = previous if focus or not own else ""
                 answer = await self.llm.complete_text(
-                    prompts.PARTS, prompts.parts_messages(plan, previous, feedback),
-                    cause=self.cause, sampling=_sampled(attempt) if repeated else None)
+                    prompts.PARTS, prompts.parts_messages(plan, shown, feedback, focus),
+                    cause=self.cause, sampling=_sampled(attempt) if own and not focus else None)
                 parts, author = code_from_answer(answer), "grounding"
+                if focus:
+                    parts = spliced(shown, parts)
             renamed: dict[str, str] = {}
+            imported: list[str] = []
             if author == "grounding":  # the developer's own parts are taken as written
                 parts, renamed = renamed_params(parts, [p.name for p in plan.params])
+                parts, imported = with_imports(parts)
             key = f"{name}:r{revision}:a{attempt}"
             repeated = parts in tried
             passed, feedback, plan_problem = await self._attempt(
-                plan, revision, attempt, parts, author, key, repeated=repeated, renamed=renamed)
+                plan, revision, attempt, parts, author, key, repeated=repeated, renamed=renamed,
+                imported=imported)
             tried.add(parts)
             if passed:
                 source = compose(parts, param_specs(plan.params))
@@ -244,7 +276,8 @@ class Synthesizer:
 
     async def _attempt(self, plan: GeneratorPlan, revision: int, attempt: int, parts: str,
                        author: Author, key: str, *, repeated: bool,
-                       renamed: dict[str, str] | None = None) -> tuple[bool, str, str]:
+                       renamed: dict[str, str] | None = None,
+                       imported: list[str] | None = None) -> tuple[bool, str, str]:
         """Record and check one attempt: (passed, feedback for the next one, why the plan
         is at fault if it is)."""
         name = plan.name
@@ -253,7 +286,8 @@ class Synthesizer:
         sha = hashlib.sha256(source.encode()).hexdigest() if source else ""
         await self._record(GeneratorDrafted(name=name, revision=revision, attempt=attempt,
                                             parts=parts, source_sha256=sha, by=author,
-                                            renamed=dict(renamed or {})), key)
+                                            renamed=dict(renamed or {}),
+                                            imported=list(imported or [])), key)
         if problem:
             feedback = with_hints(f"- python: {problem}", plan, parts, repeated=repeated)
             await self._record(GeneratorChecked(

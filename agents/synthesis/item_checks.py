@@ -1,7 +1,8 @@
 """The second stage of checking a generator: K rendered items, as a model under test sees them.
 
 The host samples and renders K items in the sandbox and checks that the module's own
-`checks()` report every check the plan names; then the model judges the items for clarity,
+`checks()` report every check the plan names and that a question without media shows at
+least one of its problem's values; then the model judges the items for clarity,
 completeness and consistency (BenchAgents' V-Agent model-based checks), one item per request,
 and, where the metric has one right answer, answers the easiest item without its target: the
 module's own scorer must accept that answer (`blind_answer`).
@@ -11,6 +12,7 @@ says nothing is missing or wrong (the small models' rote answer) does not count.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -88,7 +90,12 @@ def render_samples(plan: GeneratorPlan, source: str,
                 if missing:
                     problems.append(f"seed {seed}: checks() does not report the planned "
                                     f"check{'s' if len(missing) > 1 else ''} "
-                                    + ", ".join(missing))
+                                    + ", ".join(missing) + ": fix checks()")
+                unseen = unseen_values(instance.content.get("problem"), rendered.input)
+                if unseen and not rendered.media:
+                    problems.append(f"seed {seed}: the question shows none of the problem's "
+                                    f"values ({unseen}), so it cannot be answered: fix "
+                                    "question()")
                 samples.append(RenderedSample(seed=seed, question=rendered.input,
                                               choices=rendered.choices, answer=rendered.target,
                                               params=instance.params,
@@ -96,6 +103,34 @@ def render_samples(plan: GeneratorPlan, source: str,
     finally:
         gen.close()
     return samples, problems
+
+
+def unseen_values(problem: Any, question: str) -> str:
+    """The problem's values, when the question shows none of them ("" if it shows one, or
+    the problem has none): a question without its values cannot be answered ("Convert the
+    given number of seconds into hours, minutes and seconds.")."""
+    values = [(k, v) for k, v in _leaves(problem)
+              if isinstance(v, int | float | str) and not isinstance(v, bool) and str(v)]
+    if not values or any(_shown(v, question) for _, v in values):
+        return ""
+    return ", ".join(f"{k}={v!r}" for k, v in values[:4])
+
+
+def _leaves(value: Any, key: str = "problem") -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, str(k))]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v, key)]
+    return [(key, value)]
+
+
+def _shown(value: int | float | str, question: str) -> bool:
+    """Whether the question says the value, as a whole word or number ("s" is not in "seconds")."""
+    said = {str(value)}
+    if isinstance(value, float):
+        said |= {f"{value:g}", f"{value:.2f}", f"{value:.1f}"}
+    return any(re.search(r"(?<![\w.])" + re.escape(v.lower()) + r"(?![\w])", question.lower())
+               for v in said)
 
 
 def judge_items(samples: list[RenderedSample]) -> list[dict[str, Any]]:

@@ -3,9 +3,14 @@
 A model answers with a fenced ```python block (or bare code). `code_from_answer` takes the
 code out; `parts_problem` says, in one line, why it is not usable before anything runs: it
 is not Python (the syntax error and its line), or it lacks a required function of the
-template. The sandboxed checker judges everything else. `renamed_params` repairs the one slip a small
-model repeats whatever the feedback says: reading a parameter under a near name
-(`params["max_seconds"]` for the plan's `seconds`).
+template. The sandboxed checker judges everything else.
+
+Two slips a small model repeats whatever the feedback says are repaired instead of reported:
+reading a parameter under a near name (`params["max_seconds"]` for the plan's `seconds`:
+`renamed_params`), and using an allowed module it never imported (`datetime.date(...)`
+with no `import datetime`: `with_imports`). After a failure the model may be asked for
+one function only (`failing_function`); `spliced` puts its answer in place of that
+function in the previous parts.
 """
 
 from __future__ import annotations
@@ -14,8 +19,13 @@ import ast
 import difflib
 import re
 
+from tools.sandbox.allowlist import ALLOWED_MODULES
 from tools.sandbox.template import REQUIRED_PARTS
 
+# What the parts skeleton (agents/prompts/synthesis.parts_skeleton) leaves to write.
+_PLACEHOLDER = re.compile(r"<(?:condition|compute|the question text|draw the values|the values "
+                          r"of the problem|the answer|three wrong answers|whether response|"
+                          r"why)[^<>\n]*>")
 _FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)(?:```|\Z)", re.S | re.I)
 
 
@@ -28,6 +38,11 @@ def code_from_answer(answer: str) -> str:
 
 def parts_problem(code: str) -> str | None:
     """Why the parts cannot be used (None if they can): one line."""
+    left = _PLACEHOLDER.search(code)
+    if left is not None:
+        line = code.count("\n", 0, left.start()) + 1
+        return (f"line {line} still holds the skeleton's {left.group(0)[:60]}: replace every "
+                "<...> with Python")
     try:
         tree = ast.parse(code)
     except SyntaxError as exc:
@@ -41,6 +56,101 @@ def parts_problem(code: str) -> str | None:
             missing)
     return None
 
+
+def with_imports(code: str) -> tuple[str, list[str]]:
+    """`code` with one `import` line first for each allowed module it uses by name where the
+    name is bound neither in its function nor at module level (the 1.5B writes
+    `calendar.day_name` with no `import calendar`, or imports `datetime` inside one function
+    and uses it in another); which it added. Code that is not Python is left as it is."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return code, []
+    scopes = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    module_level = [n for n in tree.body if n not in scopes]
+    module_bound = _bound(module_level) | {n.name for n in scopes}
+    missing: set[str] = set()
+    for node in scopes:
+        missing |= _used([node]) - _bound([node]) - module_bound
+    missing |= _used(module_level) - module_bound
+    added = sorted(missing & set(ALLOWED_MODULES) - {"__future__"})
+    if not added:
+        return code, []
+    return "".join(f"import {name}\n" for name in added) + code, added
+
+
+def _bound(nodes: list[ast.stmt]) -> set[str]:
+    names: set[str] = set()
+    for node in (n for top in nodes for n in ast.walk(top)):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+    return names
+
+
+def _used(nodes: list[ast.stmt]) -> set[str]:
+    return {n.id for top in nodes for n in ast.walk(top)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+_LINE = re.compile(r"\(line (\d+)\)")
+_FIX = re.compile(r"\bfix (\w+)\(\)")  # a host check that knows the function at fault
+
+
+def failing_function(code: str, feedback: str) -> str | None:
+    """The function of `code` in which the first failure the feedback places on one of its
+    lines happened, else the first the feedback says to fix ("fix question()"); None if
+    neither."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    for found in _LINE.finditer(feedback):  # lines past the parts are the template's own
+        line = int(found.group(1))
+        for node in functions:
+            if node.lineno <= line <= (node.end_lineno or 0):
+                return node.name
+    named = {n.name for n in functions}
+    return next((m.group(1) for m in _FIX.finditer(feedback) if m.group(1) in named), None)
+
+
+def spliced(previous: str, answer: str) -> str:
+    """The previous parts with each function the answer defines put in place of the one of
+    that name (new functions and imports are added): the answer to a request for one
+    function. An answer that is not Python, or defines every required part, stands alone."""
+    try:
+        new = ast.parse(answer)
+        old = ast.parse(previous)
+    except (SyntaxError, ValueError):
+        return answer
+    functions = {n.name: n for n in new.body if isinstance(n, ast.FunctionDef)}
+    if not functions or all(name in functions for name in REQUIRED_PARTS):
+        return answer
+    answer_lines = answer.splitlines()
+    lines = previous.splitlines()
+
+    def text(node: ast.stmt) -> list[str]:
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        return answer_lines[start - 1: node.end_lineno]
+
+    # Replace from the bottom up so that earlier line numbers stay true.
+    replaced = set()
+    for node in sorted((n for n in old.body if isinstance(n, ast.FunctionDef)),
+                       key=lambda n: n.lineno, reverse=True):
+        if node.name in functions:
+            lines[node.lineno - 1: node.end_lineno] = text(functions[node.name])
+            replaced.add(node.name)
+    added = [line for n in new.body if isinstance(n, ast.FunctionDef)
+             and n.name not in replaced for line in ["", "", *text(n)]]
+    imports = [line for n in new.body if isinstance(n, ast.Import | ast.ImportFrom)
+               for line in text(n) if line not in lines]
+    return "\n".join(imports + lines + added).strip("\n") + "\n"
 
 
 def renamed_params(code: str, known: list[str]) -> tuple[str, dict[str, str]]:

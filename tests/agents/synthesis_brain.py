@@ -8,12 +8,15 @@
   min_seconds, that the code ignores); `first_param`: its first plan's max_seconds
   instead, which a revision sets back to the usual one;
 - the template's parts: the variants of `attempts`, in order: attempt n (the request shows
-  the previous code, whose `# variant:` marker says which it was) gets the next one; the last
-  repeats. Variants: `good` (the template's worked example), `minutes_as_seconds` (asks
+  the previous code, whose `# variant:` marker says which it was, or only the feedback, which
+  says which variant failed) gets the next one; the last repeats. Variants: `good` (the template's worked example), `minutes_as_seconds` (asks
   for minutes, answers as if seconds), `units` (good, with a
   complexity of its own: the units the answer needs), `imports` (imports os), `vague`
   (its question names no answer format: the item judge fails completeness), `not_python`,
-  `with_digits` (good, plus the check `digits` a developer may ask for);
+  `with_digits` (good, plus the check `digits` a developer may ask for), `no_import` (uses
+  math without importing it), `raises_in_solve` (its solve() raises on every seed),
+  `no_values` (its question leaves out the seconds); asked for a corrected solve() or
+  question() alone, the template's own;
 - `synthesis.item_check`: completeness fails for an item whose question names no answer format;
 - `synthesis.item_solve`: the right H:MM:SS of the duration a question names;
 - free-text questions: the right H:MM:SS when `oracle`, else as ScriptedBrain.
@@ -52,14 +55,39 @@ VARIANTS: dict[str, str] = {
         "\n\ndef complexity(problem):\n"
         "    seconds = problem[\"seconds\"]\n"
         "    return 0.0 if seconds < 60 else 0.5 if seconds < 3600 else 1.0\n"),
+    # Uses math without importing it (the template imports it for the model).
+    "no_import": "# variant: no_import\n" + EXAMPLE_PARTS.replace(
+        'hours, rest = divmod(problem["seconds"], 3600)',
+        'hours = math.floor(problem["seconds"] / 3600)\n    rest = problem["seconds"] % 3600'),
+    # solve() unpacks two values into three names: it raises on every seed.
+    "raises_in_solve": "# variant: raises_in_solve\n" + EXAMPLE_PARTS.replace(
+        "    minutes, seconds = divmod(rest, 60)\n    return [hours, minutes, seconds]",
+        "    minutes, seconds, extra = divmod(rest, 60)\n    return [hours, minutes, seconds]"),
+    # Its question leaves out the number of seconds to convert.
+    "no_values": "# variant: no_values\n" + EXAMPLE_PARTS.replace(
+        'return ("Convert %d seconds into hours, minutes and seconds. Answer as H:MM:SS."\n'
+        '            % problem["seconds"])',
+        'return "Convert the seconds into hours, minutes and seconds. Answer as H:MM:SS."'),
     "with_digits": "# variant: with_digits\n" + EXAMPLE_PARTS.replace(
         '''            ("feasibility", 0 <= minutes < 60 and 0 <= seconds < 60, "minutes and seconds < 60")]''',
         '''            ("feasibility", 0 <= minutes < 60 and 0 <= seconds < 60, "minutes and seconds < 60"),
             ("digits", len(str(seconds)) <= 2, "seconds fit in two digits")]'''),
 }
 _MARKER = re.compile(r"# variant: (\w+)")
+# What the checker's feedback says about each failing variant.
+_FAILS_WITH = {"imports": "'os'", "vague": "completeness:", "not_python": "- python:",
+               "minutes_as_seconds": "blind_answer", "units": "- complexity_spread",
+               "raises_in_solve": "not enough values to unpack",
+               "no_values": "shows none of the problem's values"}
 _SECONDS = re.compile(r"Convert (\d+) seconds")
 _DURATION = re.compile(r"(\d+) (seconds|minutes)")
+
+
+def _function(code: str, name: str) -> str:
+    """The text of one top-level function of `code`."""
+    start = code.index(f"def {name}(")
+    end = code.find("\ndef ", start + 1)
+    return code[start:] if end < 0 else code[start:end + 1]
 
 
 class SynthesisBrain(ScriptedBrain):
@@ -120,7 +148,14 @@ class SynthesisBrain(ScriptedBrain):
     def parts(self, request: str) -> str:
         previous = request.split("Your previous code:", 1)
         done = _MARKER.findall(previous[1]) if len(previous) > 1 else []
+        if not done and "An earlier attempt failed these checks:" in request:
+            # A fresh attempt shown only the feedback: which variant failed, by what it says.
+            failed = request.split("An earlier attempt failed these checks:", 1)[1]
+            done = [v for v in self.attempts if _FAILS_WITH.get(v, "\0") in failed][:1]
         index = 0 if not done else min(self.attempts.index(done[0]) + 1, len(self.attempts) - 1)
+        for name in ("question", "solve"):  # asked for one function: the template's own
+            if f"Write only a corrected {name}(" in request:
+                return "```python\n" + _function(EXAMPLE_PARTS, name) + "```"
         if "the developer changed the plan's checks" in request:
             return f"```python\n{VARIANTS['with_digits']}```"
         return f"```python\n{VARIANTS[self.attempts[index]]}```"

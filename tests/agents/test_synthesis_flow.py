@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from agents.scoring import score_answer
+from agents.settings import RunSettings
 from agents.synthesis.plan import param_specs
 from benchagent.cli import main
 from replay.benchmark_files import directory_hash
@@ -202,9 +203,14 @@ def test_a_plan_whose_ranges_cannot_spread_complexity_is_revised_and_the_code_ke
     assert len(plans) == 2 and "revise_it_because" in str(plans[1].payload.messages[-1])
     parts = llm_calls(events, "synthesis.parts")
     assert len(parts) == 3  # none for the revised plan
-    # Attempt 2 sent attempt 1's code again: attempt 3 was sampled, with a seed of its own.
-    assert [c.payload.params.get("temperature", 0) for c in parts] == [0, 0, 0.8]
-    assert parts[2].payload.params["seed"] == 3
+    # A failure in no one function of the code: each later attempt is a fresh one, sampled
+    # with a seed of its own and shown what failed, not the code (which it would copy back).
+    assert [c.payload.params.get("temperature", 0) for c in parts] == [0, 0.8, 0.8]
+    assert [c.payload.params.get("seed") for c in parts[1:]] == [2, 3]
+    for call in parts[1:]:
+        request = str(call.payload.messages[-1]["content"])
+        assert "Your previous code" not in request
+        assert "An earlier attempt failed these checks:\n- complexity_spread" in request
     assert doc is not None and doc["accepted"] == 3
 
 
@@ -228,6 +234,56 @@ def test_code_that_computes_another_thing_than_its_question_asks_is_caught_blind
     assert len(solved) == 2 and "target" not in str(solved[0].payload.messages[-1]).lower()
     assert record.attempts == 2 and record.source == compose(VARIANTS["good"],
                                                               param_specs(record.params))
+
+
+def test_a_module_used_without_its_import_is_imported_for_the_model(
+        tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
+    llm = brain("synth-no-import", ["no_import"])
+    events, record, doc = synthesized_alone(capsys, tmp_path, empty_pool, llm, rounds=1)
+    (drafted,) = [e.payload for e in of_type(events, "GeneratorDrafted")]
+    assert drafted.imported == ["math"] and drafted.parts.startswith("import math\n")
+    assert record.parts == drafted.parts and record.attempts == 1
+    assert doc is not None and doc["accepted"] == 3
+
+
+def test_a_function_that_raises_is_asked_for_alone_and_put_in_place(
+        tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
+    llm = brain("synth-one-function", ["raises_in_solve"])
+    events, record, doc = synthesized_alone(capsys, tmp_path, empty_pool, llm, rounds=2)
+    assert attempts_of(events, record.name) == [
+        (1, "code", False, ["runs"]), (2, "code", True, []), (2, "items", True, [])]
+    first = [e.payload for e in of_type(events, "GeneratorChecked")][0]
+    assert "- line 8 of your code is: minutes, seconds, extra = divmod(rest, 60)" in (
+        first.feedback)
+    requests = [str(c.payload.messages[-1]["content"])
+                for c in llm_calls(events, "synthesis.parts")]
+    assert "Write only a corrected solve(...) function" in requests[1]
+    # The answer (solve alone) replaced attempt 1's solve; the rest is attempt 1's.
+    assert record.parts == VARIANTS["raises_in_solve"].replace(
+        "minutes, seconds, extra = divmod", "minutes, seconds = divmod")
+    assert doc is not None and doc["accepted"] == 3
+
+
+def test_a_question_without_its_values_has_question_asked_for_alone(
+        tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
+    llm = brain("synth-no-values", ["no_values"])
+    events, record, doc = synthesized_alone(capsys, tmp_path, empty_pool, llm, rounds=2)
+    assert attempts_of(events, record.name) == [
+        (1, "code", True, []), (1, "items", False, ["planned_checks"]),
+        (2, "code", True, []), (2, "items", True, [])]
+    items = [e.payload for e in of_type(events, "GeneratorChecked")][1]
+    assert "the question shows none of the problem's values (seconds=" in items.feedback
+    # No judge or blind answer is paid for items that cannot be answered: only attempt 2's.
+    assert len(llm_calls(events, "synthesis.item_check")) == RunSettings().synthesis_item_checks
+    assert len(llm_calls(events, "synthesis.item_solve")) == 1
+    requests = [str(c.payload.messages[-1]["content"])
+                for c in llm_calls(events, "synthesis.parts")]
+    assert "Write only a corrected question(...) function" in requests[1]
+    assert record.parts == VARIANTS["no_values"].replace(
+        'return "Convert the seconds into hours, minutes and seconds. Answer as H:MM:SS."',
+        'return ("Convert %d seconds into hours, minutes and seconds. Answer as H:MM:SS."\n'
+        '            % problem["seconds"])')
+    assert doc is not None and doc["accepted"] == 3
 
 
 def test_code_that_fails_only_at_a_corner_of_the_plans_ranges_has_the_plan_revised(

@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from agents.prompts.synthesis import EXAMPLE_PLAN, copies_the_example, plan_answer
+from agents.prompts.synthesis import (
+    EXAMPLE_PLAN,
+    copies_the_example,
+    parts_messages,
+    parts_skeleton,
+    plan_answer,
+)
 from agents.synthesis.flow import with_hints
 from agents.synthesis.grounding import media_needed
 from agents.synthesis.item_checks import (
@@ -16,8 +22,16 @@ from agents.synthesis.item_checks import (
     item_verdicts,
     render_samples,
     score_blind,
+    unseen_values,
 )
-from agents.synthesis.parts import code_from_answer, parts_problem, renamed_params
+from agents.synthesis.parts import (
+    code_from_answer,
+    failing_function,
+    parts_problem,
+    renamed_params,
+    spliced,
+    with_imports,
+)
 from agents.synthesis.plan import PlanError, generator_name, param_specs, plan_from_answer
 from store.events import Subtask
 from tools.generators.param_sampling import params_rng, resolve_params
@@ -106,10 +120,11 @@ def test_parts_that_cannot_be_used_say_why_in_one_line(code: str, problem: str) 
 def test_feedback_says_plainly_what_a_small_model_misses() -> None:
     plan = plan_from_answer(answer({"name": "zones", "kind": "int", "low": 1, "high": 3}),
                             SUB, "p-1")
-    feedback = "- runs: 12 failures\n    seed 0, sample(): KeyError: 'max_seconds' (line 4)"
+    feedback = "- runs: 12 failures\n    seed 0, sample(): KeyError: 'max_seconds' (line 2)"
     assert with_hints(feedback, plan, EXAMPLE_PARTS, repeated=True).splitlines()[2:] == [
         "- params has no key 'max_seconds': its keys are 'zones'",
         "- seed 0 draws every parameter at its low: zones 1",
+        """- line 2 of your code is: return {"seconds": rng.randint(1, params["max_seconds"])}""",
         "- this code was sent before and failed the same way: change it"]
     assert with_hints("- runs: KeyError: 'zones'", plan, EXAMPLE_PARTS, repeated=False) == (
         "- runs: KeyError: 'zones'")  # a key of the plan: the code's own mistake, no hint
@@ -122,17 +137,22 @@ def test_feedback_says_plainly_what_a_small_model_misses() -> None:
     assert with_hints(drifts, plan, EXAMPLE_PARTS, repeated=False) == drifts
 
 
-def test_a_complexity_that_does_not_spread_is_told_the_plans_largest_values() -> None:
+def test_a_complexity_of_its_own_that_does_not_spread_is_told_the_plans_largest_values() -> None:
     plan = plan_from_answer(answer(
         {"name": "zones", "kind": "int", "low": 1, "high": 3},
         {"name": "month", "kind": "choice", "choices": ["3", "10", "11"]},
         {"name": "weekend", "kind": "bool"}), SUB, "p-1")
     flat = ("- complexity_spread: 1 failure\n    no instance in the highest bin [0.667, 1]; "
             "highest is 0.0000")
-    assert with_hints(flat, plan, EXAMPLE_PARTS, repeated=False).splitlines()[2:] == [
+    own = EXAMPLE_PARTS + "\n\ndef complexity(problem):\n    return 0.0\n"
+    assert with_hints(flat, plan, own, repeated=False).splitlines()[2:] == [
         "- complexity(problem) must spread over [0, 1]: near 0 for the easiest problem the "
         "plan's parameters allow, near 1 for the hardest. Divide the value that makes a "
-        "problem hard by its largest possible value (the plan allows up to: zones 3, month 11)"]
+        "problem hard by its largest possible value (the plan allows up to: zones 3, month 11)"
+        ", or leave complexity() out: where the parameters lie in their planned ranges is "
+        "then the complexity"]
+    # Without a complexity() of its own, the ranges are at fault: the plan is revised.
+    assert with_hints(flat, plan, EXAMPLE_PARTS, repeated=False) == flat
 
 
 def test_the_worked_example_copied_as_the_plan_is_told_apart() -> None:
@@ -220,3 +240,75 @@ def test_a_scorer_that_raises_on_a_blind_answer_is_a_failure_with_why_not_a_cras
     assert lines[-1].startswith("- blind_answer: scoring a model's answer 'about an hour' to "
                                 f"item {samples.index(first) + 1} raised: ")
     assert score_blind(plan, source, first, first.answer).correct  # its own target, accepted
+
+
+def test_allowed_modules_used_but_never_imported_are_imported_first() -> None:
+    code = ("from datetime import date\n\ndef solve(problem):\n"
+            "    day = calendar.day_name[date(2024, 1, 1).weekday()]\n"
+            "    return datetime.timedelta(days=1), day, os.sep\n\n"
+            "def question(string):\n    return string\n")
+    fixed, added = with_imports(code)
+    # datetime is used by name though only `date` was imported; os is not allowed (the
+    # checker says so); `string` is an argument where it is used, not the module.
+    assert added == ["calendar", "datetime"]
+    assert fixed == "import calendar\nimport datetime\n" + code
+    assert with_imports(EXAMPLE_PARTS) == (EXAMPLE_PARTS, [])
+    # Imported inside one function, used in another: not bound where it is used.
+    inside = ("def a():\n    import datetime\n    return datetime.date.today()\n\n"
+              "def b(x):\n    return datetime.datetime.strptime(x, '%Y')\n")
+    assert with_imports(inside) == ("import datetime\n" + inside, ["datetime"])
+    assert with_imports("def broken(:\n") == ("def broken(:\n", [])
+
+
+def test_the_function_a_failure_names_a_line_of_is_the_one_asked_for() -> None:
+    assert failing_function(EXAMPLE_PARTS, "- runs: 3 failures\n    seed 0, sample(): "
+                            "ValueError: x (line 6)") == "solve"
+    # The template's own lines come after the parts: the first line of the parts counts.
+    assert failing_function(EXAMPLE_PARTS, "    seed 0, verify(): ValueError: y (line 130)\n"
+                            "    seed 0, verify(): ValueError: y (line 24)") == "checks"
+    assert failing_function(EXAMPLE_PARTS, "- runs: KeyError: 'a' (line 2)") == "make_problem"
+    assert failing_function(EXAMPLE_PARTS, "- complexity_spread: no spread") is None
+    assert failing_function(EXAMPLE_PARTS, "- planned_checks: seed 1000: the question shows "
+                            "none of the problem's values (seconds=5): fix question()") == (
+        "question")
+    assert failing_function(EXAMPLE_PARTS, "- x: fix nothing_of_its()") is None
+    assert failing_function(EXAMPLE_PARTS, "- runs: x (line 4)") is None  # between functions
+
+
+def test_one_function_answered_alone_replaces_its_namesake() -> None:
+    previous = "import math\n\ndef a():\n    return 1\n\n\ndef b():\n    return 2\n"
+    answer = "import re\n\ndef a():\n    x = 5\n    return x\n\ndef c():\n    return 3\n"
+    assert spliced(previous, answer) == (
+        "import re\nimport math\n\ndef a():\n    x = 5\n    return x\n\n\n"
+        "def b():\n    return 2\n\n\ndef c():\n    return 3\n")
+    assert spliced(previous, EXAMPLE_PARTS) == EXAMPLE_PARTS  # a whole module stands alone
+    assert spliced(previous, "not python at all") == "not python at all"
+
+
+def test_the_parts_request_is_a_skeleton_of_this_plan_with_what_to_write_left_out() -> None:
+    plan = plan_from_answer(answer({"name": "zones", "kind": "int", "low": 1, "high": 3,
+                                    "description": "time zones crossed"}), SUB, "p-1")
+    (check,) = plan.checks
+    request = str(parts_messages(plan)[-1]["content"])
+    assert "    # params['zones']: (int from 1 to 3) (time zones crossed)\n" in request
+    assert "    <compute, from problem: Schedule a call.>\n" in request
+    assert (f"    return [\n        ({check.name!r}, <condition>, 'a slot exists')]"
+            in request)
+    assert "mean" not in request  # no worked example for another plan to copy
+    # A model that copies it unfilled is told where.
+    assert parts_problem(parts_skeleton(plan)) == (
+        "line 3 still holds the skeleton's <draw the values of this problem with rng, within "
+        "the params: replace every <...> with Python")
+    filled = parts_skeleton(plan).replace("<draw the values of this problem with rng, within "
+                                          "the params>", "x = 1")
+    assert parts_problem(filled).startswith("line 4 still holds the skeleton's <the values")
+    assert parts_problem(EXAMPLE_PARTS.replace("x < 60", "x <y> 60")) is None  # not one
+
+
+def test_a_question_that_shows_none_of_its_problems_values_is_named() -> None:
+    problem = {"seconds": 798, "unit": "s", "strict": True, "parts": [{"h": 0.25}]}
+    assert unseen_values(problem, "Convert the given seconds into H:MM:SS.") == (
+        "seconds=798, unit='s', h=0.25")
+    assert unseen_values(problem, "Convert 798 seconds into H:MM:SS.") == ""
+    assert unseen_values({"share": 0.25}, "What is 0.25 of 8?") == ""
+    assert unseen_values({}, "What day is it?") == ""  # nothing to show

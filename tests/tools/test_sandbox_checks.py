@@ -180,6 +180,18 @@ def test_a_module_whose_own_checks_fail() -> None:
     assert failed(report) == {"self_checks"} and "clarity: odd" in reasons(report, "self_checks")
 
 
+def test_own_checks_without_reasons_count_and_a_malformed_one_is_named() -> None:
+    two = parts('"h:m:s adds up to the seconds")', ')').replace(
+        '"minutes and seconds < 60")]', ')]')
+    report = check_generator(two, PLAN)
+    assert report.passed, report.feedback()
+    bare = parts('    return [("consistency", total', '    return [total == 1, ("consistency", total')
+    report = check_generator(bare, PLAN)
+    assert "runs" in failed(report)
+    assert "checks() must return (name, passed, reason) tuples, not False" in reasons(
+        report, "runs")
+
+
 def test_scorers_that_accept_anything_or_reject_their_own_target() -> None:
     lenient = check_generator(parts("    parts = response.strip()",
                                     "    return True\n    parts = response.strip()"), PLAN)

@@ -241,7 +241,12 @@ def verify(instance):
         results.append({"check": "options", "passed": distinct and right and len(options) > 1,
                         "reason": "%d options, distinct: %s, correct one is the answer: %s"
                                   % (len(options), distinct, right)})
-    for name, passed, reason in checks(problem, answer):
+    for row in checks(problem, answer):
+        # A check without its reason is still a check (the small models often leave it out).
+        if not isinstance(row, (list, tuple)) or len(row) not in (2, 3):
+            raise TypeError("checks() must return (name, passed, reason) tuples, not %r"
+                            % (row,))
+        name, passed, reason = (list(row) + [""])[:3]
         results.append({"check": str(name), "passed": bool(passed), "reason": str(reason)})
     return results
 
