@@ -178,6 +178,9 @@ def test_a_module_whose_own_checks_fail() -> None:
                                    '            ("clarity", problem["seconds"] % 2 == 0, "odd")]'),
                              PLAN)
     assert failed(report) == {"self_checks"} and "clarity: odd" in reasons(report, "self_checks")
+    # Each failure shows the values the check got, to write it for them.
+    assert "clarity: odd (problem {'seconds': " in reasons(report, "self_checks")
+    assert "}, answer [" in reasons(report, "self_checks")
 
 
 def test_own_checks_without_reasons_count_and_a_malformed_one_is_named() -> None:
