@@ -28,7 +28,9 @@ class RunSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     # Synthesized generators (agents/synthesis): always one per subtask as an extra candidate
     # (else only for a subtask no pool plan grounds), within these bounds.
     synthesize: bool = False
-    synthesis_rounds: int = 3  # attempts at the generator's code per plan
+    # Attempts at the generator's code per plan: after the first, each is a fresh sample or
+    # one function rewritten, so more rounds are more independent tries (1.5B: 60-100 s each).
+    synthesis_rounds: int = 5
     synthesis_seeds: int = 12  # seeds the sandboxed checks run
     synthesis_item_checks: int = 2  # rendered items the model-based checks read (a call each)
     # Stop after the plan (`SpecProposed`) until `benchagent approve`.

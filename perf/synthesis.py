@@ -8,7 +8,7 @@ Each requirement is one `benchagent build` (in this process, so the local model 
 with the design agent disabled (the requirement is the subtask), `--synthesize`, and a pool
 with no dataset and no built-in generator: grounding can only synthesize, so every figure is
 synthesis alone. Per requirement it prints whether a generator passed every check within the
-round budget (`synthesis_rounds`, 3), how many plans (2: the plan was revised because its
+round budget (`synthesis_rounds`, 5), how many plans (2: the plan was revised because its
 ranges could not spread complexity), after how many attempts at the last plan's code, the
 model calls synthesis made (plan, parts, item checks) and its wall time, and the share of the
 benchmark's items whose label was computed by checked code: the item names a synthesized

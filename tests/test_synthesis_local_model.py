@@ -45,7 +45,7 @@ def test_a_requirement_outside_the_pool_is_labelled_by_checked_code(
     pool = tmp_path / "pool"
     (pool / "dataset_cards").mkdir(parents=True)  # nothing in the pool, no built-in generator
     config = tmp_path / "config.yaml"
-    config.write_text(json.dumps({"agents": {"generators": False, "synthesis_rounds": 3},
+    config.write_text(json.dumps({"agents": {"generators": False, "synthesis_rounds": 5},
                                   "llm_concurrency": 1}))
     home = tmp_path / "home"
     code, doc, err = build(capsys, home, pool, "--config", str(config), "--disable", "design",

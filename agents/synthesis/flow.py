@@ -97,6 +97,7 @@ def first_line(text: str, limit: int = 240) -> str:
 
 _KEY_ERROR = re.compile(r"KeyError: '([^']*)'")
 _CORNER_FAILURE = re.compile(r"^\s+seed ([01])\b", re.M)
+_FAILED_CHECK = re.compile(r"^- (\w+): \d+ failures?\b", re.M)
 _RAISED_AT = re.compile(r"\(line (\d+)\)")
 _OWN_COMPLEXITY = re.compile(r"^def complexity\(", re.M)
 _RANDOM_MODULE = re.compile(r"\brandom\.(?!Random\b)[a-z_]+\(")
@@ -131,6 +132,12 @@ def with_hints(feedback: str, plan: GeneratorPlan, parts: str, *, repeated: bool
     for seed in corners:
         hints.append(f"- seed {seed} draws every parameter at its {CORNER_SEEDS[seed]}: "
                      f"{_corner(plan, seed == 1)}")
+    if set(_FAILED_CHECK.findall(feedback)) == {"self_checks"}:
+        # The code runs and the template's own consistency holds: a check of the model's
+        # own that fails is most often written for other values than the ones it gets.
+        hints.append("- checks(problem, answer) gets the problem make_problem returns and "
+                     "the answer solve returns (their values are shown above): write each "
+                     "condition for those values; fix checks()")
     raised_at = _RAISED_AT.search(feedback)
     source_lines = parts.splitlines()
     number = int(raised_at.group(1)) if raised_at else 0

@@ -312,3 +312,15 @@ def test_a_question_that_shows_none_of_its_problems_values_is_named() -> None:
     assert unseen_values(problem, "Convert 798 seconds into H:MM:SS.") == ""
     assert unseen_values({"share": 0.25}, "What is 0.25 of 8?") == ""
     assert unseen_values({}, "What day is it?") == ""  # nothing to show
+
+
+def test_own_checks_that_fail_alone_are_asked_for_with_the_values_they_get() -> None:
+    plan = plan_from_answer(answer({"name": "zones", "kind": "int", "low": 1, "high": 3}),
+                            SUB, "p-1")
+    only = ("- self_checks: 12 failures on seeds 0, 1\n    seed 0: valid: x (problem "
+            "{'seconds': 5}, answer '0:00:05')")
+    hinted = with_hints(only, plan, EXAMPLE_PARTS, repeated=False)
+    assert hinted.endswith("write each condition for those values; fix checks()")
+    assert failing_function(EXAMPLE_PARTS, hinted) == "checks"
+    both = "- runs: 1 failure on seed 3\n    seed 3, sample(): x\n" + only
+    assert "fix checks()" not in with_hints(both, plan, EXAMPLE_PARTS, repeated=False)

@@ -178,6 +178,9 @@ def test_a_module_whose_own_checks_fail() -> None:
                                    '            ("clarity", problem["seconds"] % 2 == 0, "odd")]'),
                              PLAN)
     assert failed(report) == {"self_checks"} and "clarity: odd" in reasons(report, "self_checks")
+    # Each failure shows the values the check got, to write it for them.
+    assert "clarity: odd (problem {'seconds': " in reasons(report, "self_checks")
+    assert "}, answer [" in reasons(report, "self_checks")
 
 
 def test_own_checks_without_reasons_count_and_a_malformed_one_is_named() -> None:
@@ -377,3 +380,11 @@ def test_plan_parameters_are_drawn_on_the_host() -> None:
     report = check_generator(source, plan)
     assert report.passed, report.feedback()
     assert set(report.complexities) <= {0.0, 0.5, 1.0}
+
+
+def test_a_problem_that_is_not_a_dict_is_named_where_it_is_made() -> None:
+    report = check_generator(parts('    return {"seconds": rng.randint(1, params["max_seconds"])}',
+                                   '    return str(rng.randint(1, params["max_seconds"]))'), PLAN)
+    assert "runs" in failed(report)
+    assert "make_problem() must return a dict, not str: fix make_problem()" in reasons(
+        report, "runs")

@@ -292,6 +292,11 @@ def check_generator(source: str, plan: CheckPlan | None = None) -> GeneratorChec
                          max_call_wall_seconds=round(stats.max_wall, 3)))
 
 
+def _clip(value: Any, limit: int = 100) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _skip_all_but(findings: _Findings, keep: tuple[str, ...], why: str) -> None:
     for name in CHECK_ORDER:
         if name not in keep:
@@ -313,8 +318,10 @@ def _first_run(runner: _Runner, seeds: list[int], params: dict[int, dict[str, An
             if not checks:
                 findings.fail("self_checks", "verify returned no checks", seed=seed)
             for c in checks:
-                if not c.passed:
-                    findings.fail("self_checks", f"{c.check}: {c.reason}", seed=seed)
+                if not c.passed:  # the values it failed on: what a check must be written for
+                    findings.fail("self_checks", f"{c.check}: {c.reason} (problem "
+                                  f"{_clip(part.content.get('problem', part.content))}, answer "
+                                  f"{_clip(part.answer)})", seed=seed)
         rendered_call = runner.call("render", payload, collect_files=True)
         item.rendered = findings.read(rendered_call, read_render, seed)
         item.files = _digest(rendered_call.files)

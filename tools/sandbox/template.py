@@ -213,6 +213,9 @@ def _complexity(problem, params):
 def sample(seed, params):
     rng = _random.Random(str(seed) + ":" + _json.dumps(params, sort_keys=True))
     problem = _plain(make_problem(rng, dict(params)))
+    if not isinstance(problem, dict):  # said here, not where solve() first trips on it
+        raise TypeError("make_problem() must return a dict, not %s: fix make_problem()"
+                        % type(problem).__name__)
     answer = _plain(solve(problem))
     content = {"problem": problem}
     if _DISTRACTORS is not None:
