@@ -91,11 +91,14 @@ def render_samples(plan: GeneratorPlan, source: str,
                     problems.append(f"seed {seed}: checks() does not report the planned "
                                     f"check{'s' if len(missing) > 1 else ''} "
                                     + ", ".join(missing) + ": fix checks()")
-                unseen = unseen_values(instance.content.get("problem"), rendered.input)
+                problem = instance.content.get("problem")
+                unseen = unseen_values(problem, rendered.input)
                 if unseen and not rendered.media:
+                    key = next(iter(problem)) if isinstance(problem, dict) and problem else "x"
                     problems.append(f"seed {seed}: the question shows none of the problem's "
                                     f"values ({unseen}), so it cannot be answered: fix "
-                                    "question()")
+                                    "question() to put them in its text, e.g. f\"... "
+                                    f"{{problem[{key!r}]}} ...\"")
                 samples.append(RenderedSample(seed=seed, question=rendered.input,
                                               choices=rendered.choices, answer=rendered.target,
                                               params=instance.params,

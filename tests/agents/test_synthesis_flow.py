@@ -273,6 +273,8 @@ def test_a_question_without_its_values_has_question_asked_for_alone(
         (2, "code", True, []), (2, "items", True, [])]
     items = [e.payload for e in of_type(events, "GeneratorChecked")][1]
     assert "the question shows none of the problem's values (seconds=" in items.feedback
+    assert "fix question() to put them in its text, e.g. f\"... {problem['seconds']} ...\"" in (
+        items.feedback)
     # No judge or blind answer is paid for items that cannot be answered: only attempt 2's.
     assert len(llm_calls(events, "synthesis.item_check")) == RunSettings().synthesis_item_checks
     assert len(llm_calls(events, "synthesis.item_solve")) == 1
