@@ -96,7 +96,9 @@ def test_kill_9_then_resume_pays_nothing_twice_and_matches(tmp_path: Path, gener
                               capture_output=True, timeout=45)
         assert done.returncode == 0, done.stderr.decode()[-3000:]
         resumed = json.loads(done.stdout)
-        assert resumed["status"] == "completed" and resumed["accepted"] == 16
+        # Blind solves and the register check reject some of the sources: a slot whose
+        # source runs out is reported short, the same in the clean run (checked below).
+        assert resumed["status"] == "completed" and resumed["accepted"] >= 12
 
         repaid = [f for f in counting.answered["resume"] if f in paid_before]
         assert repaid == [], f"{len(repaid)} answered calls were paid again"
@@ -110,6 +112,7 @@ def test_kill_9_then_resume_pays_nothing_twice_and_matches(tmp_path: Path, gener
     run_dir = Path("runs") / RUN
     assert benchmark_hash(killed / run_dir) == benchmark_hash(clean / run_dir)
     assert resumed["content_hash"] == json.loads(done.stdout)["content_hash"]
+    assert resumed["accepted"] == json.loads(done.stdout)["accepted"]
     # Every call the interrupted run still needed was paid once, never more.
     assert len(counting.answered["first"]) + len(counting.answered["resume"]) <= \
         len(counting.answered["clean"]) + 4 + 1  # at most the calls in flight at the kill
