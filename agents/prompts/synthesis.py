@@ -145,35 +145,36 @@ def plan_doc(plan: GeneratorPlan) -> dict[str, Any]:
 
 _METRIC_SKELETON = {
     "multiple_choice": "\n\ndef distractors(problem, answer, rng):\n"
-                       "    return [<three wrong answers, each different from answer>]\n",
+                       "    return TODO('three wrong answers, each different from answer')\n",
     "accepts": "\n\ndef accepts(problem, answer, response):\n"
-               "    return <whether response is a right answer to problem>\n",
+               "    return TODO('whether response is a right answer to problem')\n",
 }
 
 
 def parts_skeleton(plan: GeneratorPlan) -> str:
     """The parts to write, for this plan: its parameters in make_problem, its description in
-    solve, its checks by name in checks(); what the model writes is left as <...>.
+    solve, its checks by name in checks(); what the model writes is left as TODO('...').
 
-    Not code: a model that sends a <...> back unfilled is told so (`parts.parts_problem`;
-    no apostrophe inside one, which would read as an unterminated string). It replaces a
-    worked example for another plan, which the 1.5B copied into every plan it was given (the
-    example's question format, its check and its min/max, under a duration question)."""
+    TODO is the template's (it raises "fill in: ..."): a skeleton sent back partly filled is
+    still Python, so the function that still holds one is named by the run that raised, and
+    asked for alone. It replaces a worked example for another plan, which the 1.5B copied
+    into every plan it was given (the example's question format, its check and its min/max,
+    under a duration question)."""
     knobs = "\n".join(f"    # params[{p.name!r}]: {describe_param(p)[len(p.name) + 1:]}"
                       + (f" ({p.description[:80]})" if p.description else "")
                       for p in plan.params) or "    # (no parameters)"
-    rows = ",\n".join(f"        ({c.name!r}, <condition>, {c.description[:80]!r})"
-                      for c in plan.checks) or "        ('consistency', <condition>, '<why>')"
+    rows = ",\n".join(f"        ({c.name!r}, TODO('condition'), {c.description[:80]!r})"
+                      for c in plan.checks) or "        ('consistency', TODO('condition'), '')"
     return (
         "def make_problem(rng, params):\n" + knobs + "\n"
-        "    <draw the values of this problem with rng, within the params>\n"
-        "    return {<the values of the problem, by name>}\n\n\n"
+        "    values = TODO('draw the values of this problem with rng, within the params')\n"
+        "    return values  # a dict of the values, by name\n\n\n"
         "def solve(problem):\n"
-        f"    <compute, from problem: {plan.description[:120]}>\n"
-        "    return <the answer>\n\n\n"
+        f"    answer = TODO({('compute from problem: ' + plan.description[:120])!r})\n"
+        "    return answer\n\n\n"
         "def question(problem):\n"
-        "    return <the question text with the values of the problem, saying how to "
-        "write the answer>\n\n\n"
+        "    return TODO('the question text with the values of the problem, saying how to "
+        "write the answer')\n\n\n"
         "def checks(problem, answer):\n"
         "    return [\n" + rows + "]\n"
         + _METRIC_SKELETON.get(plan.metric, "")
@@ -189,7 +190,7 @@ def parts_messages(plan: GeneratorPlan, previous: str = "", feedback: str = "",
     user = (
         f"{INSTRUCTIONS}\n{_METRIC_PARTS.get(plan.metric, '')}\n"
         + "The plan:\n" + facts_block(plan_doc(plan)) + "\n\n"
-        + "Fill in this skeleton: replace every <...> with Python, keep the check names.\n"
+        + "Fill in this skeleton: replace every TODO(...) with Python, keep the check names.\n"
         + "```python\n" + parts_skeleton(plan) + "```"
     )
     if previous:

@@ -22,10 +22,6 @@ import re
 from tools.sandbox.allowlist import ALLOWED_MODULES
 from tools.sandbox.template import REQUIRED_PARTS
 
-# What the parts skeleton (agents/prompts/synthesis.parts_skeleton) leaves to write.
-_PLACEHOLDER = re.compile(r"<(?:condition|compute|the question text|draw the values|the values "
-                          r"of the problem|the answer|three wrong answers|whether response|"
-                          r"why)[^<>\n]*>")
 _FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)(?:```|\Z)", re.S | re.I)
 
 
@@ -38,11 +34,6 @@ def code_from_answer(answer: str) -> str:
 
 def parts_problem(code: str) -> str | None:
     """Why the parts cannot be used (None if they can): one line."""
-    left = _PLACEHOLDER.search(code)
-    if left is not None:
-        line = code.count("\n", 0, left.start()) + 1
-        return (f"line {line} still holds the skeleton's {left.group(0)[:60]}: replace every "
-                "<...> with Python")
     try:
         tree = ast.parse(code)
     except SyntaxError as exc:

@@ -32,9 +32,16 @@ from agents.synthesis.parts import (
     spliced,
     with_imports,
 )
-from agents.synthesis.plan import PlanError, generator_name, param_specs, plan_from_answer
+from agents.synthesis.plan import (
+    PlanError,
+    check_plan,
+    generator_name,
+    param_specs,
+    plan_from_answer,
+)
 from store.events import Subtask
 from tools.generators.param_sampling import params_rng, resolve_params
+from tools.sandbox.checks import check_generator
 from tools.sandbox.template import EXAMPLE_PARTS, compose
 
 SUB = Subtask(name="Time zones on a DST change", description="Schedule a call across zones",
@@ -291,19 +298,19 @@ def test_the_parts_request_is_a_skeleton_of_this_plan_with_what_to_write_left_ou
     (check,) = plan.checks
     request = str(parts_messages(plan)[-1]["content"])
     assert "    # params['zones']: (int from 1 to 3) (time zones crossed)\n" in request
-    assert "    <compute, from problem: Schedule a call.>\n" in request
-    assert (f"    return [\n        ({check.name!r}, <condition>, 'a slot exists')]"
+    assert "    answer = TODO('compute from problem: Schedule a call.')\n" in request
+    assert (f"    return [\n        ({check.name!r}, TODO('condition'), 'a slot exists')]"
             in request)
     assert "mean" not in request  # no worked example for another plan to copy
-    # A model that copies it unfilled is told where.
-    assert parts_problem(parts_skeleton(plan)) == (
-        "line 3 still holds the skeleton's <draw the values of this problem with rng, within "
-        "the params: replace every <...> with Python")
-    filled = parts_skeleton(plan).replace("<draw the values of this problem with rng, within "
-                                          "the params>", "x = 1")
-    assert parts_problem(filled).startswith("line 4 still holds the skeleton's <the values")
-    assert parts_problem(EXAMPLE_PARTS.replace("x < 60", "x <y> 60")) is None  # not one
-
+    # The skeleton is Python: sent back with a TODO left, the function holding it raises,
+    # and that function is the one asked for.
+    skeleton = parts_skeleton(plan)
+    assert parts_problem(skeleton) is None
+    report = check_generator(compose(skeleton, param_specs(plan.params)),
+                             check_plan(plan, 2))
+    feedback = report.feedback()
+    assert "NotImplementedError: fill in TODO('draw the values of this problem" in feedback
+    assert failing_function(skeleton, feedback) == "make_problem"
 
 def test_a_question_that_shows_none_of_its_problems_values_is_named() -> None:
     problem = {"seconds": 798, "unit": "s", "strict": True, "parts": [{"h": 0.25}]}

@@ -138,6 +138,11 @@ import json as _json
 import random as _random
 import re as _re
 
+def TODO(what):
+    """What the parts skeleton leaves to write (agents/prompts/synthesis.py), left unwritten."""
+    raise NotImplementedError("fill in TODO(%r)" % (what,))
+
+
 try:
     _COMPLEXITY = complexity
 except NameError:

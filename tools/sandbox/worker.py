@@ -179,10 +179,11 @@ class Worker:
         return ok, value, error, time.process_time() - start
 
     def describe(self, exc):
-        """'Type: message (line N)', N the innermost line of the module's own code."""
+        """'Type: message (line N)', N the innermost line of the module's own code — not
+        counting the template's TODO(), whose caller is the line left unwritten."""
         line = None
         for frame, lineno in traceback.walk_tb(exc.__traceback__):
-            if frame.f_code.co_filename == self.filename:
+            if frame.f_code.co_filename == self.filename and frame.f_code.co_name != "TODO":
                 line = lineno
         text = f"{type(exc).__name__}: {exc}"
         return f"{text} (line {line})" if line is not None else text
