@@ -32,10 +32,10 @@ REQUIREMENT = "convert a number of minutes into hours and minutes"
 @pytest.mark.local_model
 @pytest.mark.timeout(3600)
 @pytest.mark.xfail(strict=False, raises=AssertionError, reason=(
-    "open (issue 10): the 1.5B does not yet write a generator for this requirement that passes "
-    "every check in 3 rounds. Shown the duration example it copied its seconds arithmetic "
-    "under a minutes question (caught by blind_answer, never fixed); shown the mean example "
-    "it writes its own code but not the plan's checks"))
+    "open (issue 10): the 1.5B does not yet reliably write a generator for this requirement "
+    "that passes every check in 5 rounds: shown a worked example it copied it; shown the "
+    "plan's skeleton it fills in its own checks wrongly or leaves the question without the "
+    "problem's values, and often sends a function back unchanged"))
 def test_a_requirement_outside_the_pool_is_labelled_by_checked_code(
         tmp_path: Path, capsys: Any) -> None:
     try:
