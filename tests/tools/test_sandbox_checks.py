@@ -103,6 +103,22 @@ def test_imports_outside_the_allow_list() -> None:
     assert "'os'" in reasons(dynamic, "imports")
 
 
+def test_an_allowed_module_may_import_its_own_helpers_and_only_then() -> None:
+    # datetime.strptime imports _strptime from C, in the middle of the module's own call.
+    dated = parts('    return {"seconds": rng.randint(1, params["max_seconds"])}',
+                  '    import datetime\n'
+                  '    start = datetime.datetime.strptime("2024-03-01", "%Y-%m-%d")\n'
+                  '    return {"seconds": rng.randint(1, params["max_seconds"]) + start.day - 1}')
+    report = check_generator(dated, PLAN)
+    assert report.passed, report.feedback()
+    direct = check_generator(parts("def make_problem(rng, params):",
+                                   "import _strptime\n\n\ndef make_problem(rng, params):"),
+                             PLAN)
+    # Written in the module's own code, the static check still refuses it (at run time the
+    # worker cannot tell it from datetime's own import, and it is harmless there).
+    assert "imports" in failed(direct) and "_strptime" in reasons(direct, "imports")
+
+
 def test_escape_hatches() -> None:
     report = check_generator(parts('    return {"seconds"',
                                    '    rng.__class__.__subclasses__()\n    return {"seconds"'),
