@@ -37,6 +37,7 @@ from agents.synthesis.parts import (
     failing_function,
     parts_problem,
     renamed_params,
+    reported_lines,
     spliced,
     with_imports,
 )
@@ -98,7 +99,6 @@ def first_line(text: str, limit: int = 240) -> str:
 _KEY_ERROR = re.compile(r"KeyError: '([^']*)'")
 _CORNER_FAILURE = re.compile(r"^\s+seed ([01])\b", re.M)
 _FAILED_CHECK = re.compile(r"^- (\w+): \d+ failures?\b", re.M)
-_RAISED_AT = re.compile(r"\(line (\d+)\)")
 _OWN_COMPLEXITY = re.compile(r"^def complexity\(", re.M)
 _RANDOM_MODULE = re.compile(r"\brandom\.(?!Random\b)[a-z_]+\(")
 
@@ -138,9 +138,8 @@ def with_hints(feedback: str, plan: GeneratorPlan, parts: str, *, repeated: bool
         hints.append("- checks(problem, answer) gets the problem make_problem returns and "
                      "the answer solve returns (their values are shown above): write each "
                      "condition for those values; fix checks()")
-    raised_at = _RAISED_AT.search(feedback)
     source_lines = parts.splitlines()
-    number = int(raised_at.group(1)) if raised_at else 0
+    number = next(iter(reported_lines(feedback)), 0)
     if 0 < number <= len(source_lines) and source_lines[number - 1].strip():
         hints.append(f"- line {number} of your code is: {source_lines[number - 1].strip()}")
     if repeated:

@@ -93,6 +93,11 @@ _LINE = re.compile(r"\(line (\d+)\)")
 _FIX = re.compile(r"\bfix (\w+)\(\)")  # a host check that knows the function at fault
 
 
+def reported_lines(feedback: str) -> list[int]:
+    """The line numbers a check report names ("... (line 12)"), in order."""
+    return [int(n) for n in _LINE.findall(feedback)]
+
+
 def failing_function(code: str, feedback: str) -> str | None:
     """The function of `code` in which the first failure the feedback places on one of its
     lines happened, else the first the feedback says to fix ("fix question()"); None if
@@ -102,8 +107,7 @@ def failing_function(code: str, feedback: str) -> str | None:
     except (SyntaxError, ValueError):
         return None
     functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
-    for found in _LINE.finditer(feedback):  # lines past the parts are the template's own
-        line = int(found.group(1))
+    for line in reported_lines(feedback):  # lines past the parts are the template's own
         for node in functions:
             if node.lineno <= line <= (node.end_lineno or 0):
                 return node.name

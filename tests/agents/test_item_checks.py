@@ -27,6 +27,7 @@ from agents.item_checks import (
 from agents.plans import default_plan
 from agents.realize import Draft, with_question
 from store.events import BenchmarkItem, Subtask, TransformationPlan
+from tests.agents.conftest import loaded_pool
 from tools.pool import Pool
 
 COPA = "7fb63e11"  # Causal-Reasoning
@@ -36,14 +37,9 @@ SUBTASK = Subtask(name="Everyday cause and effect", description="Pick the cause 
                   capability="causal reasoning", answer_format="multiple_choice")
 
 
-_POOLS: dict[Path, Pool] = {}
-
-
 @pytest.fixture
 def pool(general_bench: Path) -> Pool:
-    if general_bench not in _POOLS:  # loaded once for the module's tests
-        _POOLS[general_bench] = Pool.load([general_bench], include_generators=False)
-    return _POOLS[general_bench]
+    return loaded_pool(general_bench, include_generators=False)
 
 
 def plan_for(pool: Pool, dataset_id: str, **changes: object) -> TransformationPlan:

@@ -13,19 +13,15 @@ from agents.orchestrator.sourced import answer_shortcut, dropped_key_terms, ques
 from agents.plans import default_plan
 from agents.realize import Draft
 from store.events import BenchmarkItem, Subtask, TransformationPlan
+from tests.agents.conftest import loaded_pool
 from tools.pool import Pool
 
 COPA = "7fb63e11"  # Causal-Reasoning: "What is the effect of: <premise>?" with two options
 SUBTASK = Subtask(name="Everyday cause and effect", description="Pick the cause or effect.",
                   capability="causal reasoning", answer_format="multiple_choice")
-_POOLS: dict[Path, Pool] = {}
-
-
 @pytest.fixture
 def pool(general_bench: Path) -> Pool:
-    if general_bench not in _POOLS:
-        _POOLS[general_bench] = Pool.load([general_bench], include_generators=False)
-    return _POOLS[general_bench]
+    return loaded_pool(general_bench, include_generators=False)
 
 
 def draft_of(pool: Pool, item_id: str, **plan_changes: object) -> tuple[Draft, TransformationPlan]:

@@ -13,6 +13,7 @@ from agents.realize import Draft
 from agents.register import EVERYDAY_ZIPF, names_everyday, off_register, rare_words
 from agents.relevance import relevance
 from store.events import BenchmarkItem, Subtask
+from tests.agents.conftest import loaded_pool
 from tests.agents.register_labels import CAUSAL_REASONING, EVERYDAY_LABELS
 from tests.agents.relevance_labels import ALGEBRA, CAUSAL, CAUSAL_15B, TEMPORAL
 from tools.pool import Pool
@@ -24,14 +25,9 @@ EVERYDAY_ALGEBRA = Subtask(name="Everyday algebra slips",
                            answer_format="short_answer")
 
 
-_POOLS: dict[Path, Pool] = {}
-
-
 @pytest.fixture
 def pool(general_bench: Path) -> Pool:
-    if general_bench not in _POOLS:  # loaded once for the module's tests
-        _POOLS[general_bench] = Pool.load([general_bench], include_generators=True)
-    return _POOLS[general_bench]
+    return loaded_pool(general_bench, include_generators=True)
 
 
 def realized(pool: Pool, item_id: str) -> BenchmarkItem:
