@@ -33,6 +33,10 @@ class RunSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     synthesis_rounds: int = 5
     synthesis_seeds: int = 12  # seeds the sandboxed checks run
     synthesis_item_checks: int = 2  # rendered items the model-based checks read (a call each)
+    # Judge every item the blind solve cannot reject, even a source's multiple-choice item
+    # whose blind answer reached the label and whose question asks what the subtask tests
+    # (off: those are settled without a judgement — the 1.5B's passed every one on the demo).
+    judge_every_item: bool = False
     # Stop after the plan (`SpecProposed`) until `benchagent approve`.
     plan_only: bool = False
 

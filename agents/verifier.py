@@ -13,7 +13,9 @@
   blind (as an evaluated model would), and a blind solve that reaches the label
   overrules it. One call per sound item, two for one the judge doubts. An item
   whose question sample-level planning rewrote is solved blind first (the judge
-  then sees that answer too).
+  then sees that answer too). A source's own multiple-choice item is solved blind
+  first, and is not judged at all when that answer reaches the label and its
+  question uses a cue of the subtask's capability (`settled_by_blind_solve`): one call.
   In a refresh, an item every known model solves fails `separates` (agents/separation.py).
   `SampleChecked` holds every verdict with its reason.
   A question rewritten by sample-level planning whose blind answer misses the label is
@@ -46,6 +48,7 @@ from agents.prompts import verifier as prompts
 from agents.prompts.common import clip
 from agents.prompts.evaluator import answer_messages
 from agents.register import names_everyday
+from agents.relevance import capability_cues, on_target, stems
 from agents.scoring import score_answer
 from agents.separation import separation_verdict
 from agents.settings import settings_of
@@ -154,8 +157,13 @@ class VerifierAgent(Agent):
                         reason=f"a blind solve answered {clip(' '.join(blind[0].split()), 80)!r}"
                                f", not the label {p.item.target!r}"))
             if all(v.passed for v in verdicts):
-                semantic, repairable, hint = await self._semantic(event, state, ctx, blind)
-                verdicts += semantic
+                settled = (None if settings_of(req).judge_every_item
+                           else settled_by_blind_solve(p, blind, subtask_of(state, p.item.subtask)))
+                if settled is not None:
+                    verdicts += settled
+                else:
+                    semantic, repairable, hint = await self._semantic(event, state, ctx, blind)
+                    verdicts += semantic
         if all(v.passed for v in verdicts) and (models := state.lineage.separating_models()):
             verdicts.append(await separation_verdict(event, models, ctx))  # a refresh
             repairable = False  # an item every model solves is replaced, not reworded
@@ -292,6 +300,33 @@ def rewritten(p: SampleRealized) -> bool:
 
 # What a blind solve that reaches the label shows: the input suffices, and the label is right.
 SETTLED_BY_BLIND_SOLVE = ("answerable", "answer_matches")
+
+
+def settled_by_blind_solve(p: SampleRealized, blind: tuple[str, bool] | None,
+                           sub: Subtask | None) -> list[CheckVerdict] | None:
+    """The semantic verdicts of a source's own multiple-choice item whose blind solve reached
+    the label and whose question uses a cue of the subtask's capability — no judgement is
+    asked (None: the judge is). The blind solve settles `answerable` and `answer_matches`;
+    the cue check (the one grounding measured the dataset's questions with) settles
+    `depends_on_signal`. On the demo the judgement was half the model time and passed every
+    item these settle."""
+    if blind is None or not blind[1] or not solved_first(p) or rewritten(p) or sub is None:
+        return None
+    cues = capability_cues(sub)
+    question = str(p.item.metadata.get("question") or p.item.input)
+    if not cues or not on_target(question, cues):
+        return None
+    said = " ".join(blind[0].split())[:80]
+    hit = sorted(stems(question) & cues)
+    return [
+        CheckVerdict(check="answerable", passed=True,
+                     reason=f"a blind solve reached the label ({said!r})"),
+        CheckVerdict(check="answer_matches", passed=True,
+                     reason=f"a blind solve reached the label ({said!r})"),
+        CheckVerdict(check="depends_on_signal", passed=True,
+                     reason=f"the question uses a cue of the subtask's capability "
+                            f"({', '.join(hit)}); not judged"),
+    ]
 
 
 def check_verdict(check: str, named: bool, agrees: bool, solved: str,

@@ -44,7 +44,11 @@ def test_full_pipeline_decides_every_step_with_events(tmp_path: Path, general_be
                 continue  # a programmatic check or a generator's code decided: no model asked
             if decision == "PlanScored" and env.payload.signals and env.payload.signals.problems:
                 continue  # rejected by what was measured: the model is not asked
-            calls = [c for c in llm_calls(events, purpose) if c.causation_id == env.causation_id]
+            used = purpose
+            if decision == "SampleChecked" and any(v.reason.endswith("not judged")
+                                                   for v in env.payload.verdicts):
+                used = "verifier.solve"  # its blind solve settled it: no judgement asked
+            calls = [c for c in llm_calls(events, used) if c.causation_id == env.causation_id]
             assert calls and all(c.seq < env.seq for c in calls), (decision, env.seq)
 
     # Quotas sum exactly to the size; the spec's plans are the scored, accepted ones.
@@ -160,11 +164,20 @@ def test_grounding_failure_goes_back_to_design(tmp_path: Path, general_bench: Pa
     assert doc["accepted"] == 9
 
 
+def judging_every_item(tmp_path: Path, extra: str = "") -> str:
+    """A config whose Verifier judges every item (the strict brain's judge rejects half of
+    them), not only those a blind solve cannot settle."""
+    config = tmp_path / "judge-all.yaml"
+    config.write_text(f"agents: {{judge_every_item: true{extra}}}\n")
+    return str(config)
+
+
 def test_rejections_are_replenished_from_unused_items(tmp_path: Path, general_bench: Path,
                                                       capsys) -> None:
-    code, doc, err = build(capsys, tmp_path, general_bench, llm="scripted:strict-brain", size=10)
+    code, doc, err = build(capsys, tmp_path / "home", general_bench, "--config",
+                           judging_every_item(tmp_path), llm="scripted:strict-brain", size=10)
     assert code == 0, err
-    events = read_events(tmp_path)
+    events = read_events(tmp_path / "home")
     rejected = of_type(events, "SampleRejected")
     assert len(rejected) >= 2
     replenish = of_type(events, "ReplenishRequested")
@@ -191,9 +204,8 @@ def test_rejections_are_replenished_from_unused_items(tmp_path: Path, general_be
 
 def test_exhausted_slots_are_reported_as_shortfall(tmp_path: Path, general_bench: Path,
                                                    capsys) -> None:
-    config = tmp_path / "config.yaml"
-    config.write_text("agents: {max_attempts: 1}\n")
-    code, doc, err = build(capsys, tmp_path / "home", general_bench, "--config", str(config),
+    code, doc, err = build(capsys, tmp_path / "home", general_bench, "--config",
+                           judging_every_item(tmp_path, ", max_attempts: 1"),
                            llm="scripted:strict-brain", size=10)
     assert code == 0, err
     events = read_events(tmp_path / "home")
@@ -281,9 +293,10 @@ def test_generated_items_trace_to_their_generator(tmp_path: Path, general_bench:
 def test_audit_explains_every_rejected_sample(tmp_path: Path, general_bench: Path, capsys) -> None:
     from replay.audit import sample_chain
 
-    code, _, err = build(capsys, tmp_path, general_bench, llm="scripted:strict-brain", size=6)
+    code, _, err = build(capsys, tmp_path / "home", general_bench, "--config",
+                         judging_every_item(tmp_path), llm="scripted:strict-brain", size=6)
     assert code == 0, err
-    events = read_events(tmp_path)
+    events = read_events(tmp_path / "home")
     rejected = of_type(events, "SampleRejected")
     assert rejected
     for env in rejected:

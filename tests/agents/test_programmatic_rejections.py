@@ -183,11 +183,12 @@ def check_build(home: Path, bad: dict[str, str], size: int) -> set[str]:
     return set(drawn.values())
 
 
-def test_a_clean_item_still_costs_its_model_calls(
+def test_a_clean_item_costs_one_model_call(
         tmp_path: Path, pool: tuple[Path, dict[str, str]], capsys) -> None:
-    """The sound items are solved blind (a multiple-choice source item always is) and
-    judged: two calls each, and no sample plan (they have their question and options:
-    nothing to specialise)."""
+    """The sound items are solved blind (a multiple-choice source item always is) and, the
+    blind answer reaching the label and the question asking for an effect, not judged: one
+    call each, and no sample plan (they have their question and options: nothing to
+    specialise)."""
     pool_dir, bad = pool
     register_responder("causes-clean", CausesBrain())
     config = tmp_path / "config.yaml"
@@ -203,8 +204,15 @@ def test_a_clean_item_still_costs_its_model_calls(
     accepted = len(of_type(events, "SampleAccepted"))
     assert accepted == 4
     assert purposes.count("orchestrator.sample_plan") == 0
-    assert purposes.count("verifier.check") == accepted
+    assert purposes.count("verifier.check") == 0
     assert purposes.count("verifier.solve") == accepted
+    accepted_ids = {e.payload.sample_id for e in of_type(events, "SampleAccepted")}
+    for env in of_type(events, "SampleChecked"):
+        if env.payload.sample_id in accepted_ids:
+            verdicts = {v.check: v.reason for v in env.payload.verdicts}
+            assert verdicts["answer_matches"].startswith("a blind solve reached the label")
+            assert "effect" in verdicts["depends_on_signal"]
+            assert verdicts["depends_on_signal"].endswith("not judged")
 
 
 class RewritingBrain(CausesBrain):
@@ -285,9 +293,28 @@ class DoubtingBrain(CausesBrain):
                 "repair_hint": ""}
 
 
+# A question that uses none of the cause-and-effect cues: the blind solve cannot settle
+# whether the item tests the subtask's capability, so the judge is asked.
+OFF_CUE = "Which sentence best continues the context?"
+
+
+@pytest.fixture
+def half_off_cue_pool(tmp_path: Path) -> Path:
+    """Sound items, every other one asking its question without a capability cue (two in
+    three of grounding's sampled questions keep their cue: the dataset stays on-target)."""
+    records = [good(i, e) for i, e in enumerate(EVENTS)]
+    for r in records[1::2]:
+        r["question"] = OFF_CUE
+    data = tmp_path / "user" / "half_off_cue.jsonl"
+    data.parent.mkdir()
+    data.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert main(["pool", "add", str(data), "--pool", str(tmp_path / "pool")]) == 0
+    return tmp_path / "pool"
+
+
 def test_a_doubting_judge_gets_a_blind_solve_that_may_overrule_it(
-        tmp_path: Path, pool: tuple[Path, dict[str, str]], capsys) -> None:
-    pool_dir, _ = pool
+        tmp_path: Path, half_off_cue_pool: Path, capsys) -> None:
+    pool_dir = half_off_cue_pool
     register_responder("doubting", DoubtingBrain())
     config = tmp_path / "config.yaml"
     config.write_text("agents: {generators: false, max_attempts: 6}\n")
@@ -299,20 +326,28 @@ def test_a_doubting_judge_gets_a_blind_solve_that_may_overrule_it(
     capsys.readouterr()
     events = read_events(home, "doubt")
     calls = of_type(events, "LLMCallRecorded")
+    judged_off_cue, settled_on_cue = [], []
     for env in of_type(events, "SampleChecked"):
         verdicts = {v.check: v for v in env.payload.verdicts}
         if "answerable" not in verdicts:
             continue  # a programmatic rejection
         purposes = [c.payload.purpose for c in calls if c.causation_id == env.causation_id]
-        # A multiple-choice source item is solved blind first; only one whose blind answer
-        # reached the label is judged.
-        assert purposes == ["verifier.solve", "verifier.check"]
         realized = next(e.payload for e in of_type(events, "SampleRealized")
                         if e.event_id == env.causation_id)
         answerable = verdicts["answerable"]
+        if realized.item.metadata["question"] != OFF_CUE:
+            # Its blind answer reached the label and it asks for an effect: not judged.
+            assert purposes == ["verifier.solve"] and answerable.passed
+            settled_on_cue.append(env)
+            continue
+        # A multiple-choice source item is solved blind first; only one whose blind answer
+        # reached the label is judged.
+        assert purposes == ["verifier.solve", "verifier.check"]
         # Letter A reached the label: the doubting judge is overruled.
         assert realized.item.target == "A" and answerable.passed
         assert "the judge said otherwise" in answerable.reason
+        judged_off_cue.append(env)
+    assert judged_off_cue and settled_on_cue
     assert 1 <= len(of_type(events, "SampleAccepted")) <= 4
     rejected = [e for e in of_type(events, "SampleRejected")]
     missed = [e for e in rejected if e.payload.check == "answer_matches"]
