@@ -155,6 +155,10 @@ def parts_skeleton(plan: GeneratorPlan) -> str:
     """The parts to write, for this plan: its parameters in make_problem, its description in
     solve, its checks by name in checks(); what the model writes is left as TODO('...').
 
+    make_problem starts from the parameters themselves (the 1.5B, asked to draw a problem
+    "within the params", drew the answer's parts — hours, minutes — and lost the seconds
+    the question was about), and the question's TODO names the values it must show.
+
     TODO is the template's (it raises "fill in: ..."): a skeleton sent back partly filled is
     still Python, so the function that still holds one is named by the run that raised, and
     asked for alone. It replaces a worked example for another plan, which the 1.5B copied
@@ -165,16 +169,17 @@ def parts_skeleton(plan: GeneratorPlan) -> str:
                       for p in plan.params) or "    # (no parameters)"
     rows = ",\n".join(f"        ({c.name!r}, TODO('condition'), {c.description[:80]!r})"
                       for c in plan.checks) or "        ('consistency', TODO('condition'), '')"
+    shown = ", ".join(f"problem[{p.name!r}]" for p in plan.params) or "the problem's values"
     return (
         "def make_problem(rng, params):\n" + knobs + "\n"
-        "    values = TODO('draw the values of this problem with rng, within the params')\n"
-        "    return values  # a dict of the values, by name\n\n\n"
+        "    values = dict(params)  # the problem's values, by name\n"
+        "    # add any value the question needs that is drawn with rng or computed from params\n"
+        "    return values\n\n\n"
         "def solve(problem):\n"
         f"    answer = TODO({('compute from problem: ' + plan.description[:120])!r})\n"
         "    return answer\n\n\n"
         "def question(problem):\n"
-        "    return TODO('the question text with the values of the problem, saying how to "
-        "write the answer')\n\n\n"
+        f"    return TODO({('an f-string question showing ' + shown + ', saying how to write the answer')!r})\n\n\n"
         "def checks(problem, answer):\n"
         "    return [\n" + rows + "]\n"
         + _METRIC_SKELETON.get(plan.metric, "")

@@ -99,6 +99,10 @@ def render_samples(plan: GeneratorPlan, source: str,
                                     f"values ({unseen}), so it cannot be answered: fix "
                                     "question() to put them in its text, e.g. f\"... "
                                     f"{{problem[{key!r}]}} ...\"")
+                if not rendered.choices and shows_answer(rendered.target, rendered.input):
+                    problems.append(f"seed {seed}: the question shows its own answer "
+                                    f"{rendered.target!r}: fix question() to show the "
+                                    "problem's values, not what solve() computes from them")
                 samples.append(RenderedSample(seed=seed, question=rendered.input,
                                               choices=rendered.choices, answer=rendered.target,
                                               params=instance.params,
@@ -117,6 +121,14 @@ def unseen_values(problem: Any, question: str) -> str:
     if not values or any(_shown(v, question) for _, v in values):
         return ""
     return ", ".join(f"{k}={v!r}" for k, v in values[:4])
+
+
+def shows_answer(answer: str, question: str) -> bool:
+    """Whether a free-form item's question states its answer word for word ("Convert 0 hours,
+    2 minutes, 7 seconds …" → "0 hours, 2 minutes, 7 seconds"); an answer under three
+    characters is too likely to appear by chance."""
+    answer = answer.strip()
+    return len(answer) >= 3 and _shown(answer, question)
 
 
 def _leaves(value: Any, key: str = "problem") -> list[tuple[str, Any]]:

@@ -22,6 +22,7 @@ from agents.synthesis.item_checks import (
     item_verdicts,
     render_samples,
     score_blind,
+    shows_answer,
     unseen_values,
 )
 from agents.synthesis.parts import (
@@ -299,6 +300,9 @@ def test_the_parts_request_is_a_skeleton_of_this_plan_with_what_to_write_left_ou
     request = str(parts_messages(plan)[-1]["content"])
     assert "    # params['zones']: (int from 1 to 3) (time zones crossed)\n" in request
     assert "    answer = TODO('compute from problem: Schedule a call.')\n" in request
+    # The problem starts as the parameters; the question's TODO names the values to show.
+    assert "    values = dict(params)  # the problem's values, by name\n" in request
+    assert "TODO(\"an f-string question showing problem['zones'], saying how" in request
     assert (f"    return [\n        ({check.name!r}, TODO('condition'), 'a slot exists')]"
             in request)
     assert "mean" not in request  # no worked example for another plan to copy
@@ -309,8 +313,17 @@ def test_the_parts_request_is_a_skeleton_of_this_plan_with_what_to_write_left_ou
     report = check_generator(compose(skeleton, param_specs(plan.params)),
                              check_plan(plan, 2))
     feedback = report.feedback()
-    assert "NotImplementedError: fill in TODO('draw the values of this problem" in feedback
-    assert failing_function(skeleton, feedback) == "make_problem"
+    assert "NotImplementedError: fill in TODO('compute from problem" in feedback
+    assert failing_function(skeleton, feedback) == "solve"
+
+def test_a_question_that_states_its_own_answer_is_told_apart() -> None:
+    assert shows_answer("0 hours, 2 minutes, 7 seconds",
+                        "... 0 hours, 2 minutes, 7 seconds")
+    assert shows_answer("1994", "What number is MCMXCIV (number = 1994)?")
+    assert not shows_answer("1994", "What number is MCMXCIV?")
+    assert not shows_answer("12", "Convert 4812 seconds.")  # part of another number
+    assert not shows_answer("63", "Pay 100 for 37; 63 is not the answer.")  # too short to tell
+
 
 def test_a_question_that_shows_none_of_its_problems_values_is_named() -> None:
     problem = {"seconds": 798, "unit": "s", "strict": True, "parts": [{"h": 0.25}]}
