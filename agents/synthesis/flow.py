@@ -11,6 +11,7 @@ crash pays no model call twice and records the same events (deduplicated by key)
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import hashlib
 import re
@@ -118,8 +119,17 @@ def with_hints(feedback: str, plan: GeneratorPlan, parts: str, *, repeated: bool
         hints.append(f"- params has no key {', '.join(map(repr, missing))}: its keys are "
                      + (", ".join(map(repr, names)) or "none"))
     if "- deterministic:" in feedback and _RANDOM_MODULE.search(parts):
-        hints.append("- draw every random value with rng (the random.Random make_problem "
-                     "gets), never with the random module")
+        if "solve" in functions_using_random(parts):
+            # The 1.5B read "compute from problem" as "draw an answer".
+            hints.append("- solve(problem) computes the one right answer from the values in "
+                         "problem, with no randomness: fix solve()")
+        else:
+            hints.append("- draw every random value with rng (the random.Random make_problem "
+                         "gets), never with the random module")
+    if "must return a dict" in feedback:
+        hints.append("- make_problem returns a plain dict, as the skeleton's values = "
+                     "dict(params) is, not a namedtuple or an object: the other functions "
+                     "read it as problem['name']")
     if "- complexity_spread:" in feedback and _OWN_COMPLEXITY.search(parts):
         highs = ", ".join(_largest(p) for p in plan.params if p.kind != "bool")
         hints.append("- complexity(problem) must spread over [0, 1]: near 0 for the easiest "
@@ -145,6 +155,16 @@ def with_hints(feedback: str, plan: GeneratorPlan, parts: str, *, repeated: bool
     if repeated:
         hints.append("- this code was sent before and failed the same way: change it")
     return "\n".join([feedback, *hints])
+
+
+def functions_using_random(parts: str) -> list[str]:
+    """The functions of the parts that call the `random` module rather than `rng`."""
+    try:
+        tree = ast.parse(parts)
+    except (SyntaxError, ValueError):
+        return []
+    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef)
+            and _RANDOM_MODULE.search(ast.get_source_segment(parts, n) or "")]
 
 
 def _sampled(attempt: int) -> dict[str, Any]:

@@ -143,6 +143,18 @@ def test_feedback_says_plainly_what_a_small_model_misses() -> None:
         "- draw every random value with rng (the random.Random make_problem gets), never with "
         "the random module")
     assert with_hints(drifts, plan, EXAMPLE_PARTS, repeated=False) == drifts
+    # An answer drawn at random (the 1.5B's reading of "compute from problem"): solve is
+    # named, and so asked for alone.
+    guessing = EXAMPLE_PARTS.replace(
+        '    hours, rest = divmod(problem["seconds"], 3600)\n',
+        '    hours, rest = divmod(random.randint(0, 1800), 3600)\n')
+    assert guessing != EXAMPLE_PARTS
+    hinted = with_hints(drifts, plan, guessing, repeated=False)
+    assert hinted.splitlines()[-1] == ("- solve(problem) computes the one right answer from "
+                                       "the values in problem, with no randomness: fix solve()")
+    assert failing_function(guessing, hinted) == "solve"
+    tupled = "- runs: 12 failures\n    seed 0, sample(): TypeError: make_problem() must return a dict, not list"
+    assert "not a namedtuple" in with_hints(tupled, plan, EXAMPLE_PARTS, repeated=False)
 
 
 def test_a_complexity_of_its_own_that_does_not_spread_is_told_the_plans_largest_values() -> None:
