@@ -14,8 +14,10 @@
   overrules it. One call per sound item, two for one the judge doubts. An item
   whose question sample-level planning rewrote is solved blind first (the judge
   then sees that answer too). A source's own multiple-choice item is solved blind
-  first, and is not judged at all when that answer reaches the label and its
-  question uses a cue of the subtask's capability (`settled_by_blind_solve`): one call.
+  first, and again with its options reversed (`option_order`: a small model that
+  cannot tell the options apart answers by position); it is not judged at all when
+  both answers reach the label and its question uses a cue of the subtask's
+  capability (`settled_by_blind_solve`): two one-letter calls.
   In a refresh, an item every known model solves fails `separates` (agents/separation.py).
   `SampleChecked` holds every verdict with its reason.
   A question rewritten by sample-level planning whose blind answer misses the label is
@@ -38,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+import msgspec
 import structlog
 
 from agents.answers import letter
@@ -56,6 +59,7 @@ from agents.sources import GeneratorVersionMismatch, PoolCache, recreate
 from replay.benchmark_files import benchmark_content
 from replay.projections import RunState, Synthesis
 from store.events import (
+    BenchmarkItem,
     BenchmarkPublished,
     CheckVerdict,
     Envelope,
@@ -156,6 +160,9 @@ class VerifierAgent(Agent):
                         check="answer_matches", passed=False,
                         reason=f"a blind solve answered {clip(' '.join(blind[0].split()), 80)!r}"
                                f", not the label {p.item.target!r}"))
+                elif (flipped := reversed_options(p.item)) is not None:
+                    again = await self._solve(event, ctx, flipped)
+                    verdicts.append(option_order_verdict(p.item, flipped, blind[0], again))
             if all(v.passed for v in verdicts):
                 settled = (None if settings_of(req).judge_every_item
                            else settled_by_blind_solve(p, blind, subtask_of(state, p.item.subtask)))
@@ -188,16 +195,17 @@ class VerifierAgent(Agent):
         await ctx.emit_many(batch, cause=event)
         await self._maybe_publish(await ctx.state(), ctx)
 
-    async def _solve(self, event: Envelope[SampleRealized], ctx: AgentContext
-                     ) -> tuple[str, bool]:
-        """Solve the item blind, as an evaluated model would (the Evaluator's own prompt);
-        the answer and whether it reaches the label."""
+    async def _solve(self, event: Envelope[SampleRealized], ctx: AgentContext,
+                     item: BenchmarkItem | None = None) -> tuple[str, bool]:
+        """Solve the item (or `item`, its options reordered) blind, as an evaluated model
+        would (the Evaluator's own prompt); the answer and whether it reaches the label."""
         p = event.payload
+        item = item or p.item
         state = await ctx.state()
         solved = await ctx.llm(self.role).complete_text(
-            prompts.SOLVE, answer_messages(p.item.input, p.item.choices, p.item.media),
+            prompts.SOLVE, answer_messages(item.input, item.choices, item.media),
             cause=event)
-        return solved, score_answer(p.item, solved, p.source, state.synthesis)[0] == 1.0
+        return solved, score_answer(item, solved, p.source, state.synthesis)[0] == 1.0
 
     async def _semantic(self, event: Envelope[SampleRealized], state: RunState,
                         ctx: AgentContext, blind: tuple[str, bool] | None
@@ -289,6 +297,37 @@ def solved_first(p: SampleRealized) -> bool:
     letter to answer: a cheap call) — a judge that knows the label lets items through whose
     options no reader can choose between."""
     return isinstance(p.source, SourceLabel) and len(p.item.choices or []) >= 2
+
+
+def reversed_options(item: BenchmarkItem) -> BenchmarkItem | None:
+    """The item with its options in reverse order and its label moved with them (None: its
+    label is not one of its options' letters)."""
+    choices = item.choices or []
+    index = ord(item.target.strip().upper() or "?") - ord("A")
+    if len(choices) < 2 or len(item.target.strip()) != 1 or not 0 <= index < len(choices):
+        return None
+    return msgspec.structs.replace(item, choices=choices[::-1],
+                                   target=letter(len(choices) - 1 - index))
+
+
+def option_order_verdict(item: BenchmarkItem, flipped: BenchmarkItem, said: str,
+                         again: tuple[str, bool]) -> CheckVerdict:
+    """Whether the blind solve still reaches the label with the options reversed. A small
+    model that cannot tell the options apart answers by position: on the demo's accepted
+    items, the 1.5B changed its answer on three of the five a careful reader rejected (a
+    definition taken for an event, an effect that restates its cause) and on none of the
+    seven it kept."""
+    first = " ".join(said.split())[:40]
+    then = " ".join(again[0].split())[:40]
+    if again[1]:
+        return CheckVerdict(check="option_order", passed=True,
+                            reason=f"the blind solve reached the label with the options as "
+                                   f"given ({first!r}) and reversed ({then!r})")
+    return CheckVerdict(check="option_order", passed=False,
+                        reason=f"the blind solve reached the label {item.target!r} with the "
+                               f"options as given ({first!r}), but answered {then!r} with them "
+                               f"reversed (the label then {flipped.target!r}): the options "
+                               f"do not tell one answer apart")
 
 
 def rewritten(p: SampleRealized) -> bool:

@@ -89,7 +89,11 @@ def sample_chain(events: list[EventEnvelope], sample_id: str) -> list[AuditStep]
     # LLM calls made while handling any chosen event.
     for env in events:
         if isinstance(env.payload, ev.LLMCallRecorded) and env.causation_id in chosen:
-            if _llm_call_concerns(env.payload, sample_id, slot):
+            cause = chosen[env.causation_id].payload
+            # A call caused by one of this sample's own events is about it, whatever its
+            # prompt says (a blind solve is shown the item, not its id).
+            if (getattr(cause, "sample_id", None) == sample_id
+                    or _llm_call_concerns(env.payload, sample_id, slot)):
                 chosen[env.event_id] = env
 
     return [_step(e) for e in sorted(chosen.values(), key=lambda e: e.seq)]

@@ -45,7 +45,7 @@ ItemCheckName = Literal["placeholder", "truncated_option", "duplicate_option",
                         "answer_in_question", "answer_is_premise", "too_few_options",
                         "empty_context", "boilerplate", "offensive", "register"]
 CheckName = Literal["format", "answerable", "answer_matches", "depends_on_signal", "generator",
-                    "separates"] | ItemCheckName
+                    "separates", "option_order"] | ItemCheckName
 ReviewDecision = Literal["keep", "revise", "discard"]
 REVIEW_DECISIONS: tuple[ReviewDecision, ...] = get_args(ReviewDecision)
 # What the LLM may choose (agents/prompts), plus "any" (design disabled) and "generator".

@@ -308,5 +308,5 @@ def test_audit_explains_every_rejected_sample(tmp_path: Path, general_bench: Pat
                      for step in chain)
         # A programmatic check rejects before any model call; a semantic one after the judge.
         programmatic = env.payload.check not in ("answerable", "answer_matches",
-                                                 "depends_on_signal")
+                                                 "depends_on_signal", "option_order")
         assert judged != programmatic, (env.payload.check, types)

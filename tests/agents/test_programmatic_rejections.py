@@ -183,12 +183,12 @@ def check_build(home: Path, bad: dict[str, str], size: int) -> set[str]:
     return set(drawn.values())
 
 
-def test_a_clean_item_costs_one_model_call(
+def test_a_clean_item_costs_two_blind_solves_and_no_judgement(
         tmp_path: Path, pool: tuple[Path, dict[str, str]], capsys) -> None:
-    """The sound items are solved blind (a multiple-choice source item always is) and, the
-    blind answer reaching the label and the question asking for an effect, not judged: one
-    call each, and no sample plan (they have their question and options: nothing to
-    specialise)."""
+    """The sound items are solved blind (a multiple-choice source item always is), again
+    with their options reversed, and, both answers reaching the label and the question
+    asking for an effect, not judged: two one-letter calls each, and no sample plan (they
+    have their question and options: nothing to specialise)."""
     pool_dir, bad = pool
     register_responder("causes-clean", CausesBrain())
     config = tmp_path / "config.yaml"
@@ -205,7 +205,7 @@ def test_a_clean_item_costs_one_model_call(
     assert accepted == 4
     assert purposes.count("orchestrator.sample_plan") == 0
     assert purposes.count("verifier.check") == 0
-    assert purposes.count("verifier.solve") == accepted
+    assert purposes.count("verifier.solve") == 2 * accepted
     accepted_ids = {e.payload.sample_id for e in of_type(events, "SampleAccepted")}
     for env in of_type(events, "SampleChecked"):
         if env.payload.sample_id in accepted_ids:
@@ -213,14 +213,34 @@ def test_a_clean_item_costs_one_model_call(
             assert verdicts["answer_matches"].startswith("a blind solve reached the label")
             assert "effect" in verdicts["depends_on_signal"]
             assert verdicts["depends_on_signal"].endswith("not judged")
+            assert "reversed" in verdicts["option_order"]
 
 
-class RewritingBrain(CausesBrain):
-    """Rewrites every question in its sample plan (keeping its key terms); its blind solve
-    answers letter A whatever the question."""
+ANSWERED = "Something changed because "
+# The events whose effect KnowsHalf's blind solve finds (of odd and even ones alike: every
+# other record of half_off_cue_pool asks without a cue).
+KNOWN = {e for i, e in enumerate(EVENTS) if i % 4 < 2}
+
+
+def known(item: BenchmarkItem) -> bool:
+    """Whether RewritingBrain's blind solve reaches this item's label."""
+    answer = (item.choices or [])[ord(item.target) - ord("A")]
+    return answer.removeprefix(ANSWERED).rstrip(".") in KNOWN
+
+
+class KnowsHalf(CausesBrain):
+    """Its blind solve picks the answer for the events in KNOWN and a distractor for the
+    others, by content (whatever the options' order)."""
 
     def answer_option(self, options: list[str]) -> int | None:
-        return None
+        right = [i for i, o in enumerate(options) if o.startswith(ANSWERED)]
+        if right and options[right[0]].removeprefix(ANSWERED).rstrip(".") in KNOWN:
+            return right[0]
+        return next(i for i, o in enumerate(options) if not o.startswith(ANSWERED))
+
+
+class RewritingBrain(KnowsHalf):
+    """Rewrites every question in its sample plan (keeping its key terms)."""
 
     def orchestrator_sample_plan(self, f: dict[str, Any]) -> dict[str, Any]:
         answer = super().orchestrator_sample_plan(f)
@@ -252,7 +272,7 @@ def test_a_rewrite_whose_blind_answer_misses_the_label_falls_back_to_the_source(
     realized = of_type(events, "SampleRealized")
     firsts = {e.payload.sample_id: e.payload for e in realized if e.payload.repair_of is None}
     restored = [e for e in realized if e.payload.fallback]
-    missed = [p for p in firsts.values() if p.item.target != "A"]
+    missed = [p for p in firsts.values() if not known(p.item)]
     assert missed and len(restored) == len(missed)  # every rewrite the blind answer missed
     requests = {e.payload.sample_id: e.payload for e in of_type(events, "RepairRequested")}
     rejections = {e.payload.sample_id: e.payload for e in of_type(events, "SampleRejected")}
@@ -268,8 +288,8 @@ def test_a_rewrite_whose_blind_answer_misses_the_label_falls_back_to_the_source(
         assert env.payload.item.target == first.target
         assert env.payload.item.choices == first.choices
         # Restoring asked no model: no repair call, and no judgement of the rewrite. The
-        # restored item is solved blind afresh; letter A misses its label again, so it is
-        # rejected without a judgement either.
+        # restored item is solved blind afresh; it misses its label again, so it is rejected
+        # without a judgement either.
         causes = {e.event_id for e in events if getattr(e.payload, "sample_id", None) == sid}
         purposes = [e.payload.purpose for e in of_type(events, "LLMCallRecorded")
                     if e.causation_id in causes]
@@ -277,16 +297,12 @@ def test_a_rewrite_whose_blind_answer_misses_the_label_falls_back_to_the_source(
         assert purposes.count("verifier.solve") == 2 and "verifier.check" not in purposes
         assert rejections[sid].check == "answer_matches"
     # The planned rewrites the blind solve reached were kept.
-    kept = [p for p in firsts.values() if p.item.target == "A"]
+    kept = [p for p in firsts.values() if known(p.item)]
     assert all(p.item.metadata["question"].startswith("In other words: ") for p in kept)
 
 
-class DoubtingBrain(CausesBrain):
-    """A judge that calls every item unanswerable (a small model's habit); its blind solve
-    answers letter A."""
-
-    def answer_option(self, options: list[str]) -> int | None:
-        return None
+class DoubtingBrain(KnowsHalf):
+    """A judge that calls every item unanswerable (a small model's habit)."""
 
     def verifier_check(self, f: dict[str, Any]) -> dict[str, Any]:
         return {"reason": "cannot tell", "failed_check": "answerable", "repairable": False,
@@ -336,15 +352,16 @@ def test_a_doubting_judge_gets_a_blind_solve_that_may_overrule_it(
                         if e.event_id == env.causation_id)
         answerable = verdicts["answerable"]
         if realized.item.metadata["question"] != OFF_CUE:
-            # Its blind answer reached the label and it asks for an effect: not judged.
-            assert purposes == ["verifier.solve"] and answerable.passed
+            # Its blind answers (options as given, then reversed) reached the label and it
+            # asks for an effect: not judged.
+            assert purposes == ["verifier.solve"] * 2 and answerable.passed
             settled_on_cue.append(env)
             continue
-        # A multiple-choice source item is solved blind first; only one whose blind answer
-        # reached the label is judged.
-        assert purposes == ["verifier.solve", "verifier.check"]
-        # Letter A reached the label: the doubting judge is overruled.
-        assert realized.item.target == "A" and answerable.passed
+        # A multiple-choice source item is solved blind first (and with its options
+        # reversed); only one whose blind answers reached the label is judged.
+        assert purposes == ["verifier.solve", "verifier.solve", "verifier.check"]
+        # The blind solve reached the label: the doubting judge is overruled.
+        assert known(realized.item) and answerable.passed
         assert "the judge said otherwise" in answerable.reason
         judged_off_cue.append(env)
     assert judged_off_cue and settled_on_cue
@@ -357,3 +374,51 @@ def test_a_doubting_judge_gets_a_blind_solve_that_may_overrule_it(
                        if e.payload.sample_id == env.payload.sample_id)
         purposes = [c.payload.purpose for c in calls if c.causation_id == checked.causation_id]
         assert purposes == ["verifier.solve"]
+
+
+class PositionalBrain(KnowsHalf):
+    """Finds the answer for the events in KNOWN; for the others it answers letter A, as a
+    small model that cannot tell the options apart answers by position."""
+
+    def answer_option(self, options: list[str]) -> int | None:
+        right = [i for i, o in enumerate(options) if o.startswith(ANSWERED)]
+        if right and options[right[0]].removeprefix(ANSWERED).rstrip(".") in KNOWN:
+            return right[0]
+        return 0
+
+
+def test_an_item_answered_by_position_is_rejected_when_its_options_are_reversed(
+        tmp_path: Path, pool: tuple[Path, dict[str, str]], capsys) -> None:
+    pool_dir, bad = pool
+    register_responder("positional", PositionalBrain())
+    config = tmp_path / "config.yaml"
+    config.write_text("agents: {generators: false, max_attempts: 8}\n")
+    home = tmp_path / "home"
+    assert main(["build", "I want to evaluate whether a model can reason about causes and "
+                 "effects in everyday events", "--size", "4", "--seed", SEED,
+                 "--llm", "scripted:positional", "--pool", str(pool_dir), "--config",
+                 str(config), "--home", str(home), "--run-id", "order", "--json"]) == 0
+    capsys.readouterr()
+    events = read_events(home, "order")
+    calls = of_type(events, "LLMCallRecorded")
+    realized = {e.payload.sample_id: e for e in of_type(events, "SampleRealized")}
+    checked = {e.payload.sample_id: e.payload for e in of_type(events, "SampleChecked")}
+    slots = {e.payload.sample_id: e.payload.source_item_id for e in of_type(events, "SlotAssigned")}
+    by_order = [e.payload for e in of_type(events, "SampleRejected")
+                if e.payload.check == "option_order"]
+    assert by_order
+    for rejection in by_order:
+        env = realized[rejection.sample_id]
+        item = env.payload.item
+        # Letter A was its label and reached it; reversed, letter A was the other end.
+        assert item.target == "A" and not known(item) and slots[rejection.sample_id] not in bad
+        assert "answered 'A' with them reversed" in rejection.reason
+        verdict = next(v for v in checked[rejection.sample_id].verdicts
+                       if v.check == "option_order")
+        assert not verdict.passed and verdict.reason == rejection.reason
+        purposes = [c.payload.purpose for c in calls if c.causation_id == env.event_id]
+        assert purposes == ["verifier.solve", "verifier.solve"]  # and no judgement
+    # What was published is what the solve knows, whatever the options' order.
+    accepted = {e.payload.sample_id for e in of_type(events, "SampleAccepted")}
+    assert accepted and all(known(realized[s].payload.item) for s in accepted)
+    assert len(accepted) + len(of_type(events, "QuotaShortfall")) == 4
