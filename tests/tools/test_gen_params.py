@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from tools.generators.base import ParamError
-from tools.generators.param_sampling import derived_seed, refit
+from tools.generators.base import ParamError, ParamSpec
+from tools.generators.param_sampling import bound_pairs, derived_seed, ordered_bounds, refit
 
 
 def test_refit_leaves_a_fitting_value_and_the_stream_alone() -> None:
@@ -44,3 +44,31 @@ def test_derived_seeds_are_stable_and_63_bits_fit_numpy() -> None:
     assert full == derived_seed("speech_dialogue", "noise", 3) != derived_seed("x", 3)
     assert 0 <= full < 2**64
     assert derived_seed("speech_dialogue", "noise", 3, bits=63) == full >> 1 < 2**63
+
+
+def spec(name: str, low: float, high: float, kind: str = "int") -> ParamSpec:
+    return ParamSpec(name=name, kind=kind, low=low, high=high, description=name)
+
+
+def test_a_pair_of_range_ends_is_told_by_its_names() -> None:
+    specs = [spec("range_min", 1, 100), spec("range_max", 1, 100),
+             spec("start_year", 2000, 2100), spec("end_year", 2000, 2100),
+             spec("minutes", 0, 59), spec("max_words", 10, 300),
+             ParamSpec(name="min_label", kind="choice", choices=["a", "b"], description="x"),
+             ParamSpec(name="max_label", kind="choice", choices=["a", "b"], description="x")]
+    assert bound_pairs(specs) == [("range_min", "range_max"), ("start_year", "end_year")]
+
+
+def test_drawn_range_ends_are_put_in_order_given_ones_are_not() -> None:
+    specs = [spec("range_min", 1, 100), spec("range_max", 1, 100), spec("words", 1, 9)]
+    crossed = {"range_min": 85, "range_max": 5, "words": 3}
+    both = frozenset({"range_min", "range_max", "words"})
+    assert ordered_bounds(specs, crossed, both) == {"range_min": 5, "range_max": 85, "words": 3}
+    assert ordered_bounds(specs, crossed, frozenset({"words"})) == crossed  # the user's own
+    # Ends whose ranges differ are swapped only where each fits the other's range.
+    narrow = [spec("range_min", 1, 10), spec("range_max", 50, 100)]
+    assert ordered_bounds(narrow, {"range_min": 9, "range_max": 60}, both) == {
+        "range_min": 9, "range_max": 60}
+    odd = [spec("low_x", 60, 100), spec("high_x", 1, 70)]
+    assert ordered_bounds(odd, {"low_x": 90, "high_x": 20}, frozenset({"low_x", "high_x"})) == {
+        "low_x": 90, "high_x": 20}

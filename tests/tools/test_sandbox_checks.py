@@ -104,13 +104,18 @@ def test_imports_outside_the_allow_list() -> None:
 
 
 def test_an_allowed_module_may_import_its_own_helpers_and_only_then() -> None:
-    # datetime.strptime imports _strptime from C, in the middle of the module's own call.
+    # datetime.strptime imports _strptime, and date.strftime imports time, from C, in the
+    # middle of the module's own call.
     dated = parts('    return {"seconds": rng.randint(1, params["max_seconds"])}',
                   '    import datetime\n'
                   '    start = datetime.datetime.strptime("2024-03-01", "%Y-%m-%d")\n'
-                  '    return {"seconds": rng.randint(1, params["max_seconds"]) + start.day - 1}')
+                  '    day = int(start.date().strftime("%d"))\n'
+                  '    return {"seconds": rng.randint(1, params["max_seconds"]) + day - 1}')
     report = check_generator(dated, PLAN)
     assert report.passed, report.feedback()
+    timed = check_generator(parts("def make_problem(rng, params):",
+                                  "import time\n\n\ndef make_problem(rng, params):"), PLAN)
+    assert "imports" in failed(timed) and "import time" in reasons(timed, "imports")
     direct = check_generator(parts("def make_problem(rng, params):",
                                    "import _strptime\n\n\ndef make_problem(rng, params):"),
                              PLAN)
@@ -404,3 +409,39 @@ def test_a_problem_that_is_not_a_dict_is_named_where_it_is_made() -> None:
     assert "runs" in failed(report)
     assert "make_problem() must return a dict, not str: fix make_problem()" in reasons(
         report, "runs")
+
+
+RANGE_PARTS = '''\
+def make_problem(rng, params):
+    return {"seconds": rng.randrange(params["range_min"], params["range_max"] + 1)}
+
+
+def solve(problem):
+    hours, rest = divmod(problem["seconds"], 3600)
+    minutes, seconds = divmod(rest, 60)
+    return "%d:%02d:%02d" % (hours, minutes, seconds)
+
+
+def question(problem):
+    return "Convert %d seconds into H:MM:SS." % problem["seconds"]
+
+
+def checks(problem, answer):
+    return [("positive", problem["seconds"] >= 0, "a duration")]
+'''
+
+
+def test_range_ends_drawn_for_the_checks_and_the_items_are_in_order() -> None:
+    ends = [ParamSpec(name="range_min", kind="int", low=0, high=7200, description="shortest"),
+            ParamSpec(name="range_max", kind="int", low=0, high=7200, description="longest")]
+    plan = CheckPlan(name="ranged", params=ends, seeds=12, budgets=PLAN.budgets)
+    # Drawn independently, the two ends cross on some of these seeds: the code's
+    # randrange(min, max + 1) would raise on an empty range.
+    report = check_generator(compose(RANGE_PARTS, ends), plan)
+    assert report.passed, report.feedback()
+    with SynthesizedGenerator("ranged", compose(RANGE_PARTS, ends), params=ends) as gen:
+        for seed in range(12):
+            instance = gen.sample(seed)
+            assert instance.params["range_min"] <= instance.params["range_max"]
+            # Re-created from its recorded values (as the Verifier does), the same item.
+            assert gen.sample(seed, dict(instance.params)) == instance

@@ -123,6 +123,45 @@ def resolve_params(
     return values, frozenset(drawn)
 
 
+# Words that name the two ends of one range in a pair of parameter names.
+_ENDS = {"min": "max", "low": "high", "start": "end", "lower": "upper", "from": "to",
+         "first": "last", "earliest": "latest", "smallest": "largest"}
+
+
+def bound_pairs(specs: Sequence[ParamSpec]) -> list[tuple[str, str]]:
+    """Pairs of numeric parameters named as the two ends of one range (`range_min` and
+    `range_max`, `start_year` and `end_year`), lower end first."""
+    numeric = {s.name for s in specs if s.kind in ("int", "float")}
+    pairs = []
+    for name in sorted(numeric):
+        words = name.split("_")
+        for i, word in enumerate(words):
+            other = _ENDS.get(word.lower())
+            partner = "_".join([*words[:i], other, *words[i + 1:]]) if other else None
+            if partner in numeric:
+                pairs.append((name, partner))
+    return pairs
+
+
+def ordered_bounds(specs: Sequence[ParamSpec], values: dict[str, Any],
+                   drawn: frozenset[str]) -> dict[str, Any]:
+    """The values with each drawn pair of range ends in order (low end not above high end),
+    swapped where each fits the other's range: two ends drawn independently cross about
+    half the time, and code written for a range then fails on an empty one. Given values
+    are left as given."""
+    result = dict(values)
+    by_name = {s.name: s for s in specs}
+    for low, high in bound_pairs(specs):
+        if low in drawn and high in drawn and result[low] > result[high]:
+            try:
+                check_value(by_name[low], result[high])
+                check_value(by_name[high], result[low])
+            except ParamError:
+                continue
+            result[low], result[high] = result[high], result[low]
+    return result
+
+
 def redraw(
     specs: Sequence[ParamSpec], values: Mapping[str, Any], names: frozenset[str],
     rng: random.Random,

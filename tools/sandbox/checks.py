@@ -36,7 +36,12 @@ from typing import Any, Literal, get_args
 import msgspec
 
 from tools.generators.base import Instance, ParamSpec
-from tools.generators.param_sampling import corner_value, params_rng, resolve_params
+from tools.generators.param_sampling import (
+    corner_value,
+    ordered_bounds,
+    params_rng,
+    resolve_params,
+)
 from tools.sandbox.allowlist import ALLOWED_MODULES, static_violations
 from tools.sandbox.contract import (
     FUNCTIONS,
@@ -246,7 +251,9 @@ def check_generator(source: str, plan: CheckPlan | None = None) -> GeneratorChec
     started = time.perf_counter()
     findings, stats = _Findings(), _Stats()
     seeds = list(range(plan.seeds))
-    params = {s: resolve_params(plan.params, None, params_rng(plan.name, s))[0] for s in seeds}
+    params = {s: ordered_bounds(plan.params, *resolve_params(plan.params, None,
+                                                              params_rng(plan.name, s)))
+              for s in seeds}
     for seed, end in CORNER_SEEDS.items():  # the plan's corners: every parameter at one end
         if seed in params:
             params[seed] = {spec.name: corner_value(spec, high=end == "high")

@@ -20,7 +20,7 @@ from typing import Any
 
 from tools.generators.base import CheckResult, Instance, ParamSpec, RenderedItem, Score
 from tools.generators.card_format import field, generator_card
-from tools.generators.param_sampling import params_rng, resolve_params
+from tools.generators.param_sampling import ordered_bounds, params_rng, resolve_params
 from tools.generators.rendering import check_mode, instance_metadata
 from tools.sandbox.contract import (
     instance_payload,
@@ -97,7 +97,8 @@ class SynthesizedGenerator:
             structure="input: the question; target: the answer; choices when multiple choice")
 
     def sample(self, seed: int, params: dict[str, Any] | None = None) -> Instance:
-        values, _ = resolve_params(self.params, params, params_rng(self.name, seed))
+        values, drawn = resolve_params(self.params, params, params_rng(self.name, seed))
+        values = ordered_bounds(self.params, values, drawn)
         part = read_sample(self._call("sample", seed, values).value)
         return make_instance(self.name, seed, values, part)
 
