@@ -125,10 +125,11 @@ def unseen_values(problem: Any, question: str) -> str:
 
 def shows_answer(answer: str, question: str) -> bool:
     """Whether a free-form item's question states its answer word for word ("Convert 0 hours,
-    2 minutes, 7 seconds …" → "0 hours, 2 minutes, 7 seconds"); an answer under three
-    characters is too likely to appear by chance."""
+    2 minutes, 7 seconds …" → "0 hours, 2 minutes, 7 seconds"). Only an answer of two words
+    or more: one number or word may rightly be one of the values shown ("the largest of 3, 9
+    and 4"; a change in coins computed wrongly as the amount itself, whose fix is in solve)."""
     answer = answer.strip()
-    return len(answer) >= 3 and _shown(answer, question)
+    return len(re.findall(r"\w+", answer)) >= 2 and _shown(answer, question)
 
 
 def _leaves(value: Any, key: str = "problem") -> list[tuple[str, Any]]:

@@ -67,7 +67,18 @@ def with_imports(code: str) -> tuple[str, list[str]]:
     added = sorted(missing & set(ALLOWED_MODULES) - {"__future__"})
     if not added:
         return code, []
-    return "".join(f"import {name}\n" for name in added) + code, added
+    # After a docstring and `from __future__` lines, which must stay first.
+    head = 0
+    for node in tree.body:
+        docstring = (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                     and isinstance(node.value.value, str) and head == 0)
+        if not (docstring or (isinstance(node, ast.ImportFrom)
+                              and node.module == "__future__")):
+            break
+        head = node.end_lineno or node.lineno
+    lines = code.splitlines(keepends=True)
+    imports = "".join(f"import {name}\n" for name in added)
+    return "".join(lines[:head]) + imports + "".join(lines[head:]), added
 
 
 def _bound(nodes: list[ast.stmt]) -> set[str]:
