@@ -6,6 +6,7 @@ Kept short: the local 1.5B backbone reads every token of them on two shared core
 
 from __future__ import annotations
 
+import keyword
 from typing import Any
 
 import msgspec
@@ -151,6 +152,12 @@ _METRIC_SKELETON = {
 }
 
 
+def _local_name(name: str) -> bool:
+    """Whether a parameter's name can be a local variable of the skeleton's functions."""
+    return (name.isidentifier() and not keyword.iskeyword(name)
+            and name not in ("problem", "answer", "rng", "params", "values", "TODO"))
+
+
 def parts_skeleton(plan: GeneratorPlan) -> str:
     """The parts to write, for this plan: its parameters in make_problem, its description in
     solve, its checks by name in checks(); what the model writes is left as TODO('...').
@@ -169,17 +176,23 @@ def parts_skeleton(plan: GeneratorPlan) -> str:
                       for p in plan.params) or "    # (no parameters)"
     rows = ",\n".join(f"        ({c.name!r}, TODO('condition'), {c.description[:80]!r})"
                       for c in plan.checks) or "        ('consistency', TODO('condition'), '')"
-    shown = ", ".join(f"problem[{p.name!r}]" for p in plan.params) or "the problem's values"
+    # Each parameter unpacked into a local of its name: what to compute reads as an
+    # ordinary function of named values (asked to "compute from problem", the 1.5B drew a
+    # random answer).
+    local = [p.name for p in plan.params if _local_name(p.name)]
+    unpacked = "".join(f"    {name} = problem[{name!r}]\n" for name in local)
+    named = ", ".join("{" + name + "}" for name in local)
+    shown = named or "the problem's values"
     return (
         "def make_problem(rng, params):\n" + knobs + "\n"
         "    values = dict(params)  # the problem's values, by name\n"
         "    # add any value the question needs that is drawn with rng or computed from params\n"
         "    return values\n\n\n"
-        "def solve(problem):\n"
-        f"    answer = TODO({('compute from problem: ' + plan.description[:120])!r})\n"
+        "def solve(problem):\n" + unpacked
+        + f"    answer = TODO({('the right answer for these values: ' + plan.description[:120])!r})\n"
         "    return answer\n\n\n"
-        "def question(problem):\n"
-        f"    return TODO({('an f-string question showing ' + shown + ', saying how to write the answer')!r})\n\n\n"
+        "def question(problem):\n" + unpacked
+        + f"    return TODO({('an f-string question showing ' + shown + ', saying how to write the answer')!r})\n\n\n"
         "def checks(problem, answer):\n"
         "    return [\n" + rows + "]\n"
         + _METRIC_SKELETON.get(plan.metric, "")

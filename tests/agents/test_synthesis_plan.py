@@ -317,13 +317,23 @@ def test_the_parts_request_is_a_skeleton_of_this_plan_with_what_to_write_left_ou
     (check,) = plan.checks
     request = str(parts_messages(plan)[-1]["content"])
     assert "    # params['zones']: (int from 1 to 3) (time zones crossed)\n" in request
-    assert "    answer = TODO('compute from problem: Schedule a call.')\n" in request
-    # The problem starts as the parameters; the question's TODO names the values to show.
+    # The problem starts as the parameters; solve and question read them as named locals,
+    # and the question's TODO names the values to show.
     assert "    values = dict(params)  # the problem's values, by name\n" in request
-    assert "TODO(\"an f-string question showing problem['zones'], saying how" in request
+    assert ("def solve(problem):\n    zones = problem['zones']\n"
+            "    answer = TODO('the right answer for these values: Schedule a call.')\n"
+            in request)
+    assert ("def question(problem):\n    zones = problem['zones']\n"
+            "    return TODO('an f-string question showing {zones}, saying how" in request)
     assert (f"    return [\n        ({check.name!r}, TODO('condition'), 'a slot exists')]"
             in request)
     assert "mean" not in request  # no worked example for another plan to copy
+    # A parameter that cannot be a local (a keyword, a name the skeleton uses) is not one.
+    odd = plan_from_answer(answer({"name": "from", "kind": "int", "low": 1, "high": 3},
+                                  {"name": "answer", "kind": "int", "low": 1, "high": 3}),
+                           SUB, "p-2")
+    compile(parts_skeleton(odd), "<skeleton>", "exec")
+    assert "    from = " not in parts_skeleton(odd)
     # The skeleton is Python: sent back with a TODO left, the function holding it raises,
     # and that function is the one asked for.
     skeleton = parts_skeleton(plan)
@@ -331,7 +341,7 @@ def test_the_parts_request_is_a_skeleton_of_this_plan_with_what_to_write_left_ou
     report = check_generator(compose(skeleton, param_specs(plan.params)),
                              check_plan(plan, 2))
     feedback = report.feedback()
-    assert "NotImplementedError: fill in TODO('compute from problem" in feedback
+    assert "NotImplementedError: fill in TODO('the right answer for these values" in feedback
     assert failing_function(skeleton, feedback) == "solve"
 
 def test_a_question_that_states_its_own_answer_is_told_apart() -> None:
