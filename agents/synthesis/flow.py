@@ -42,7 +42,13 @@ from agents.synthesis.parts import (
     spliced,
     with_imports,
 )
-from agents.synthesis.plan import PlanError, check_plan, param_specs, plan_from_answer
+from agents.synthesis.plan import (
+    PlanError,
+    check_plan,
+    off_target,
+    param_specs,
+    plan_from_answer,
+)
 from store.events import (
     Author,
     Envelope,
@@ -225,7 +231,7 @@ class Synthesizer:
                    "capability": sub.capability, "answer_format": sub.answer_format}
         previous = prompts.plan_answer(revising) if revising is not None else None
         problem = because
-        for _ in range(PLAN_ATTEMPTS):
+        for attempt in range(1, PLAN_ATTEMPTS + 1):
             answer = await self.llm.complete_json(
                 prompts.PLAN, prompts.plan_messages(sub_doc, problem, previous),
                 prompts.PLAN_SCHEMA, cause=self.cause)
@@ -233,9 +239,18 @@ class Synthesizer:
             if prompts.copies_the_example(answer, sub_doc):  # the subtask says it better
                 answer = {**answer, "description": ""}
             try:
-                return plan_from_answer(answer, sub, plan_id)
+                plan = plan_from_answer(answer, sub, plan_id)
             except PlanError as exc:
                 problem = str(exc)
+                continue
+            off = off_target(plan, sub)
+            if not off:
+                return plan
+            if attempt < PLAN_ATTEMPTS:
+                problem = off
+                continue
+            # Asked twice: its parameters stay, what to generate is the subtask's own words.
+            return msgspec.structs.replace(plan, description=sub.description or sub.name)
         return f"no usable generator plan: {problem}"
 
     async def write(

@@ -69,13 +69,13 @@ def with_imports(code: str) -> tuple[str, list[str]]:
         return code, []
     # After a docstring and `from __future__` lines, which must stay first.
     head = 0
-    for node in tree.body:
-        docstring = (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-                     and isinstance(node.value.value, str) and head == 0)
-        if not (docstring or (isinstance(node, ast.ImportFrom)
-                              and node.module == "__future__")):
+    for stmt in tree.body:
+        docstring = (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+                     and isinstance(stmt.value.value, str) and head == 0)
+        if not (docstring or (isinstance(stmt, ast.ImportFrom)
+                              and stmt.module == "__future__")):
             break
-        head = node.end_lineno or node.lineno
+        head = stmt.end_lineno or stmt.lineno
     lines = code.splitlines(keepends=True)
     imports = "".join(f"import {name}\n" for name in added)
     return "".join(lines[:head]) + imports + "".join(lines[head:]), added

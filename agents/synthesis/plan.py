@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from agents.keys import slug
+from agents.relevance import capability_cues, own_stems, stems
 from store.events import (
     PARAM_KINDS,
     SYNTHESIZED_PREFIX,
@@ -144,6 +145,20 @@ def plan_from_answer(answer: dict[str, Any], sub: Subtask, plan_id: str) -> Gene
         params=_params(answer.get("params", [])), constraints=constraints[:6],
         checks=_checks(answer.get("checks")), complexity=str(answer.get("complexity", ""))
         .strip()[:200], metric=metric, multiple_choice=metric == "multiple_choice")
+
+
+def off_target(plan: GeneratorPlan, sub: Subtask) -> str:
+    """Why a plan does not test its subtask ("" if it may): its description and parameters
+    name none of the subtask's content words or capability cues (`agents.relevance`). The
+    1.5B planned "the sum of two numbers" for "write 300 words that follow five formatting
+    constraints", and the generator passed every check."""
+    wanted = own_stems(sub) | capability_cues(sub)
+    said = stems(" ".join([plan.description, *(f"{p.name.replace('_', ' ')} {p.description}"
+                                                for p in plan.params)]))
+    if not wanted or said & wanted:
+        return ""
+    return (f"the plan ({plan.description[:80]!r}) names none of the words of the subtask "
+            f"({sub.name[:80]!r}): plan problems of the subtask itself")
 
 
 def param_specs(params: list[PlannedParam]) -> list[ParamSpec]:

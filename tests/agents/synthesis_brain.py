@@ -92,12 +92,14 @@ def _function(code: str, name: str) -> str:
 
 class SynthesisBrain(ScriptedBrain):
     def __init__(self, attempts: list[str] | None = None, *, pool_ok: bool = False,
-                 oracle: bool = False, first_param: dict[str, Any] | None = None) -> None:
+                 oracle: bool = False, first_param: dict[str, Any] | None = None,
+                 off_target_plans: int = 0) -> None:
         super().__init__(reject_percent=0, repair_percent=0)
         self.attempts = attempts or ["good"]
         self.pool_ok = pool_ok
         self.oracle = oracle
         self.first_param = first_param
+        self.off_target_plans = off_target_plans  # plans of another task first (the 1.5B's)
 
     def __call__(self, messages: list[dict[str, Any]], schema: dict[str, Any] | None,
                  purpose: str | None = None) -> str:
@@ -130,6 +132,16 @@ class SynthesisBrain(ScriptedBrain):
     # ----------------------------------------------------------- synthesis
 
     def synthesis_plan(self, f: dict[str, Any]) -> dict[str, Any]:
+        if self.off_target_plans:
+            self.off_target_plans -= 1
+            return {"description": "Calculate the sum of two numbers.",
+                    "params": [{"name": "range_min", "kind": "int", "low": 1, "high": 100,
+                                "choices": [], "description": "The smallest value"},
+                               {"name": "range_max", "kind": "int", "low": 1, "high": 100,
+                                "choices": [], "description": "The largest value"}],
+                    "constraints": [], "checks": [{"name": "sum_check",
+                                                   "description": "the sum is right"}],
+                    "complexity": "", "metric": "exact_match"}
         first = self.first_param if "revise_it_because" not in f else None
         return {
             "description": "Convert a duration given in seconds into H:MM:SS.",

@@ -309,6 +309,29 @@ def test_code_that_fails_only_at_a_corner_of_the_plans_ranges_has_the_plan_revis
     assert doc is not None and doc["accepted"] == 3
 
 
+def test_a_plan_of_another_task_is_asked_for_again_then_given_the_subtasks_words(
+        tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
+    llm = brain("synth-elsewhere", ["good"], off_target_plans=1)
+    (tmp_path / "once").mkdir()
+    (tmp_path / "twice").mkdir()
+    events, record, doc = synthesized_alone(capsys, tmp_path / "once", empty_pool, llm,
+                                            rounds=2)
+    plans = llm_calls(events, "synthesis.plan")
+    assert len(plans) == 2  # the sum of two numbers was refused, with the reason
+    assert "names none of the words of the subtask" in plans[1].payload.messages[-1]["content"]
+    (planned,) = [e.payload.plan for e in of_type(events, "GeneratorPlanned")]
+    assert "seconds" in planned.description and doc is not None and doc["accepted"] == 3
+    # Off target twice: its parameters stay, what to generate is the subtask's own words.
+    llm = brain("synth-elsewhere-twice", ["good"], off_target_plans=2)
+    build(capsys, tmp_path / "twice", empty_pool, "--config",
+          config(tmp_path / "twice", synthesis_rounds=1), "--disable", "design",
+          requirement=DURATIONS, llm=llm, size=3)
+    (planned,) = [e.payload.plan for e in of_type(read_events(tmp_path / "twice"),
+                                                  "GeneratorPlanned")]
+    assert planned.description == DURATIONS
+    assert [p.name for p in planned.params] == ["range_min", "range_max"]
+
+
 def test_a_generator_that_never_passes_fails_the_subtask_back_to_design(
         tmp_path: Path, general_bench: Path, capsys: Any) -> None:
     llm = brain("synth-never", ["not_python"])

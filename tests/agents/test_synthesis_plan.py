@@ -37,6 +37,7 @@ from agents.synthesis.plan import (
     PlanError,
     check_plan,
     generator_name,
+    off_target,
     param_specs,
     plan_from_answer,
 )
@@ -373,3 +374,24 @@ def test_own_checks_that_fail_alone_are_asked_for_with_the_values_they_get() -> 
     assert failing_function(EXAMPLE_PARTS, hinted) == "checks"
     both = "- runs: 1 failure on seed 3\n    seed 3, sample(): x\n" + only
     assert "fix checks()" not in with_hints(both, plan, EXAMPLE_PARTS, repeated=False)
+
+
+def test_a_plan_that_names_none_of_its_subtasks_words_is_off_target() -> None:
+    words = Subtask(name="write-300-words-that-follow-five-formatt",
+                    description="write 300 words that follow five formatting constraints",
+                    capability="write 300 words that follow five formatting constraints",
+                    answer_format="any")
+    summing = plan_from_answer({**answer({"name": "range_min", "kind": "int", "low": 1,
+                                          "high": 100, "description": "The smallest value"}),
+                                "description": "Calculate the sum of two numbers."},
+                               words, "p-1")
+    assert off_target(summing, words).startswith("the plan ('Calculate the sum of two "
+                                                 "numbers.') names none of the words")
+    counting = plan_from_answer({**answer({"name": "word_count", "kind": "int", "low": 50,
+                                           "high": 300}), "description": "Count words."},
+                                words, "p-2")
+    assert off_target(counting, words) == ""
+    # What the plan's parameters name counts too ("zones" for time zones).
+    zones = plan_from_answer(answer({"name": "zones", "kind": "int", "low": 1, "high": 3}),
+                             SUB, "p-3")
+    assert off_target(zones, SUB) == ""
