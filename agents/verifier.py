@@ -302,10 +302,10 @@ def solved_first(p: SampleRealized) -> bool:
 def reversed_options(item: BenchmarkItem) -> BenchmarkItem | None:
     """The item with its options in reverse order and its label moved with them (None: its
     label is not one of its options' letters)."""
-    choices = item.choices or []
-    index = ord(item.target.strip().upper() or "?") - ord("A")
-    if len(choices) < 2 or len(item.target.strip()) != 1 or not 0 <= index < len(choices):
+    choices, target = item.choices or [], item.target.strip().upper()
+    if len(choices) < 2 or len(target) != 1 or not 0 <= ord(target) - ord("A") < len(choices):
         return None
+    index = ord(target) - ord("A")
     return msgspec.structs.replace(item, choices=choices[::-1],
                                    target=letter(len(choices) - 1 - index))
 

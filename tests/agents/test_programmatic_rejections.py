@@ -14,9 +14,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from agents.item_checks import check_offensive
+from agents.verifier import reversed_options
 from benchagent.cli import main
 from store.events import BenchmarkItem
 from tests.agents.build_helpers import benchmark_lines, of_type, read_events
@@ -422,3 +424,12 @@ def test_an_item_answered_by_position_is_rejected_when_its_options_are_reversed(
     accepted = {e.payload.sample_id for e in of_type(events, "SampleAccepted")}
     assert accepted and all(known(realized[s].payload.item) for s in accepted)
     assert len(accepted) + len(of_type(events, "QuotaShortfall")) == 4
+
+
+def test_options_reverse_with_their_label_and_only_a_letter_label_does() -> None:
+    item = BenchmarkItem(id="x", subtask="x", input="Q", choices=["a", "b", "c"], target="A")
+    flipped = reversed_options(item)
+    assert flipped is not None and (flipped.choices, flipped.target) == (["c", "b", "a"], "C")
+    for target in ("the answer", "D", ""):  # not one of the options' letters
+        assert reversed_options(msgspec.structs.replace(item, target=target)) is None
+    assert reversed_options(msgspec.structs.replace(item, choices=["a"])) is None
