@@ -595,6 +595,9 @@ class GeneratorDrafted(Payload, frozen=True, kw_only=True):
     renamed: dict[str, str] = {}
     # allowed modules the model used without importing them, imported for it (same module)
     imported: list[str] = []
+    # plan parameters a function of `problem` used without reading them, read for it
+    # ("checks:seconds": `seconds = problem['seconds']` put first in checks)
+    unpacked: list[str] = []
 
 
 class SynthesisCheck(msgspec.Struct, frozen=True, kw_only=True):

@@ -193,8 +193,8 @@ def parts_skeleton(plan: GeneratorPlan) -> str:
         "    return answer\n\n\n"
         "def question(problem):\n" + unpacked
         + f"    return TODO({('an f-string question showing ' + shown + ', saying how to write the answer')!r})\n\n\n"
-        "def checks(problem, answer):\n"
-        "    return [\n" + rows + "]\n"
+        "def checks(problem, answer):\n" + unpacked
+        + "    return [\n" + rows + "]\n"
         + _METRIC_SKELETON.get(plan.metric, "")
     )
 

@@ -41,6 +41,7 @@ from agents.synthesis.parts import (
     reported_lines,
     spliced,
     with_imports,
+    with_unpacked,
 )
 from agents.synthesis.plan import (
     PlanError,
@@ -291,14 +292,16 @@ class Synthesizer:
                     parts = spliced(shown, parts)
             renamed: dict[str, str] = {}
             imported: list[str] = []
+            unpacked: list[str] = []
             if author == "grounding":  # the developer's own parts are taken as written
                 parts, renamed = renamed_params(parts, [p.name for p in plan.params])
                 parts, imported = with_imports(parts)
+                parts, unpacked = with_unpacked(parts, [p.name for p in plan.params])
             key = f"{name}:r{revision}:a{attempt}"
             repeated = parts in tried
             passed, feedback, plan_problem = await self._attempt(
                 plan, revision, attempt, parts, author, key, repeated=repeated, renamed=renamed,
-                imported=imported)
+                imported=imported, unpacked=unpacked)
             tried.add(parts)
             if passed:
                 source = compose(parts, param_specs(plan.params))
@@ -318,7 +321,8 @@ class Synthesizer:
     async def _attempt(self, plan: GeneratorPlan, revision: int, attempt: int, parts: str,
                        author: Author, key: str, *, repeated: bool,
                        renamed: dict[str, str] | None = None,
-                       imported: list[str] | None = None) -> tuple[bool, str, str]:
+                       imported: list[str] | None = None,
+                       unpacked: list[str] | None = None) -> tuple[bool, str, str]:
         """Record and check one attempt: (passed, feedback for the next one, why the plan
         is at fault if it is)."""
         name = plan.name
@@ -328,7 +332,8 @@ class Synthesizer:
         await self._record(GeneratorDrafted(name=name, revision=revision, attempt=attempt,
                                             parts=parts, source_sha256=sha, by=author,
                                             renamed=dict(renamed or {}),
-                                            imported=list(imported or [])), key)
+                                            imported=list(imported or []),
+                                            unpacked=list(unpacked or [])), key)
         if problem:
             feedback = with_hints(f"- python: {problem}", plan, parts, repeated=repeated)
             await self._record(GeneratorChecked(

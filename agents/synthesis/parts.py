@@ -81,6 +81,35 @@ def with_imports(code: str) -> tuple[str, list[str]]:
     return "".join(lines[:head]) + imports + "".join(lines[head:]), added
 
 
+def with_unpacked(code: str, params: list[str]) -> tuple[str, list[str]]:
+    """`code` with `name = problem['name']` put first in each function of `problem` that
+    uses a plan parameter's name bound nowhere it can see (the skeleton reads them into
+    locals in solve and question; the 1.5B then used them in checks too); which it added, as
+    "function:name". Code that is not Python is left as it is."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return code, []
+    scopes = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    module_bound = _bound([n for n in tree.body if n not in scopes]) | {n.name for n in scopes}
+    lines = code.splitlines(keepends=True)
+    added: list[str] = []
+    for node in sorted(scopes, key=lambda n: n.lineno, reverse=True):  # bottom up: lines hold
+        if "problem" not in {a.arg for a in node.args.args}:
+            continue
+        missing = [p for p in params if p in _used([node]) - _bound([node]) - module_bound]
+        if not missing or not node.body:
+            continue
+        first = node.body[0]
+        docstring = (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                     and isinstance(first.value.value, str) and len(node.body) > 1)
+        at = (first.end_lineno or first.lineno) if docstring else first.lineno - 1
+        indent = " " * node.body[1 if docstring else 0].col_offset
+        lines[at:at] = [f"{indent}{name} = problem[{name!r}]\n" for name in missing]
+        added[:0] = [f"{node.name}:{name}" for name in missing]
+    return "".join(lines), added
+
+
 def _bound(nodes: list[ast.stmt]) -> set[str]:
     names: set[str] = set()
     for node in (n for top in nodes for n in ast.walk(top)):

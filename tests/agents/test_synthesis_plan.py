@@ -32,6 +32,7 @@ from agents.synthesis.parts import (
     renamed_params,
     spliced,
     with_imports,
+    with_unpacked,
 )
 from agents.synthesis.plan import (
     PlanError,
@@ -326,6 +327,7 @@ def test_the_parts_request_is_a_skeleton_of_this_plan_with_what_to_write_left_ou
             in request)
     assert ("def question(problem):\n    zones = problem['zones']\n"
             "    return TODO('an f-string question showing {zones}, saying how" in request)
+    assert "def checks(problem, answer):\n    zones = problem['zones']\n    return [" in request
     assert (f"    return [\n        ({check.name!r}, TODO('condition'), 'a slot exists')]"
             in request)
     assert "mean" not in request  # no worked example for another plan to copy
@@ -395,3 +397,21 @@ def test_a_plan_that_names_none_of_its_subtasks_words_is_off_target() -> None:
     zones = plan_from_answer(answer({"name": "zones", "kind": "int", "low": 1, "high": 3}),
                              SUB, "p-3")
     assert off_target(zones, SUB) == ""
+
+
+def test_a_parameter_used_where_it_was_never_read_is_read_for_the_model() -> None:
+    # The 1.5B's checks used `seconds` as solve and question had it (read into a local).
+    code = ("def solve(problem):\n    seconds = problem['seconds']\n    return seconds\n\n\n"
+            "def checks(problem, answer):\n    \"\"\"Own checks.\"\"\"\n"
+            "    return [('valid', seconds >= 0 and unit == 's', 'ok')]\n\n\n"
+            "def question(problem):\n    return f'{seconds}'\n\n\n"
+            "def helper(x):\n    return seconds\n")
+    fixed, added = with_unpacked(code, ["seconds", "unit", "zones"])
+    assert added == ["checks:seconds", "checks:unit", "question:seconds"]
+    assert ("def checks(problem, answer):\n    \"\"\"Own checks.\"\"\"\n"
+            "    seconds = problem['seconds']\n    unit = problem['unit']\n    return [" in fixed)
+    assert "def question(problem):\n    seconds = problem['seconds']\n    return f" in fixed
+    assert "def helper(x):\n    return seconds\n" in fixed  # no problem to read it from
+    compile(fixed, "<parts>", "exec")
+    assert with_unpacked(fixed, ["seconds", "unit"]) == (fixed, [])
+    assert with_unpacked("def broken(:\n", ["seconds"]) == ("def broken(:\n", [])
