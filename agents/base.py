@@ -61,9 +61,10 @@ class LLM(Protocol):
 
     async def complete_json(
         self, purpose: str, messages: list[dict[str, Any]], schema: dict[str, Any], *,
-        cause: Envelope[Payload],
+        cause: Envelope[Payload], sampling: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Answer parsed as JSON that satisfies `schema`; every attempt recorded as an event."""
+        """Answer parsed as JSON that satisfies `schema`; every attempt recorded as an event
+        (`sampling` as for `complete_text`)."""
         ...
 
     async def complete_text(

@@ -141,8 +141,10 @@ class _RunBoundLLM:
         return self._llm
 
     async def complete_json(self, purpose: str, messages: list[dict[str, Any]],
-                            schema: dict[str, Any], *, cause: Envelope[Payload]) -> Any:
-        return await (await self._resolve()).complete_json(purpose, messages, schema, cause=cause)
+                            schema: dict[str, Any], *, cause: Envelope[Payload],
+                            sampling: Mapping[str, Any] | None = None) -> Any:
+        return await (await self._resolve()).complete_json(purpose, messages, schema,
+                                                           cause=cause, sampling=sampling)
 
     async def complete_text(self, purpose: str, messages: list[dict[str, Any]], *,
                             cause: Envelope[Payload],

@@ -179,9 +179,10 @@ class RecordedLLM(LLM):
 
     async def complete_json(
         self, purpose: str, messages: list[dict[str, Any]], schema: dict[str, Any], *,
-        cause: Envelope[Payload],
+        cause: Envelope[Payload], sampling: Mapping[str, Any] | None = None,
     ) -> Any:
-        answer = await self._complete(purpose, messages, schema, cause, self.params)
+        answer = await self._complete(purpose, messages, schema, cause,
+                                      {**self.params, **sampling} if sampling else self.params)
         return parse_json_answer(answer)
 
     async def complete_text(

@@ -22,12 +22,16 @@ from typing import Any, TypeVar
 import msgspec
 import structlog
 
+from agents.answers import normalize_answer
 from agents.base import LLM, AgentContext
 from agents.prompts import synthesis as prompts
 from agents.settings import RunSettings
 from agents.synthesis.item_checks import (
     BLIND_METRICS,
+    BlindAnswer,
+    RenderedSample,
     easiest,
+    failed_check,
     item_verdicts,
     judge_items,
     render_samples,
@@ -355,6 +359,46 @@ class Synthesizer:
         passed, feedback = await self._items(plan, revision, attempt, parts, sha, key, repeated)
         return passed, feedback, ""
 
+    async def _judged(self, plan: GeneratorPlan, item: dict[str, Any],
+                      seed: int) -> dict[str, Any]:
+        """The model's verdict on one rendered item. A failure it names is read again, sampled:
+        unconfirmed, it does not count (the 1.5B called a right "0 hours, 19 minutes, 39
+        seconds" incomplete, quoting an answer the item does not have)."""
+        messages = prompts.item_check_messages(plan, item)
+        verdict = await self.llm.complete_json(prompts.ITEM_CHECK, messages,
+                                               prompts.ITEM_CHECK_SCHEMA, cause=self.cause)
+        check, _ = failed_check(verdict)
+        if check is None:
+            return dict(verdict)
+        again = await self.llm.complete_json(prompts.ITEM_CHECK, messages,
+                                             prompts.ITEM_CHECK_SCHEMA, cause=self.cause,
+                                             sampling=_sampled(seed))
+        return dict(verdict) if failed_check(again)[0] == check else dict(again)
+
+    async def _blind(self, plan: GeneratorPlan, parts: str, sample: RenderedSample,
+                     attempt: int) -> BlindAnswer:
+        """The easiest item answered without its target, scored by the code. An answer the
+        code rejects is asked for again, sampled: the check fails only when the two answers
+        agree with each other (the 1.5B answered "247 seconds is 1 hour, 1 minute and 17
+        seconds" to a right generator; a units mistake in the code is answered the same way
+        twice)."""
+        source = compose(parts, param_specs(plan.params))
+        messages = prompts.item_solve_messages(sample.question, sample.choices)
+        said = await self.llm.complete_json(prompts.ITEM_SOLVE, messages,
+                                            prompts.ITEM_SOLVE_SCHEMA, cause=self.cause)
+        blind = await _checking(score_blind, plan, source, sample, str(said.get("answer", "")))
+        if blind.correct or blind.error:
+            return blind
+        again = await self.llm.complete_json(prompts.ITEM_SOLVE, messages,
+                                             prompts.ITEM_SOLVE_SCHEMA, cause=self.cause,
+                                             sampling=_sampled(attempt))
+        second = await _checking(score_blind, plan, source, sample, str(again.get("answer", "")))
+        if second.correct or second.error:
+            return second
+        if normalize_answer(second.response) != normalize_answer(blind.response):
+            return msgspec.structs.replace(blind, unconfirmed=second.response)
+        return blind
+
     async def _items(self, plan: GeneratorPlan, revision: int, attempt: int, parts: str,
                      sha: str, key: str, repeated: bool) -> tuple[bool, str]:
         """Render K items; the planned checks must be reported, and the model judges them."""
@@ -366,18 +410,12 @@ class Synthesizer:
         judged: list[dict[str, Any]] = []
         if samples and not host_problems:  # a host failure is feedback enough: no model call
             judged = list(await asyncio.gather(*(
-                self.llm.complete_json(prompts.ITEM_CHECK,
-                                       prompts.item_check_messages(plan, item),
-                                       prompts.ITEM_CHECK_SCHEMA, cause=self.cause)
-                for item in judge_items(samples))))
+                self._judged(plan, item, attempt * 10 + n)
+                for n, item in enumerate(judge_items(samples)))))
         blind = None
         first = easiest(samples)
         if first is not None and not host_problems and plan.metric in BLIND_METRICS:
-            said = await self.llm.complete_json(
-                prompts.ITEM_SOLVE, prompts.item_solve_messages(first.question, first.choices),
-                prompts.ITEM_SOLVE_SCHEMA, cause=self.cause)
-            blind = await _checking(score_blind, plan, compose(parts, param_specs(plan.params)),
-                                    first, str(said.get("answer", "")))
+            blind = await self._blind(plan, parts, first, attempt)
         checks, lines = item_verdicts(samples, host_problems, judged, blind)
         if not samples and not host_problems:
             lines.append("- no item could be rendered")

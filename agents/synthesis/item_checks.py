@@ -48,6 +48,9 @@ class BlindAnswer(msgspec.Struct, frozen=True, kw_only=True):
     response: str
     correct: bool
     error: str = ""  # the module's scorer raised on the answer (it must take any text)
+    # a second answer, sampled, that the code rejected too but that differs from the first:
+    # the solver is not sure, so the disagreement says nothing about the code
+    unconfirmed: str = ""
 
 
 def easiest(samples: list[RenderedSample]) -> RenderedSample | None:
@@ -190,7 +193,14 @@ def item_verdicts(samples: list[RenderedSample], host_problems: list[str],
             else (f"{len(samples)} items pass" if judged else "no item to judge")))
     lines = [f"- planned_checks: {p}" for p in host_problems]
     lines += [f"- {line}" for name in ITEM_CHECKS for line in failures[name]]
-    if blind is not None:
+    if blind is not None and blind.unconfirmed:
+        n = samples.index(blind.sample) + 1
+        checks.append(SynthesisCheck(
+            check=BLIND_ANSWER, status="passed",
+            summary=f"item {n}, answered without its target: inconclusive, "
+                    f"{clip(blind.response, 40)!r} then {clip(blind.unconfirmed, 40)!r}, the "
+                    f"code says {clip(blind.sample.answer, 40)!r}"))
+    elif blind is not None:
         n = samples.index(blind.sample) + 1
         checks.append(SynthesisCheck(
             check=BLIND_ANSWER, status="passed" if blind.correct else "failed",
@@ -204,7 +214,7 @@ def item_verdicts(samples: list[RenderedSample], host_problems: list[str],
                 f"- {BLIND_ANSWER}: scoring a model's answer {clip(blind.response, 80)!r} to "
                 f"item {n} raised: {clip(blind.error, 200)}. The scorer must take any text "
                 "and say whether it is right")
-        elif not blind.correct:
+        elif not blind.correct and not blind.unconfirmed:
             lines.append(
                 f"- {BLIND_ANSWER}: item {n} (seed {blind.sample.seed}) answered by a model "
                 f"that did not see the target: {clip(blind.response, 120)!r}; the code's "

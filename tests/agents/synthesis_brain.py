@@ -93,13 +93,18 @@ def _function(code: str, name: str) -> str:
 class SynthesisBrain(ScriptedBrain):
     def __init__(self, attempts: list[str] | None = None, *, pool_ok: bool = False,
                  oracle: bool = False, first_param: dict[str, Any] | None = None,
-                 off_target_plans: int = 0) -> None:
+                 off_target_plans: int = 0, unsure: bool = False) -> None:
         super().__init__(reject_percent=0, repair_percent=0)
         self.attempts = attempts or ["good"]
         self.pool_ok = pool_ok
         self.oracle = oracle
         self.first_param = first_param
         self.off_target_plans = off_target_plans  # plans of another task first (the 1.5B's)
+        # a weak solver and judge: each blind answer wrong in a new way, each verdict a doubt
+        # not held on a second reading
+        self.unsure = unsure
+        self.unsure_calls = 0
+        self.readings: dict[str, int] = {}  # item question -> verdicts given on it
 
     def __call__(self, messages: list[dict[str, Any]], schema: dict[str, Any] | None,
                  purpose: str | None = None) -> str:
@@ -174,6 +179,9 @@ class SynthesisBrain(ScriptedBrain):
 
     def synthesis_item_solve(self, f: dict[str, Any]) -> dict[str, Any]:
         """Answers a duration question right, whatever the unit it names."""
+        if self.unsure:
+            self.unsure_calls += 1
+            return {"working": "a guess", "answer": f"{self.unsure_calls}:01:17"}
         found = _DURATION.search(str(f["question"]))
         if not found:
             return {"working": "no duration", "answer": "?"}
@@ -184,6 +192,11 @@ class SynthesisBrain(ScriptedBrain):
 
     def synthesis_item_check(self, f: dict[str, Any]) -> dict[str, Any]:
         asks = "a duration in hours, minutes and seconds"
+        question = str(f["item"]["question"])
+        self.readings[question] = self.readings.get(question, 0) + 1
+        if self.unsure and self.readings[question] == 1:
+            return {"question_asks": asks, "verdict": "incomplete",
+                    "missing_or_wrong": "the given answer is '0 hours, 19:39', not complete"}
         if "H:MM:SS" not in f["item"]["question"]:
             return {"question_asks": asks, "verdict": "incomplete",
                     "missing_or_wrong": "the question does not say how to write the answer"}

@@ -231,9 +231,30 @@ def test_code_that_computes_another_thing_than_its_question_asks_is_caught_blind
     assert "the code's answer is '0:00:" in failed.feedback
     assert "Check that solve() computes exactly what question() asks" in failed.feedback
     solved = llm_calls(events, "synthesis.item_solve")
-    assert len(solved) == 2 and "target" not in str(solved[0].payload.messages[-1]).lower()
+    assert "target" not in str(solved[0].payload.messages[-1]).lower()
+    # The answer the code rejected was asked for again, sampled, and given again: confirmed.
+    assert len(solved) == 3 and solved[1].payload.params.get("temperature") == 0.8
+    assert solved[0].payload.messages == solved[1].payload.messages
+    assert solved[0].payload.answer == solved[1].payload.answer
     assert record.attempts == 2 and record.source == compose(VARIANTS["good"],
                                                               param_specs(record.params))
+
+
+def test_doubts_a_second_reading_does_not_hold_fail_nothing(
+        tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
+    # A right generator; a judge that doubts each item once and a solver wrong in a new way
+    # each time (the 1.5B on "247 seconds").
+    llm = brain("synth-unsure", ["good"], unsure=True)
+    events, record, doc = synthesized_alone(capsys, tmp_path, empty_pool, llm, rounds=1)
+    assert attempts_of(events, record.name) == [(1, "code", True, []), (1, "items", True, [])]
+    checks = [e.payload for e in of_type(events, "GeneratorChecked")][1].checks
+    (blind,) = [c for c in checks if c.check == "blind_answer"]
+    assert blind.summary.startswith("item ") and "inconclusive, '1:01:17' then '2:01:17'" in (
+        blind.summary)
+    judged = llm_calls(events, "synthesis.item_check")
+    assert len(judged) == 4  # each item's doubt read again, sampled, and not held
+    assert sorted(c.payload.params.get("temperature", 0) for c in judged) == [0, 0, 0.8, 0.8]
+    assert doc is not None and doc["accepted"] == 3
 
 
 def test_a_module_used_without_its_import_is_imported_for_the_model(
