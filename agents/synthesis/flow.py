@@ -236,7 +236,7 @@ class Synthesizer:
                    "capability": sub.capability, "answer_format": sub.answer_format}
         previous = prompts.plan_answer(revising) if revising is not None else None
         problem = because
-        for attempt in range(1, PLAN_ATTEMPTS + 1):
+        for _ in range(PLAN_ATTEMPTS):
             answer = await self.llm.complete_json(
                 prompts.PLAN, prompts.plan_messages(sub_doc, problem, previous),
                 prompts.PLAN_SCHEMA, cause=self.cause)
@@ -248,14 +248,11 @@ class Synthesizer:
             except PlanError as exc:
                 problem = str(exc)
                 continue
-            off = off_target(plan, sub)
-            if not off:
+            problem = off_target(plan, sub)
+            if not problem:
                 return plan
-            if attempt < PLAN_ATTEMPTS:
-                problem = off
-                continue
-            # Asked twice: its parameters stay, what to generate is the subtask's own words.
-            return msgspec.structs.replace(plan, description=sub.description or sub.name)
+            # Given the subtask's words in place of its description, the 1.5B still wrote
+            # the sum of its two planned numbers, and it passed every check: refused.
         return f"no usable generator plan: {problem}"
 
     async def write(

@@ -330,7 +330,7 @@ def test_code_that_fails_only_at_a_corner_of_the_plans_ranges_has_the_plan_revis
     assert doc is not None and doc["accepted"] == 3
 
 
-def test_a_plan_of_another_task_is_asked_for_again_then_given_the_subtasks_words(
+def test_a_plan_of_another_task_is_asked_for_again_then_refused(
         tmp_path: Path, empty_pool: Path, capsys: Any) -> None:
     llm = brain("synth-elsewhere", ["good"], off_target_plans=1)
     (tmp_path / "once").mkdir()
@@ -342,15 +342,17 @@ def test_a_plan_of_another_task_is_asked_for_again_then_given_the_subtasks_words
     assert "names none of the words of the subtask" in plans[1].payload.messages[-1]["content"]
     (planned,) = [e.payload.plan for e in of_type(events, "GeneratorPlanned")]
     assert "seconds" in planned.description and doc is not None and doc["accepted"] == 3
-    # Off target twice: its parameters stay, what to generate is the subtask's own words.
+    # Off target twice: no plan, and the subtask is not grounded (an off-target generator
+    # would pass every check of its own).
     llm = brain("synth-elsewhere-twice", ["good"], off_target_plans=2)
-    build(capsys, tmp_path / "twice", empty_pool, "--config",
-          config(tmp_path / "twice", synthesis_rounds=1), "--disable", "design",
-          requirement=DURATIONS, llm=llm, size=3)
-    (planned,) = [e.payload.plan for e in of_type(read_events(tmp_path / "twice"),
-                                                  "GeneratorPlanned")]
-    assert planned.description == DURATIONS
-    assert [p.name for p in planned.params] == ["range_min", "range_max"]
+    code, doc, _ = build(capsys, tmp_path / "twice", empty_pool, "--config",
+                         config(tmp_path / "twice", synthesis_rounds=1), "--disable", "design",
+                         requirement=DURATIONS, llm=llm, size=3)
+    events = read_events(tmp_path / "twice")
+    assert code == 1 and not of_type(events, "GeneratorPlanned")
+    (failed,) = of_type(events, "GroundingFailed")
+    assert "no usable generator plan: the plan ('Calculate the sum of two numbers.') names " \
+           "none of the words of the subtask" in failed.payload.reason
 
 
 def test_a_generator_that_never_passes_fails_the_subtask_back_to_design(
