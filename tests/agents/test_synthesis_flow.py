@@ -386,7 +386,10 @@ def test_a_generator_that_never_passes_fails_the_subtask_back_to_design(
 def test_synthesize_adds_a_generator_beside_the_pool_plans(
         tmp_path: Path, general_bench: Path, capsys: Any) -> None:
     llm = brain("synth-beside", ["good"], pool_ok=True)
+    # A requirement the pool grounds and the scripted duration plan is about.
     code, _, err = build(capsys, tmp_path, general_bench, "--synthesize", "--disable", "design",
+                         requirement="I want to evaluate temporal reasoning: how long events "
+                                     "last, in hours, minutes and seconds",
                          llm=llm, size=6)
     assert code == 0, err
     events = read_events(tmp_path)
