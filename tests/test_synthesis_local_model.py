@@ -3,8 +3,9 @@ generator and writes its code, the sandbox checks it, and every label of the pub
 replayable benchmark is computed by that checked code — and is right. Slow (CPU inference).
 
 On the default backbone, the 1.5B: the 0.5B copies the worked example and does not follow the
-checker's feedback (it sends the same code again, sampled or not). Expected to fail for now:
-an assertion failure is the open part of issue 10, any other exception is a bug."""
+checker's feedback (it sends the same code again, sampled or not). The 1.5B writes this
+generator at its first, greedy attempt from the plan's skeleton (parameters read into named
+locals), so the run is the same every time."""
 
 from __future__ import annotations
 
@@ -31,11 +32,6 @@ REQUIREMENT = "convert a number of minutes into hours and minutes"
 @pytest.mark.slow
 @pytest.mark.local_model
 @pytest.mark.timeout(3600)
-@pytest.mark.xfail(strict=False, raises=AssertionError, reason=(
-    "open (issue 10): the 1.5B does not yet reliably write a generator for this requirement "
-    "that passes every check in 5 rounds: shown a worked example it copied it; shown the "
-    "plan's skeleton it fills in its own checks wrongly or leaves the question without the "
-    "problem's values, and often sends a function back unchanged"))
 def test_a_requirement_outside_the_pool_is_labelled_by_checked_code(
         tmp_path: Path, capsys: Any) -> None:
     try:
