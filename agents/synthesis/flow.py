@@ -68,6 +68,7 @@ from store.events import (
     SynthesisCheck,
 )
 from tools.generators.param_sampling import corner_value
+from tools.sandbox.allowlist import parse
 from tools.sandbox.checks import CORNER_SEEDS, GeneratorCheckReport, check_generator
 from tools.sandbox.template import compose
 
@@ -77,9 +78,9 @@ PLAN_ATTEMPTS = 2  # a refused plan is asked for once more, with the reason
 RESAMPLE_TEMPERATURE = 0.8  # the code attempt after a repeat samples instead of greedy
 
 
-# One check at a time per process, off the event loop: the checks parse source with `ast`,
-# which CPython 3.11 cannot do in two threads at once ("AST constructor recursion depth
-# mismatch"), and each starts sandboxes that would only contend for the same cores.
+# One check at a time per process, off the event loop: each starts sandboxes that would
+# only contend for the same cores. (Parsing on the event loop meanwhile is safe:
+# every parse of generated code takes `allowlist.AST_LOCK`.)
 _CHECK_LOCK = threading.Lock()
 T = TypeVar("T")
 
@@ -171,7 +172,7 @@ def with_hints(feedback: str, plan: GeneratorPlan, parts: str, *, repeated: bool
 def functions_using_random(parts: str) -> list[str]:
     """The functions of the parts that call the `random` module rather than `rng`."""
     try:
-        tree = ast.parse(parts)
+        tree = parse(parts)
     except (SyntaxError, ValueError):
         return []
     return [n.name for n in tree.body if isinstance(n, ast.FunctionDef)

@@ -19,7 +19,7 @@ import ast
 import difflib
 import re
 
-from tools.sandbox.allowlist import ALLOWED_MODULES
+from tools.sandbox.allowlist import ALLOWED_MODULES, parse
 from tools.sandbox.template import REQUIRED_PARTS
 
 _FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)(?:```|\Z)", re.S | re.I)
@@ -35,7 +35,7 @@ def code_from_answer(answer: str) -> str:
 def parts_problem(code: str) -> str | None:
     """Why the parts cannot be used (None if they can): one line."""
     try:
-        tree = ast.parse(code)
+        tree = parse(code)
     except SyntaxError as exc:
         return f"not Python: {exc.msg}" + (f" (line {exc.lineno})" if exc.lineno else "")
     except ValueError as exc:  # e.g. null bytes
@@ -54,7 +54,7 @@ def with_imports(code: str) -> tuple[str, list[str]]:
     `calendar.day_name` with no `import calendar`, or imports `datetime` inside one function
     and uses it in another); which it added. Code that is not Python is left as it is."""
     try:
-        tree = ast.parse(code)
+        tree = parse(code)
     except (SyntaxError, ValueError):
         return code, []
     scopes = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
@@ -87,7 +87,7 @@ def with_unpacked(code: str, params: list[str]) -> tuple[str, list[str]]:
     locals in solve and question; the 1.5B then used them in checks too); which it added, as
     "function:name". Code that is not Python is left as it is."""
     try:
-        tree = ast.parse(code)
+        tree = parse(code)
     except (SyntaxError, ValueError):
         return code, []
     scopes = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
@@ -143,7 +143,7 @@ def failing_function(code: str, feedback: str) -> str | None:
     lines happened, else the first the feedback says to fix ("fix question()"); None if
     neither."""
     try:
-        tree = ast.parse(code)
+        tree = parse(code)
     except (SyntaxError, ValueError):
         return None
     functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
@@ -160,8 +160,8 @@ def spliced(previous: str, answer: str) -> str:
     that name (new functions and imports are added): the answer to a request for one
     function. An answer that is not Python, or defines every required part, stands alone."""
     try:
-        new = ast.parse(answer)
-        old = ast.parse(previous)
+        new = parse(answer)
+        old = parse(previous)
     except (SyntaxError, ValueError):
         return answer
     functions = {n.name: n for n in new.body if isinstance(n, ast.FunctionDef)}
@@ -193,7 +193,7 @@ def renamed_params(code: str, known: list[str]) -> tuple[str, dict[str, str]]:
     renamed to the one planned name close to it (difflib, ratio ≥ 0.6); what was renamed.
     Code that is not Python, or names with no single close match, are left as they are."""
     try:
-        tree = ast.parse(code)
+        tree = parse(code)
     except (SyntaxError, ValueError):
         return code, {}
     read: set[str] = set()

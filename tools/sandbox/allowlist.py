@@ -12,6 +12,7 @@ that slips past it. The worker enforces the same list again at run time.
 from __future__ import annotations
 
 import ast
+import threading
 
 import msgspec
 
@@ -90,13 +91,25 @@ class _Visitor(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+# CPython 3.11 cannot build ASTs in two threads at once ("AST constructor recursion depth
+# mismatch", a SystemError): every parse of generated code in this process goes through
+# `parse`. Reentrant, so a caller that holds it may parse again.
+AST_LOCK = threading.RLock()
+
+
+def parse(source: str, filename: str = "<unknown>") -> ast.Module:
+    """`ast.parse`, one thread at a time (AST_LOCK)."""
+    with AST_LOCK:
+        return ast.parse(source, filename=filename)
+
+
 def static_violations(
     source: str, allowed: tuple[str, ...] = ALLOWED_MODULES, *, filename: str = "<generator>",
 ) -> list[StaticViolation]:
     """Every import outside `allowed` and every escape hatch, in source order; a source that
     does not parse gives one `syntax` violation."""
     try:
-        tree = ast.parse(source, filename=filename)
+        tree = parse(source, filename=filename)
     except SyntaxError as exc:
         return [StaticViolation(kind="syntax", line=exc.lineno or 0,
                                 detail=f"{exc.msg} (line {exc.lineno})")]
