@@ -43,6 +43,23 @@ WRONG = ["The cat grew taller.", "The sun rose in the west.", "The moon turned g
          "A song played on the radio.", "The clock ran backwards."]
 
 
+CAUSES = "I want to evaluate whether a model can reason about causes and effects in everyday events"
+
+
+def build_causes(tmp_path: Path, pool_dir: Path, brain: ScriptedBrain, name: str, run_id: str,
+                 agents: str, size: int = 4) -> list[Any]:
+    """A scripted build of CAUSES on `pool_dir` with `brain` (registered as `name`) and the
+    given agent settings; its events."""
+    register_responder(name, brain)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"agents: {{{agents}}}\n")
+    home = tmp_path / "home"
+    assert main(["build", CAUSES, "--size", str(size), "--seed", SEED, "--llm",
+                 f"scripted:{name}", "--pool", str(pool_dir), "--config", str(config),
+                 "--home", str(home), "--run-id", run_id, "--json"]) == 0
+    return read_events(home, run_id)
+
+
 def a_slur() -> str:
     """A slur from the word list the check uses (not typed here)."""
     data = json.loads((resources.files("profy") / "data/languages/english.json").read_text())
@@ -191,17 +208,10 @@ def test_a_clean_item_costs_two_blind_solves_and_no_judgement(
     with their options reversed, and, both answers reaching the label and the question
     asking for an effect, not judged: two one-letter calls each, and no sample plan (they
     have their question and options: nothing to specialise)."""
-    pool_dir, bad = pool
-    register_responder("causes-clean", CausesBrain())
-    config = tmp_path / "config.yaml"
-    config.write_text("agents: {generators: false, max_attempts: 6}\n")
-    home = tmp_path / "home"
-    assert main(["build", "I want to evaluate whether a model can reason about causes and "
-                 "effects in everyday events", "--size", "4", "--seed", SEED,
-                 "--llm", "scripted:causes-clean", "--pool", str(pool_dir), "--config",
-                 str(config), "--home", str(home), "--run-id", "mixed", "--json"]) == 0
+    pool_dir, _ = pool
+    events = build_causes(tmp_path, pool_dir, CausesBrain(), "causes-clean", "mixed",
+                          "generators: false, max_attempts: 6")
     capsys.readouterr()
-    events = read_events(home, "mixed")
     purposes = [e.payload.purpose for e in of_type(events, "LLMCallRecorded")]
     accepted = len(of_type(events, "SampleAccepted"))
     assert accepted == 4
@@ -230,14 +240,22 @@ def known(item: BenchmarkItem) -> bool:
     return answer.removeprefix(ANSWERED).rstrip(".") in KNOWN
 
 
+def known_option(options: list[str]) -> int | None:
+    """The index of the answer among `options` when its event is in KNOWN."""
+    right = [i for i, o in enumerate(options) if o.startswith(ANSWERED)]
+    if right and options[right[0]].removeprefix(ANSWERED).rstrip(".") in KNOWN:
+        return right[0]
+    return None
+
+
 class KnowsHalf(CausesBrain):
     """Its blind solve picks the answer for the events in KNOWN and a distractor for the
     others, by content (whatever the options' order)."""
 
     def answer_option(self, options: list[str]) -> int | None:
-        right = [i for i, o in enumerate(options) if o.startswith(ANSWERED)]
-        if right and options[right[0]].removeprefix(ANSWERED).rstrip(".") in KNOWN:
-            return right[0]
+        found = known_option(options)
+        if found is not None:
+            return found
         return next(i for i, o in enumerate(options) if not o.startswith(ANSWERED))
 
 
@@ -261,16 +279,9 @@ def test_a_rewrite_whose_blind_answer_misses_the_label_falls_back_to_the_source(
     data.write_text("".join(json.dumps(r) + "\n" for r in records))
     assert main(["pool", "add", str(data), "--pool", str(tmp_path / "pool"), "--name",
                  "Everyday cause and effect events"]) == 0
-    register_responder("rewriting", RewritingBrain())
-    config = tmp_path / "config.yaml"
-    config.write_text("agents: {generators: false}\n")
-    home = tmp_path / "home"
-    assert main(["build", "I want to evaluate whether a model can reason about causes and "
-                 "effects in everyday events", "--size", "6", "--seed", SEED, "--llm",
-                 "scripted:rewriting", "--pool", str(tmp_path / "pool"), "--config",
-                 str(config), "--home", str(home), "--run-id", "rewrites", "--json"]) == 0
+    events = build_causes(tmp_path, tmp_path / "pool", RewritingBrain(), "rewriting",
+                          "rewrites", "generators: false", size=6)
     capsys.readouterr()
-    events = read_events(home, "rewrites")
     realized = of_type(events, "SampleRealized")
     firsts = {e.payload.sample_id: e.payload for e in realized if e.payload.repair_of is None}
     restored = [e for e in realized if e.payload.fallback]
@@ -332,17 +343,9 @@ def half_off_cue_pool(tmp_path: Path) -> Path:
 
 def test_a_doubting_judge_gets_a_blind_solve_that_may_overrule_it(
         tmp_path: Path, half_off_cue_pool: Path, capsys) -> None:
-    pool_dir = half_off_cue_pool
-    register_responder("doubting", DoubtingBrain())
-    config = tmp_path / "config.yaml"
-    config.write_text("agents: {generators: false, max_attempts: 6}\n")
-    home = tmp_path / "home"
-    assert main(["build", "I want to evaluate whether a model can reason about causes and "
-                 "effects in everyday events", "--size", "4", "--seed", SEED,
-                 "--llm", "scripted:doubting", "--pool", str(pool_dir), "--config",
-                 str(config), "--home", str(home), "--run-id", "doubt", "--json"]) == 0
+    events = build_causes(tmp_path, half_off_cue_pool, DoubtingBrain(), "doubting", "doubt",
+                          "generators: false, max_attempts: 6")
     capsys.readouterr()
-    events = read_events(home, "doubt")
     calls = of_type(events, "LLMCallRecorded")
     judged_off_cue, settled_on_cue = [], []
     for env in of_type(events, "SampleChecked"):
@@ -383,25 +386,16 @@ class PositionalBrain(KnowsHalf):
     small model that cannot tell the options apart answers by position."""
 
     def answer_option(self, options: list[str]) -> int | None:
-        right = [i for i, o in enumerate(options) if o.startswith(ANSWERED)]
-        if right and options[right[0]].removeprefix(ANSWERED).rstrip(".") in KNOWN:
-            return right[0]
-        return 0
+        found = known_option(options)
+        return 0 if found is None else found
 
 
 def test_an_item_answered_by_position_is_rejected_when_its_options_are_reversed(
         tmp_path: Path, pool: tuple[Path, dict[str, str]], capsys) -> None:
     pool_dir, bad = pool
-    register_responder("positional", PositionalBrain())
-    config = tmp_path / "config.yaml"
-    config.write_text("agents: {generators: false, max_attempts: 8}\n")
-    home = tmp_path / "home"
-    assert main(["build", "I want to evaluate whether a model can reason about causes and "
-                 "effects in everyday events", "--size", "4", "--seed", SEED,
-                 "--llm", "scripted:positional", "--pool", str(pool_dir), "--config",
-                 str(config), "--home", str(home), "--run-id", "order", "--json"]) == 0
+    events = build_causes(tmp_path, pool_dir, PositionalBrain(), "positional", "order",
+                          "generators: false, max_attempts: 8")
     capsys.readouterr()
-    events = read_events(home, "order")
     calls = of_type(events, "LLMCallRecorded")
     realized = {e.payload.sample_id: e for e in of_type(events, "SampleRealized")}
     checked = {e.payload.sample_id: e.payload for e in of_type(events, "SampleChecked")}
