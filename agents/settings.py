@@ -22,7 +22,7 @@ class RunSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     groundings_per_subtask: int = 2  # accepted plans kept per subtask
     score_threshold: float = 0.6  # Score-and-Filter: each dimension must reach it
     max_design_rounds: int = 3  # design -> grounding feedback rounds before giving up
-    max_attempts: int = 4  # realizations per sample slot (first fill + replenishments)
+    max_attempts: int = 6  # realizations per sample slot (first fill + replenishments)
     prompt_chars: int = 2400  # source text shown to an LLM, per field
     generators: bool = True  # built-in procedural generators are part of the pool
     # Synthesized generators (agents/synthesis): always one per subtask as an extra candidate
