@@ -27,6 +27,7 @@ import re
 
 from agents.item_checks import failed_checks, unfillable_placeholders
 from agents.plans import is_label
+from agents.prompts.grounding import PLAN_ASK
 from agents.realize import Draft, as_text, choice_list
 from agents.relevance import ON_TARGET_SHARE
 from store.events import BenchmarkItem, DatasetRelevance, PlanSignals, TransformationPlan
@@ -36,6 +37,7 @@ from tools.pool import Pool, SourceItem
 SAMPLED_ITEMS = 6
 MIN_SHARE = 0.5  # fields_present / items_pass below this reject the plan
 _QUESTION_ROLES = ("question", "options", "choices")
+ECHO_WORDS = 5  # this many words in a row copied from the plan request make an echo
 
 
 def sampled_items(pool: Pool, dataset_id: str, n: int = SAMPLED_ITEMS) -> list[SourceItem]:
@@ -136,12 +138,17 @@ _JUDGEMENT_WORDS = re.compile(r"\b(valid|invalid|validity|true or false|yes or n
 def instruction_misfit(plan: TransformationPlan, items: list[BenchmarkItem]) -> str | None:
     """Why the instruction shown above the items does not fit them (None if it does).
 
-    It must not point at a passage the items lack, offer a choice they do not have, or ask
-    for a judgement ("evaluate whether the reasoning is valid") or an explanation where the
-    item asks a question with a plain answer."""
+    It must not repeat the plan request's own words (the 1.5B answered "one plain sentence
+    that fits the items as they are…", and every item of that plan failed the everyday
+    register on the request's "placeholders"), point at a passage the items lack, offer a
+    choice they do not have, or ask for a judgement ("evaluate whether the reasoning is
+    valid") or an explanation where the item asks a question with a plain answer."""
     template = plan.question_template.strip()
     if not template or not items:
         return None
+    echoed = copied_words(template, PLAN_ASK)
+    if echoed:
+        return f"it repeats the plan request's own words ({echoed!r})"
     has_context = any("\n\n" in i.input and ":\n" in i.input for i in items)
     has_choices = all(i.choices for i in items)
     passage = _PASSAGE_WORDS.search(template)
@@ -155,6 +162,19 @@ def instruction_misfit(plan: TransformationPlan, items: list[BenchmarkItem]) -> 
                         for i in items):
         return f"it asks to {said.group(1).lower()} where the items ask a question"
     return None
+
+
+def copied_words(text: str, source: str, n: int = ECHO_WORDS) -> str:
+    """The first run of `n` consecutive words of `text` that `source` also has ("": none)."""
+    def words(s: str) -> list[str]:
+        return re.findall(r"[a-z0-9']+", s.lower())
+
+    seen = {tuple(w[i:i + n]) for w in [words(source)] for i in range(len(w) - n + 1)}
+    said = words(text)
+    for i in range(len(said) - n + 1):
+        if tuple(said[i:i + n]) in seen:
+            return " ".join(said[i:i + n])
+    return ""
 
 
 def form_instruction(plan: TransformationPlan, items: list[BenchmarkItem]) -> str:

@@ -72,18 +72,24 @@ def preferences_messages(subtask: dict[str, Any]) -> list[dict[str, Any]]:
     )
 
 
+# What a plan is asked for; the 1.5B has been seen to copy it into the plan's instruction
+# (agents.plan_signals.instruction_misfit refuses such an instruction).
+PLAN_ASK = (
+    "Write a transformation plan that turns each item of this dataset into a benchmark item "
+    "for the subtask: the instructions (how an item is transformed), the instruction shown to "
+    "the evaluated model above each item (`question_template`: one plain sentence that fits "
+    "the items as they are, such as the example items; no placeholders in braces), which "
+    "fields (roles) form the input, which role holds the answer (it must come from the "
+    "dataset's own label) and the answer format.")
+
+
 def plan_messages(subtask: dict[str, Any], dataset: dict[str, Any],
                   tools: list[dict[str, Any]],
                   examples: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     facts: dict[str, Any] = {"subtask": subtask, "dataset": dataset}
     if examples:
         facts["example_items"] = examples
-    ask = ("Write a transformation plan that turns each item of this dataset into a benchmark "
-           "item for the subtask: the instructions (how an item is transformed), the instruction "
-           "shown to the evaluated model above each item (`question_template`: one plain "
-           "sentence that fits the items as they are, such as the example items; no "
-           "placeholders in braces), which fields (roles) form the input, which role holds the "
-           "answer (it must come from the dataset's own label) and the answer format.")
+    ask = PLAN_ASK
     if tools:
         ask += (" Optionally, pure-tool calls on the item's media: use \"{media}\" for the "
                 "item's media file and \"{out}\" for the output.")

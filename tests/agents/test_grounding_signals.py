@@ -153,6 +153,10 @@ def test_an_instruction_that_does_not_fit_its_items_is_replaced(pool: Pool) -> N
     assert misfit("Evaluate whether the reasoning is valid.") is not None
     assert misfit("Read the passage and answer the question.") is not None
     assert misfit("Choose the more plausible cause or effect.") is None
+    # The request's own description of the field, copied as the instruction (seen on the 1.5B).
+    echoed = misfit("one plain sentence that fits the items as they are, such as the example "
+                    "items; no placeholders in braces)")
+    assert echoed is not None and "request's own words" in echoed
     p = plan(COPA, "x", ["question", "options"], "answer", "multiple_choice", "Justify it.")
     assert form_instruction(p, build_items(p, card, sources)) == (
         "Answer the question by choosing the more plausible option.")
