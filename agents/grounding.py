@@ -57,7 +57,7 @@ from agents.plans import (
 from agents.prompts import grounding as prompts
 from agents.prompts.common import clip
 from agents.realize import as_text
-from agents.relevance import relevance
+from agents.relevance import named_modalities, relevance
 from agents.settings import RunSettings, settings_of
 from agents.sources import PoolCache
 from agents.synthesis.grounding import synthesized_grounding, when_to_synthesize
@@ -146,7 +146,9 @@ class GroundingAgent(Agent):
             prompts.PREFERENCES, prompts.preferences_messages(sub_doc), prompts.PREFERENCES_SCHEMA,
             cause=event,
         )
-        modality = [m for m in prefs["modality"] if m in prompts.MODALITIES] or ["text"]
+        modality = named_modalities(
+            [m for m in prefs["modality"] if m in prompts.MODALITIES],
+            " ".join([req.requirement, sub.name, sub.description, sub.capability]))
         batch: Batch = [(
             DatasetPreferencesSet(subtask=sub.name, modality=modality,
                                   annotation=prefs["annotation"], domain=prefs["domain"],

@@ -160,6 +160,27 @@ def generator_questions(card: DatasetCard) -> list[str]:
     return list(rendered_questions(card.generator)) or [card_asks(card)]
 
 
+# The words by which a requirement or subtask asks for a modality other than text.
+_MODALITY_WORDS: dict[str, re.Pattern[str]] = {
+    "image": re.compile(r"\b(images?|pictures?|photos?|photographs?|visual(ly)?|vision|"
+                        r"diagrams?|charts?|figures?|screenshots?|drawings?|paintings?|"
+                        r"artworks?|scans?)\b", re.IGNORECASE),
+    "audio": re.compile(r"\b(audio|speech|spoken|sounds?|listen(ing)?|recordings?|voices?|"
+                        r"music)\b", re.IGNORECASE),
+    "video": re.compile(r"\b(videos?|clips?|footage|movies?)\b", re.IGNORECASE),
+}
+
+
+def named_modalities(preferred: list[str], words: str) -> list[str]:
+    """The preferred modalities that `words` (the requirement and the subtask) ask for: text
+    always, a medium only where named. The 1.5B preferred text+image for "when everyday
+    events happen and how long they last", and grounding then took a dataset of maths
+    word problems in pictures."""
+    kept = [m for m in preferred
+            if m == "text" or (m in _MODALITY_WORDS and _MODALITY_WORDS[m].search(words))]
+    return kept or ["text"]
+
+
 def on_target(question: str, cues: frozenset[str]) -> bool:
     return bool(stems(question) & cues)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agents.grounding import search_candidates
+from agents.relevance import named_modalities
 from tools.pool import Pool
 
 
@@ -23,3 +24,13 @@ def test_search_filters_then_widens_by_round(general_bench: Path) -> None:
     assert len(nothing) == 2 and "unfiltered" in how
     assert {c.name for c, _ in nothing} <= {"Causal-Reasoning", "Document-Level-Causal-Reasoning",
                                            "Temporal-Event-Reasoning", "Ethical-Reasoning"}
+
+
+def test_a_medium_the_requirement_does_not_name_is_not_preferred() -> None:
+    # The 1.5B preferred text+image for a text requirement; a maths-in-pictures dataset won.
+    when = "I want to evaluate when everyday events happen and how long they last"
+    assert named_modalities(["text", "image"], when) == ["text"]
+    assert named_modalities(["image"], when) == ["text"]
+    physics = "predict from images how objects in a 2D physics scene move next"
+    assert named_modalities(["image", "text"], physics) == ["image", "text"]
+    assert named_modalities(["audio", "video"], "transcribe spoken instructions") == ["audio"]
