@@ -6,7 +6,8 @@ what a small model pays two or three calls to reject, or lets through:
 
 - `placeholder`: a template placeholder left unfilled ("What is the cause of {event}?",
   "{{x}}", "[PLACEHOLDER]") in the question, the instruction, an option or the answer;
-- `truncated_option`: an option cut off mid-sentence ("...Climate Change (IPCC), which,");
+- `truncated_option`: an option cut off mid-sentence ("...Climate Change (IPCC), which,"),
+  or a span of the context that stops inside a word ("…that you nee");
 - `duplicate_option`: two options that say the same thing;
 - `answer_in_question`: the answer's text (two words or more) stated by the question;
 - `answer_is_premise`: the answer restates the event the question asks about;
@@ -188,13 +189,30 @@ def truncation(option: str, siblings_terminated: bool = False) -> str | None:
     return None
 
 
+def cut_from(option: str, context: str) -> str | None:
+    """Why `option`, a span copied from `context`, stops in the middle of one of its words
+    (None: it does not). Sample planning on the 1.5B wrote distractors as 120 characters of
+    the dialogue: "…I mentioned to you before that you nee"."""
+    text = option.strip()
+    if len(text.split()) < 3 or not text[-1].isalnum():
+        return None
+    start = context.find(text)
+    while start != -1:
+        end = start + len(text)
+        if end < len(context) and context[end].isalnum():
+            word = re.findall(r"\w+$", text)[0] + re.findall(r"^\w+", context[end:])[0]
+            return f"stops inside the word {word!r} of the context"
+        start = context.find(text, start + 1)
+    return None
+
+
 def check_truncated_options(item: BenchmarkItem) -> ItemCheck:
     choices = [c.strip() for c in item.choices or []]
     problems = []
     for i, choice in enumerate(choices):
         others = [c for j, c in enumerate(choices) if j != i and c]
         terminated = bool(others) and all(c.endswith(_TERMINAL) for c in others)
-        why = truncation(choice, siblings_terminated=terminated)
+        why = truncation(choice, siblings_terminated=terminated) or cut_from(choice, item.input)
         if why:
             problems.append(f"option {chr(ord('A') + i)} {why}: {_quote(choice)}")
     return _verdict("truncated_option", problems, "every option is complete")

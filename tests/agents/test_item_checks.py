@@ -19,6 +19,7 @@ from agents.item_checks import (
     check_option_count,
     check_placeholders,
     check_truncated_options,
+    cut_from,
     failed_checks,
     placeholders,
     truncation,
@@ -32,6 +33,7 @@ from tools.pool import Pool
 
 COPA = "7fb63e11"  # Causal-Reasoning
 PASSAGES = "2681e85c"  # Document-Level-Causal-Reasoning
+TEMPORAL = "37a67448"  # Temporal-Reasoning: dialogues with a <MASK>ed time span
 NEWS = "0fa3ee6d"  # Event-Coreference-Resolution (scraped news pages)
 SUBTASK = Subtask(name="Everyday cause and effect", description="Pick the cause or effect.",
                   capability="causal reasoning", answer_format="multiple_choice")
@@ -129,6 +131,21 @@ def test_options_cut_off_mid_sentence(pool: Pool) -> None:
         assert truncation(whole) is None, whole
     assert truncation("The passage says the effect is a long drawn out process of erosion",
                       siblings_terminated=True) is not None
+
+
+def test_an_option_copied_from_the_context_that_stops_mid_word(pool: Pool) -> None:
+    # Sample planning on the 1.5B (calendar requirement) wrote distractors as 120 characters
+    # of the dialogue; the item was accepted.
+    cut = ("The notice you received is a <MASK> notice to vacate . A: Are you kidding me ? B: I "
+           "mentioned to you before that you nee")
+    built, _ = realize(pool, TEMPORAL, "tr014",
+                       plan_for(pool, TEMPORAL, answer_format="multiple_choice"),
+                       distractors=[cut, "two weeks"])
+    assert cut in built.input
+    verdict = check_truncated_options(built)
+    assert not verdict.passed and "inside the word 'need' of the context" in verdict.reason
+    assert cut_from("you need to keep up", built.input) is None  # whole words: a fair span
+    assert cut_from(cut, "the dialogue is not quoted here") is None
 
 
 def test_duplicate_and_too_few_options(pool: Pool) -> None:
