@@ -169,7 +169,8 @@ def copied_words(text: str, source: str, n: int = ECHO_WORDS) -> str:
     def words(s: str) -> list[str]:
         return re.findall(r"[a-z0-9']+", s.lower())
 
-    seen = {tuple(w[i:i + n]) for w in [words(source)] for i in range(len(w) - n + 1)}
+    known = words(source)
+    seen = {tuple(known[i:i + n]) for i in range(len(known) - n + 1)}
     said = words(text)
     for i in range(len(said) - n + 1):
         if tuple(said[i:i + n]) in seen:
