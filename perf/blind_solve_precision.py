@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO / "perf"))
 from option_order import solve  # noqa: E402
 
 from agents.answers import chosen_letter  # noqa: E402
-from agents.item_checks import offensive_words  # noqa: E402
+from agents.item_checks import check_offensive  # noqa: E402
 from agents.verifier import reversed_options  # noqa: E402
 from store.events import BenchmarkItem  # noqa: E402
 from tests.agents.acceptability_labels import ACCEPTABLE  # noqa: E402
@@ -60,7 +60,7 @@ async def main() -> None:
         given, again = await solve(client, item), await solve(client, flipped)
         hits = (chosen_letter(given, options) == item.target,
                 chosen_letter(again, flipped.choices or []) == flipped.target)
-        offensive = bool(offensive_words({"options": " ".join(options)}))
+        offensive = not check_offensive(item).passed  # the Verifier's own free check
         keep = all(hits) and not offensive
         (kept if keep else dropped).append(acceptable)
         print(f"{item_id} {'ok ' if acceptable else 'BAD'} given {given[:3]!r:6} reversed "
