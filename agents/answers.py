@@ -4,6 +4,8 @@ answer (the format check, realizing items and scoring all use it).
 - `letter(i)`, `letter_of(label)`: option letters. A label reads as a letter when it is
   one letter, maybe in parentheses or followed by "." or ")" ("B", "(b)", "b." → "B").
 - `chosen_letter(answer, choices)`: the option a free-form answer picks.
+- `letter_shares(first_token_logprobs, n)`: how a one-letter answer's probability spreads
+  over the options' letters.
 - `normalize_answer(text)`: SQuAD-style normalisation, for comparing answers.
 - `text_key(text)`: case and spacing folded, and nothing else: whether two texts are
   the same text (a label and an option, two distractors, an instruction and a question),
@@ -12,6 +14,7 @@ answer (the format check, realizing items and scoring all use it).
 
 from __future__ import annotations
 
+import math
 import re
 import string
 
@@ -45,6 +48,18 @@ def chosen_letter(answer: str, choices: list[str]) -> str | None:
     if len(matches) == 1:
         return letter(matches[0])
     return None
+
+
+def letter_shares(first_token_logprobs: dict[str, float], n_options: int) -> dict[str, float]:
+    """Each option letter's share of the probability the answer's first token puts on option
+    letters ("B", " b", "(B" all count for B); empty when it puts none on any."""
+    mass: dict[str, float] = {}
+    for token, logprob in first_token_logprobs.items():
+        named = letter_of(token.strip().lstrip("("))
+        if named is not None and ord(named) - ord("A") < n_options:
+            mass[named] = mass.get(named, 0.0) + math.exp(logprob)
+    total = sum(mass.values())
+    return {k: v / total for k, v in sorted(mass.items())} if total > 0 else {}
 
 
 def normalize_answer(text: str) -> str:

@@ -36,6 +36,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+import msgspec
+
 from store.blobs import BlobStore
 from store.dispatch import handler_table, on
 from store.events import Envelope, EventEnvelope, Payload, Role, StopCause
@@ -74,6 +76,21 @@ class LLM(Protocol):
         """Free text; `sampling` (e.g. temperature and seed) overrides the role's parameters
         for this request, and is part of what makes it the same request again."""
         ...
+
+    async def complete_choice(
+        self, purpose: str, messages: list[dict[str, Any]], *, cause: Envelope[Payload],
+    ) -> ChoiceAnswer:
+        """A short answer (an option's letter) with its first token's alternatives and their
+        log-probabilities, recorded with the call (None where the model reports none)."""
+        ...
+
+
+class ChoiceAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """A short answer (an option's letter) and how likely the model found each first token."""
+
+    text: str
+    # token text → log-probability of the answer's first token; None: the model gave none.
+    first_token_logprobs: dict[str, float] | None = None
 
 
 class AgentContext(Protocol):

@@ -5,12 +5,15 @@ Each check returns a verdict with its reason; `check_item` runs them all on a
 what a small model pays two or three calls to reject, or lets through:
 
 - `placeholder`: a template placeholder left unfilled ("What is the cause of {event}?",
-  "{{x}}", "[PLACEHOLDER]") in the question, the instruction, an option or the answer;
+  "{{x}}", "[PLACEHOLDER]", a source's "<<<raw_text>>>") in the question, the instruction,
+  an option or the answer;
 - `truncated_option`: an option cut off mid-sentence ("...Climate Change (IPCC), which,"),
   or a span of the context that stops inside a word ("…that you nee");
 - `duplicate_option`: two options that say the same thing;
 - `answer_in_question`: the answer's text (two words or more) stated by the question;
 - `answer_is_premise`: the answer restates the event the question asks about;
+- `dangling_premise`: that event opens with a connective ("But the students can't
+  understand the example"): it answers a sentence the item does not show;
 - `too_few_options`: a multiple-choice item with fewer than two options;
 - `empty_context`: the plan feeds a passage or context into the item, and the item has none;
 - `boilerplate`: scraped page furniture in a passage (copyright footers, cookie banners,
@@ -102,6 +105,8 @@ _BRACKETED = re.compile(
 # Cloze blanks a source may use on purpose ("It's just [MASK].").
 _CLOZE = frozenset({"MASK", "BLANK"})
 _LOREM = re.compile(r"\blorem ipsum\b", re.IGNORECASE)
+# A source's pointer at another field of its record ("<<<raw_text>>>"), left unresolved.
+_FIELD_POINTER = re.compile(r"<<<\s*[A-Za-z_][\w.]*\s*>>>")
 
 
 def placeholders(text: str) -> list[str]:
@@ -113,6 +118,7 @@ def placeholders(text: str) -> list[str]:
         if caps is None or (caps == caps.upper() and caps.strip() not in _CLOZE):
             found.append(m.group(0))
     found += [m.group(0) for m in _LOREM.finditer(text)]
+    found += [m.group(0) for m in _FIELD_POINTER.finditer(text)]
     return found
 
 
@@ -305,6 +311,24 @@ def check_answer_is_premise(item: BenchmarkItem, threshold: float = 0.8) -> Item
             problems.append(f"the answer {_quote(text)} restates the premise {_quote(premise)}")
             break
     return _verdict("answer_is_premise", problems, "the answer is not the premise")
+
+
+# A premise that opens with one of these continues a sentence the item leaves out. Over the
+# 211 cause/effect premises of the General-Bench subset, only "But the students can't
+# understand the example" does (a careful reader rejected it: no cause is recoverable).
+_CONNECTIVE = re.compile(
+    r"^(?:but|and|so|or|yet|however|therefore|thus|hence|moreover|besides|also|instead|"
+    r"nevertheless|nonetheless)\b", re.IGNORECASE)
+
+
+def check_dangling_premise(item: BenchmarkItem) -> ItemCheck:
+    premise = premise_of(question_of(item))
+    opener = _CONNECTIVE.match(premise) if premise else None
+    problems = ([f"the premise {_quote(premise or '')} opens with {opener.group(0)!r}: it "
+                 f"continues a sentence the item does not show"] if opener else [])
+    return _verdict("dangling_premise", problems,
+                    "no premise in the question" if premise is None
+                    else "the premise stands on its own")
 
 
 # --------------------------------------------------------------------------- context
@@ -540,6 +564,7 @@ def check_item(item: BenchmarkItem, plan: TransformationPlan | None = None,
         check_duplicate_options(item),
         check_answer_in_question(item),
         check_answer_is_premise(item),
+        check_dangling_premise(item),
         check_context(item, plan, media_roles=media_roles),
         check_boilerplate(item),
         check_offensive(item),

@@ -25,7 +25,7 @@ from typing import Any
 from autogen_core.models import ChatCompletionClient
 from cachetools import LRUCache
 
-from agents.base import LLM, AgentContext
+from agents.base import LLM, AgentContext, ChoiceAnswer
 from agents.recorded_llm import (
     DEFAULT_PARAMS,
     DEFAULT_RETRY,
@@ -151,3 +151,7 @@ class _RunBoundLLM:
                             sampling: Mapping[str, Any] | None = None) -> str:
         return await (await self._resolve()).complete_text(purpose, messages, cause=cause,
                                                            sampling=sampling)
+
+    async def complete_choice(self, purpose: str, messages: list[dict[str, Any]], *,
+                              cause: Envelope[Payload]) -> ChoiceAnswer:
+        return await (await self._resolve()).complete_choice(purpose, messages, cause=cause)

@@ -9,6 +9,8 @@ of the correct choice. Nothing here calls a model or touches the disk.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Collection
 from typing import Any
 
 from agents.answers import letter, letter_of, normalize_answer, text_key
@@ -101,6 +103,33 @@ def fill_placeholders(text: str, fields: dict[str, str], premise: str | None) ->
     return text
 
 
+# A source's own prompt may point at another field of its record: "<<<raw_text>>>. What is
+# the relationship between the premise and hypothesis?" (General-Bench's NLI and TimeBank
+# questions; the accepted TimeBank item of the temporal run shipped the marker). A marker that
+# is a sentence of its own is followed by "." or ":".
+_FIELD_MARKER = re.compile(r"<<<\s*([A-Za-z_][\w.]*)\s*>>>(?P<alone>\s*[.:](?:\s+|$))?")
+ABOVE = "the text above"
+
+
+def resolve_field_markers(text: str, paths: dict[str, list[str]], fields: dict[str, Any],
+                          shown: Collection[str]) -> str:
+    """`text` with each `<<<field>>>` marker resolved. When the role that field feeds (`paths`:
+    role → record paths) is shown before the question (`shown`), a marker that is a sentence
+    of its own is dropped and one inside a sentence becomes "the text above"; otherwise the
+    marker becomes that role's own text. A marker no role feeds stays (the `placeholder` check
+    rejects the item)."""
+    def replace(m: re.Match[str]) -> str:
+        name = m.group(1)
+        for role, role_paths in paths.items():
+            if any(p == name or p.endswith("." + name) for p in role_paths):
+                if role in shown:
+                    return "" if m.group("alone") else ABOVE
+                if fields.get(role) not in (None, ""):
+                    return as_text(fields[role]) + (m.group("alone") or "")
+        return m.group(0)
+    return _FIELD_MARKER.sub(replace, text).strip()
+
+
 class Draft:
     """What a sample plan needs to see of an item, and the pieces of the item to build."""
 
@@ -113,11 +142,12 @@ class Draft:
         self.choices: list[str] | None = None
         if "options" in plan.input_fields:
             self.choices = choice_list(item.fields.get("options"))
-        self.source_question = ""
+        question = ""
         if "question" in plan.input_fields and "question" in item.fields:
-            self.source_question = as_text(item.fields["question"])
-        seen_text: set[str] = {self.source_question} if self.source_question else set()
+            question = as_text(item.fields["question"])
+        seen_text: set[str] = {question} if question else set()
         self.sections: list[tuple[str, str]] = []
+        shown: set[str] = set()
         for role in plan.input_fields:
             if role == "question" or (role == "options" and self.choices is not None):
                 continue
@@ -127,7 +157,11 @@ class Draft:
             if body in seen_text:
                 continue  # two roles pointing at the same text
             seen_text.add(body)
+            shown.add(role)
             self.sections.append((role_title(role), body))
+        self._paths = {r: f.paths for r, f in card.meta.fields.items()}
+        self._shown = shown
+        self.source_question = resolve_field_markers(question, self._paths, item.fields, shown)
         # What a template placeholder may name: the item's text fields by role, and the event
         # its question asks about (the question's premise, else its only short context).
         self.fill_fields = {placeholder_name(role): as_text(value)
@@ -138,8 +172,12 @@ class Draft:
             self.premise = self.sections[0][1]
 
     def filled(self, text: str) -> str:
-        """`text` (a template, or a planned question) with its placeholders filled."""
-        return fill_placeholders(text, self.fill_fields, self.premise) if text else text
+        """`text` (a template, or a planned question) with its placeholders filled and its
+        pointers at the record's fields resolved."""
+        if not text:
+            return text
+        text = resolve_field_markers(text, self._paths, self.item.fields, self._shown)
+        return fill_placeholders(text, self.fill_fields, self.premise)
 
     def leak_in(self, question: str) -> str | None:
         """The answer text a rewritten question gives away (and the source's did not)."""

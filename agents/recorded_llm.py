@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import math
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -41,12 +42,13 @@ from autogen_core import Image
 from autogen_core.models import (
     AssistantMessage,
     ChatCompletionClient,
+    CreateResult,
     LLMMessage,
     SystemMessage,
     UserMessage,
 )
 
-from agents.base import LLM, AgentContext, ServiceUnavailable
+from agents.base import LLM, AgentContext, ChoiceAnswer, ServiceUnavailable
 from store.events import Envelope, LLMCallRecorded, Payload
 from store.log import StoreUnavailable
 from tools.canonical import canonical_json
@@ -61,6 +63,8 @@ from tools.llm.clients import (
 log = structlog.get_logger(__name__)
 
 DEFAULT_PARAMS: dict[str, Any] = {"temperature": 0.0}
+# A choice asks for this many alternatives of its first token (OpenAI allows up to 20).
+CHOICE_ALTERNATIVES = 10
 RECORD_PATIENCE_S = 60.0  # how long a paid answer waits for the log to take it
 
 
@@ -112,6 +116,7 @@ class AnswerMemo:
 
     def __init__(self) -> None:
         self.answers: dict[str, str] = {}
+        self.first_token_logprobs: dict[str, dict[str, float]] = {}
         self.attempts: dict[str, int] = {}
         self.inflight: dict[str, asyncio.Future[str]] = {}
         self._scanned = 0
@@ -121,6 +126,8 @@ class AnswerMemo:
         self.attempts[key] = max(self.attempts.get(key, 0), payload.attempt)
         if payload.error is None and payload.answer is not None:
             self.answers.setdefault(key, payload.answer)
+            if payload.first_token_logprobs is not None:
+                self.first_token_logprobs.setdefault(key, payload.first_token_logprobs)
 
     async def refresh(self, ctx: AgentContext) -> None:
         history = await ctx.history()
@@ -192,6 +199,14 @@ class RecordedLLM(LLM):
         return await self._complete(purpose, messages, None, cause,
                                     {**self.params, **sampling} if sampling else self.params)
 
+    async def complete_choice(
+        self, purpose: str, messages: list[dict[str, Any]], *, cause: Envelope[Payload],
+    ) -> ChoiceAnswer:
+        params = {**self.params, "logprobs": True, "top_logprobs": CHOICE_ALTERNATIVES}
+        text = await self._complete(purpose, messages, None, cause, params)
+        key = request_key(self.role, purpose, self.spec.identity, messages, params, None)
+        return ChoiceAnswer(text=text, first_token_logprobs=self.memo.first_token_logprobs.get(key))
+
     # -- internals -----------------------------------------------------------------
 
     async def _complete(
@@ -244,13 +259,13 @@ class RecordedLLM(LLM):
         for attempt in range(first, first + self.retry.max_attempts):
             if attempt > first:
                 await asyncio.sleep(self.retry.delay(attempt - first, key))
-            answer, error, transient, usage, latency_ms = await self._call(
+            answer, error, transient, usage, latency_ms, alternatives = await self._call(
                 llm_messages, extra, schema)
             payload = LLMCallRecorded(
                 request_key=key, role=self.role, purpose=purpose, model=self.spec.display(),
                 messages=messages, params=params, json_schema=schema, attempt=attempt,
                 answer=answer, error=error, prompt_tokens=usage[0], completion_tokens=usage[1],
-                latency_ms=latency_ms,
+                latency_ms=latency_ms, first_token_logprobs=alternatives,
             )
             stored = (await self._record(payload, cause, f"{key}:{attempt}")).payload
             if isinstance(stored, LLMCallRecorded):
@@ -289,8 +304,9 @@ class RecordedLLM(LLM):
 
     async def _call(
         self, llm_messages: list[LLMMessage], extra: dict[str, Any], schema: dict[str, Any] | None,
-    ) -> tuple[str | None, str | None, bool, tuple[int, int], float]:
-        """One attempt: (answer, error, transient, (prompt, completion tokens), latency ms)."""
+    ) -> tuple[str | None, str | None, bool, tuple[int, int], float, dict[str, float] | None]:
+        """One attempt: (answer, error, transient, (prompt, completion tokens), latency ms,
+        the first token's alternatives when asked for and given)."""
         async with self._limit.get() or contextlib.nullcontext():
             start = time.perf_counter()  # latency of the model, not of the queue before it
             try:
@@ -299,14 +315,16 @@ class RecordedLLM(LLM):
                     self.retry.timeout_s)
             except Exception as exc:  # noqa: BLE001 - every failure is recorded, then classified
                 latency = round((time.perf_counter() - start) * 1000, 3)
-                return None, self._scrub(describe_error(exc)), is_transient(exc), (0, 0), latency
+                return (None, self._scrub(describe_error(exc)), is_transient(exc), (0, 0),
+                        latency, None)
             latency = round((time.perf_counter() - start) * 1000, 3)
         usage = (result.usage.prompt_tokens or 0, result.usage.completion_tokens or 0)
         content = result.content
         if not isinstance(content, str):
-            return None, "answer is a function call, not text", True, usage, latency
+            return None, "answer is a function call, not text", True, usage, latency, None
         problem = answer_problem(content, schema)
-        return content, problem, True, usage, latency
+        alternatives = first_token_alternatives(result) if extra.get("logprobs") else None
+        return content, problem, True, usage, latency, alternatives
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:
@@ -315,6 +333,19 @@ class RecordedLLM(LLM):
 
 
 # ------------------------------------------------------------------ answers
+
+
+def first_token_alternatives(result: CreateResult) -> dict[str, float] | None:
+    """The first generated token's alternatives (token text → log-probability), the token
+    itself included; None when the client reported no log-probabilities."""
+    if not result.logprobs:
+        return None
+    first = result.logprobs[0]
+    found = {first.token: first.logprob}
+    for alt in first.top_logprobs or []:
+        token = bytes(alt.bytes or []).decode("utf-8", errors="replace")
+        found[token] = max(alt.logprob, found.get(token, -math.inf))
+    return {t: round(lp, 4) for t, lp in found.items()}
 
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*\n?(?P<body>.*?)\n?```$", re.S)
 _validators: dict[bytes, Any] = {}

@@ -6,7 +6,7 @@ a worker's memory: any worker, and a resumed run, decides with the same values.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -37,6 +37,10 @@ class RunSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     # whose blind answer reached the label and whose question asks what the subtask tests
     # (off: those are settled without a judgement — the 1.5B's passed every one on the demo).
     judge_every_item: bool = False
+    # A source's multiple-choice item is kept only if each blind solve gives its label this
+    # much of the way from chance to certainty, as a share of the option letters' probability
+    # (two options: 0.6; four: 0.4); 0 turns the `unambiguous` check off.
+    solve_margin: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.2
     # Stop after the plan (`SpecProposed`) until `benchagent approve`.
     plan_only: bool = False
 

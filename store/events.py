@@ -42,10 +42,11 @@ Role = Literal["design", "grounding", "allocation", "orchestrator", "verifier", 
 ROLES: tuple[Role, ...] = get_args(Role)
 # The programmatic checks of a source item (agents/item_checks.py), made before any model call.
 ItemCheckName = Literal["placeholder", "truncated_option", "duplicate_option",
-                        "answer_in_question", "answer_is_premise", "too_few_options",
+                        "answer_in_question", "answer_is_premise", "dangling_premise",
+                        "too_few_options",
                         "empty_context", "boilerplate", "offensive", "register"]
 CheckName = Literal["format", "answerable", "answer_matches", "depends_on_signal", "generator",
-                    "separates", "option_order"] | ItemCheckName
+                    "separates", "option_order", "unambiguous"] | ItemCheckName
 ReviewDecision = Literal["keep", "revise", "discard"]
 REVIEW_DECISIONS: tuple[ReviewDecision, ...] = get_args(ReviewDecision)
 # What the LLM may choose (agents/prompts), plus "any" (design disabled) and "generator".
@@ -161,6 +162,9 @@ class LLMCallRecorded(Payload, frozen=True, kw_only=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_ms: float = 0.0
+    # Asked for (`LLM.complete_choice`): the answer's first token's likeliest alternatives,
+    # token text → log-probability, as the model reported them.
+    first_token_logprobs: dict[str, float] | None = None
 
 
 

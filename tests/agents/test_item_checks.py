@@ -13,6 +13,7 @@ from agents.item_checks import (
     check_answer_is_premise,
     check_boilerplate,
     check_context,
+    check_dangling_premise,
     check_duplicate_options,
     check_item,
     check_offensive,
@@ -35,6 +36,8 @@ COPA = "7fb63e11"  # Causal-Reasoning
 PASSAGES = "2681e85c"  # Document-Level-Causal-Reasoning
 TEMPORAL = "37a67448"  # Temporal-Reasoning: dialogues with a <MASK>ed time span
 NEWS = "0fa3ee6d"  # Event-Coreference-Resolution (scraped news pages)
+TIMEBANK = "ca4f9ec3"  # Temporal-Event-Reasoning: "<<<raw_text>>>. Given two events…"
+NLI = "c78e5c5c"  # Natural-Language-Inference: "<<<raw_text>>>. What is the relationship…"
 SUBTASK = Subtask(name="Everyday cause and effect", description="Pick the cause or effect.",
                   capability="causal reasoning", answer_format="multiple_choice")
 
@@ -75,7 +78,7 @@ def test_real_copa_and_passage_items_pass_every_check(pool: Pool) -> None:
             built, _ = realize(pool, dataset_id, source.id, plan)
             failed = failed_checks(built, plan)
             assert not failed, (source.id, failed)
-            assert len(check_item(built, plan)) == 9
+            assert len(check_item(built, plan)) == 10
 
 
 def test_unfilled_template_placeholder_in_the_question(pool: Pool) -> None:
@@ -178,6 +181,43 @@ def test_answer_stated_by_the_question_or_equal_to_the_premise(pool: Pool) -> No
     assert not premise.passed and "restates the premise" in premise.reason
     # The real item: "What is the effect of: Mary read some papers.?" -> "She knew lots of details."
     assert check_answer_in_question(built).passed and check_answer_is_premise(built).passed
+
+
+def test_a_sources_pointer_at_its_own_passage_is_resolved_or_rejected(pool: Pool) -> None:
+    # TimeBank and SNLI questions open with "<<<raw_text>>>." — their passage, which the item
+    # shows above the question. The temporal run accepted an item that still said so.
+    for dataset_id in (TIMEBANK, NLI):
+        source = pool.items(dataset_id)[0]
+        assert str(source.fields["question"]).startswith("<<<raw_text>>>. ")
+        built, plan = realize(pool, dataset_id, source.id)
+        assert "<<<" not in built.input and check_placeholders(built, plan).passed
+        rest = str(source.fields["question"]).removeprefix("<<<raw_text>>>. ")
+        assert built.input.endswith(f"Question: {rest}")
+        assert str(source.fields["context"])[:60] in built.input  # the passage, above
+    # Inside a sentence it names the passage; a marker no field feeds is rejected.
+    built, plan = realize(pool, NLI, pool.items(NLI)[0].id,
+                          question="Given <<<raw_text>>>, is the hypothesis true?")
+    assert "Given the text above, is the hypothesis true?" in built.input
+    built, plan = realize(pool, NLI, pool.items(NLI)[0].id, question="<<<gold_label>>>: true?")
+    verdict = check_placeholders(built, plan)
+    assert not verdict.passed and "<<<gold_label>>>" in verdict.reason
+
+
+def test_a_premise_that_continues_a_missing_sentence(pool: Pool) -> None:
+    # The demo accepted cr074: "What is the cause of: But the students can't understand the
+    # example.?" — the sentence "But" answers is not in the item, and neither is a cause.
+    built, plan = realize(pool, COPA, "cr074")
+    verdict = check_dangling_premise(built)
+    assert not verdict.passed and "opens with 'But'" in verdict.reason
+    assert [c.check for c in failed_checks(built, plan)] == ["dangling_premise"]
+    # A word that only starts like a connective, and a question without a premise, pass.
+    butter = msgspec.structs.replace(built, metadata={
+        **built.metadata, "question": "What is the effect of: Butter was left in the sun.?"})
+    assert check_dangling_premise(butter).passed
+    # Over every cause/effect premise of the dataset, cr074 is the only one.
+    tripped = [s.id for s in pool.items(COPA)
+               if not check_dangling_premise(realize(pool, COPA, s.id, plan)[0]).passed]
+    assert tripped == ["cr074"]
 
 
 def test_empty_context_where_the_plan_needs_one(pool: Pool) -> None:

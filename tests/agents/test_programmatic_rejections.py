@@ -10,6 +10,7 @@ quota with sound items only.
 from __future__ import annotations
 
 import json
+import math
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,8 @@ from agents.verifier import reversed_options
 from benchagent.cli import main
 from store.events import BenchmarkItem
 from tests.agents.build_helpers import benchmark_lines, of_type, read_events
-from tests.agents.scripted_brain import TOPICS, ScriptedBrain
-from tools.llm.scripted import register_responder
+from tests.agents.scripted_brain import TOPICS, ScriptedBrain, shown_options
+from tools.llm.scripted import ScriptedAnswer, register_responder
 
 # Told in common words: the register check (agents/register.py) takes a rare word such as
 # "overslept" (Zipf 2.4) for technical vocabulary.
@@ -37,7 +38,7 @@ EVENTS = ["the glass fell off the table", "the power went out during the storm",
           "the farmer planted seeds in spring", "the child ate too many sweets"]
 # Builds whose draws together meet every kind of bad item, and in which no slot meets more bad
 # items in a row than its attempts allow (the test says so if source choice changes that).
-SEEDS = ("1", "2", "3", "4", "5")
+SEEDS = ("1", "3", "4", "5", "6")
 SEED = SEEDS[0]
 WRONG = ["The cat grew taller.", "The sun rose in the west.", "The moon turned green.",
          "A song played on the radio.", "The clock ran backwards."]
@@ -96,6 +97,8 @@ def bad_records() -> dict[str, dict[str, Any]]:
         # (an answer of one content word: with more, the question states it too)
         "answer_is_premise": {**base, "question": "What is the effect of: the rain?",
                               "choices": ["The rain.", "Wet streets.", WRONG[1]]},
+        "dangling_premise": {**base, "question": "What is the effect of: But the glass was "
+                                                 "already cracked?"},
         "empty_context": {**base, "context": ""},
         "boilerplate": {**base, "context": "The glass fell off the table. Click here to "
                                            "subscribe to our newsletter. All rights reserved."},
@@ -427,3 +430,78 @@ def test_options_reverse_with_their_label_and_only_a_letter_label_does() -> None
     for target in ("the answer", "D", ""):  # not one of the options' letters
         assert reversed_options(msgspec.structs.replace(item, target=target)) is None
     assert reversed_options(msgspec.structs.replace(item, choices=["a"])) is None
+
+
+def shares_answer(letter: str, n: int, share: float) -> ScriptedAnswer:
+    """A one-letter answer that gives its letter `share` of the probability, the rest spread."""
+    others = [chr(ord("A") + i) for i in range(n) if chr(ord("A") + i) != letter]
+    rest = (1 - share) / len(others)
+    return ScriptedAnswer(letter, {letter: math.log(share),
+                                   **{o: math.log(rest) for o in others}})
+
+
+class HesitantBrain(CausesBrain):
+    """Finds every answer, but sure of it only sometimes: events told "again" it reaches with
+    0.40 of the three letters' probability (under the bar of 0.47) in any order; events told
+    "once more" it doubts only when their answer is letter C (reversed, an A becomes a C)."""
+
+    def answer(self, messages: list[dict[str, Any]]) -> Any:
+        said = super().answer(messages)
+        options = shown_options(str(messages[-1]["content"]))
+        if said not in ("A", "B", "C") or len(options) != 3:
+            return said
+        text = options[ord(said) - ord("A")]
+        doubt = " again" in text or (" once more" in text and said == "C")
+        return shares_answer(said, 3, 0.40 if doubt else 0.90)
+
+
+def test_an_item_whose_blind_solve_barely_prefers_the_label_is_rejected(
+        tmp_path: Path, pool: tuple[Path, dict[str, str]], capsys) -> None:
+    pool_dir, _ = pool
+    events = build_causes(tmp_path, pool_dir, HesitantBrain(), "hesitant", "hesitant",
+                          "generators: false, max_attempts: 12", size=6)
+    capsys.readouterr()
+    calls = of_type(events, "LLMCallRecorded")
+    solves = [c for c in calls if c.payload.purpose == "verifier.solve"]
+    # The probabilities are asked for, and recorded with the answer (a resume re-pays nothing).
+    assert solves and all(c.payload.params.get("logprobs") and c.payload.first_token_logprobs
+                          for c in solves)
+    realized = {e.payload.sample_id: e.payload for e in of_type(events, "SampleRealized")}
+    checked = {e.payload.sample_id: e.payload for e in of_type(events, "SampleChecked")}
+    unsure = [e.payload for e in of_type(events, "SampleRejected")
+              if e.payload.check == "unambiguous"]
+    kinds = {(" again" in (r.item.choices or [""])[ord(r.item.target) - ord("A")], r.item.target)
+             for r in (realized[u.sample_id] for u in unsure)}
+    assert {again for again, _ in kinds} == {True, False} and (False, "A") in kinds
+    for rejection in unsure:
+        p = realized[rejection.sample_id]
+        label = (p.item.choices or [])[ord(p.item.target) - ord("A")]
+        asked = [c for c in solves if c.causation_id == next(
+            e.event_id for e in of_type(events, "SampleRealized")
+            if e.payload.sample_id == rejection.sample_id)]
+        assert "0.40" in rejection.reason and "under the bar of 0.47" in rejection.reason
+        assert " again" in label or " once more" in label
+        if " again" in label or p.item.target == "C":  # doubted as given: not asked reversed
+            assert len(asked) == 1 and "0.40 (as given) of" in rejection.reason
+        else:  # a "once more" item whose label was A: sure as given, doubted reversed (C)
+            assert p.item.target == "A" and len(asked) == 2
+            assert "0.90 (as given), 0.40 (reversed)" in rejection.reason
+    accepted = [e.payload.sample_id for e in of_type(events, "SampleAccepted")]
+    assert len(accepted) == 6
+    for sid in accepted:
+        item = realized[sid].item
+        assert " again" not in (item.choices or [])[ord(item.target) - ord("A")]
+        verdict = next(v for v in checked[sid].verdicts if v.check == "unambiguous")
+        assert verdict.passed and "0.90 (as given), 0.90 (reversed)" in verdict.reason
+
+
+def test_a_zero_solve_margin_keeps_a_hesitant_blind_solve(
+        tmp_path: Path, pool: tuple[Path, dict[str, str]], capsys) -> None:
+    pool_dir, _ = pool
+    events = build_causes(tmp_path, pool_dir, HesitantBrain(), "hesitant0", "hesitant0",
+                          "generators: false, max_attempts: 12, solve_margin: 0", size=6)
+    capsys.readouterr()
+    assert not [e for e in of_type(events, "SampleRejected") if e.payload.check == "unambiguous"]
+    realized = {e.payload.sample_id: e.payload.item for e in of_type(events, "SampleRealized")}
+    kept = [realized[e.payload.sample_id] for e in of_type(events, "SampleAccepted")]
+    assert any(" again" in (i.choices or [])[ord(i.target) - ord("A")] for i in kept)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 
-from agents.answers import chosen_letter, letter_of, normalize_answer
+from agents.answers import chosen_letter, letter_of, letter_shares, normalize_answer
 from agents.checks import format_problems
 from agents.plans import default_plan
 from agents.realize import Draft, source_target, target_as_letter, with_question
 from agents.scoring import score_answer
+from agents.verifier import required_share
 from store.events import BenchmarkItem, SourceLabel, Subtask
 from tools.pool import Pool
 
@@ -181,3 +183,15 @@ def test_item_answers_name_every_text_that_states_the_answer() -> None:
     mc = BenchmarkItem(id="y", subtask="s", input="q", choices=["a b", "c d"], target="B",
                        media=[], metadata={"answer_text": "c d"})
     assert item_answers(mc) == ["B", "c d"]
+
+
+def test_letter_shares_count_every_spelling_of_an_options_letter() -> None:
+    logprobs = {"B": math.log(0.5), " b": math.log(0.1), "(A": math.log(0.2),
+                "C": math.log(0.1), "Hmm": math.log(0.05)}
+    # C is not an option of a two-option item; "Hmm" is no letter.
+    assert letter_shares(logprobs, 2) == pytest.approx({"A": 0.2 / 0.8, "B": 0.6 / 0.8})
+    assert letter_shares(logprobs, 3) == pytest.approx({"A": 2 / 9, "B": 6 / 9, "C": 1 / 9})
+    assert letter_shares({"Hmm": 0.0}, 2) == {}
+    assert required_share(2, 0.2) == pytest.approx(0.6)
+    assert required_share(4, 0.2) == pytest.approx(0.4)
+    assert required_share(2, 0.0) == pytest.approx(0.5)  # chance: the check keeps any greedy hit

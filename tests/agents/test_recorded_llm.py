@@ -5,19 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agents.answers import letter_shares
 from agents.models import ModelRouter, eval_role
 from agents.recorded_llm import LLMCallFailed, RecordedLLM, RetryPolicy, request_key
 from store.events import Envelope, LLMCallRecorded, RunRequested, new_event
 from store.sqlite_log import SQLiteEventLog
 from tests.agents.log_context import LogContext
 from tools.llm.clients import ModelSpec
-from tools.llm.scripted import FaultPlan, ScriptedChatCompletionClient, register_responder
+from tools.llm.scripted import (
+    FaultPlan,
+    ScriptedAnswer,
+    ScriptedChatCompletionClient,
+    register_responder,
+)
 from tools.llm.scripted_server import ScriptedServer
 
 RUN = "run-llm-test"
@@ -351,4 +358,49 @@ async def test_an_embedded_model_queues_calls_before_their_timer_starts(tmp_path
     records = await _recorded(log)
     assert len(records) == 6 and all(r.error is None for r in records)
     assert max(r.latency_ms for r in records) < 500  # each timed from its own turn
+    await log.close()
+
+
+def hesitant_letter(messages: list[dict[str, Any]], schema: dict[str, Any] | None) -> Any:
+    """Answers B, giving it 0.7 of the probability, A 0.2 and a non-letter token the rest."""
+    return ScriptedAnswer("B", {"B": math.log(0.7), "A": math.log(0.2), "Hmm": math.log(0.1)})
+
+
+async def test_a_choice_is_recorded_with_its_first_tokens_alternatives(tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    log, cause = await _start(db)
+    client = ScriptedChatCompletionClient(hesitant_letter)
+    llm = RecordedLLM(client, LogContext(log, RUN), "verifier", "scripted:h", retry=FAST)
+    choice = await llm.complete_choice("solve", ask("Pick one.\nA. x\nB. y"), cause=cause)
+    assert choice.text == "B" and choice.first_token_logprobs is not None
+    assert letter_shares(choice.first_token_logprobs, 2) == pytest.approx(
+        {"A": 0.2 / 0.9, "B": 0.7 / 0.9}, abs=1e-3)  # recorded to 4 decimals
+    (rec,) = await _recorded(log)
+    assert rec.params["logprobs"] is True and rec.first_token_logprobs == choice.first_token_logprobs
+    # Plain text asks for none: a separate request, and no alternatives recorded.
+    assert await llm.complete_text("solve", ask("Pick one.\nA. x\nB. y"), cause=cause) == "B"
+    assert (await _recorded(log))[1].first_token_logprobs is None
+    await log.close()
+    # A new process gets the choice and its alternatives from the log, paying nothing.
+    log2 = SQLiteEventLog(db)
+    client2 = ScriptedChatCompletionClient(hesitant_letter)
+    llm2 = RecordedLLM(client2, LogContext(log2, RUN), "verifier", "scripted:h", retry=FAST)
+    assert await llm2.complete_choice("solve", ask("Pick one.\nA. x\nB. y"),
+                                      cause=cause) == choice
+    assert client2.calls == 0
+    await log2.close()
+
+
+async def test_over_http_a_choice_carries_the_servers_log_probabilities(tmp_path: Path) -> None:
+    with ScriptedServer(hesitant_letter) as server:
+        log, cause = await _start(tmp_path / "events.db", llm=f"openai:m@{server.base_url}")
+        router = ModelRouter(retry=FAST)
+        llm = router.llm("verifier", LogContext(log, RUN))
+        choice = await llm.complete_choice("solve", ask("Pick one.\nA. x\nB. y"), cause=cause)
+        # Through the openai library and AutoGen's OpenAI client, as from a real server.
+        plain = await llm.complete_text("solve", ask("Pick one.\nA. x\nB. y"), cause=cause)
+        await router.close()
+    assert choice.text == plain == "B"
+    assert choice.first_token_logprobs == pytest.approx(
+        {"B": math.log(0.7), "A": math.log(0.2), "Hmm": math.log(0.1)}, abs=1e-4)
     await log.close()

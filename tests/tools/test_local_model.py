@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -139,6 +140,25 @@ async def test_same_request_twice_gives_the_same_answer(client) -> None:
         for _ in range(2)
     ]
     assert structured[0] == structured[1]
+
+
+async def test_logprobs_report_each_tokens_alternatives_as_openai_does(client) -> None:
+    request = _ask("Which is a fruit? Reply with the letter only.\nA. a chair\nB. an apple")
+    plain = await client.create(request, extra_create_args={"max_tokens": 3})
+    result = await client.create(request, extra_create_args={
+        "max_tokens": 3, "logprobs": True, "top_logprobs": 5})
+    assert result.content == plain.content and plain.logprobs is None  # asked for, not changed
+    assert result.logprobs and len(result.logprobs) == result.usage.completion_tokens
+    for token in result.logprobs:
+        tops = token.top_logprobs or []
+        assert len(tops) == 5 and token.logprob <= 0.0
+        probabilities = [math.exp(t.logprob) for t in tops]
+        assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1.0001
+        # Greedy: the token generated is the likeliest alternative.
+        assert bytes(tops[0].bytes or []).decode() == token.token
+        assert tops[0].logprob == pytest.approx(token.logprob)
+    # The tokens spell the answer.
+    assert "".join(t.token for t in result.logprobs).strip() == str(result.content).strip()
 
 
 async def test_concurrent_calls_are_serialized_and_deterministic(client) -> None:

@@ -39,7 +39,8 @@ Structured requests (all equivalent; pick one per call):
     json_output=True  or  response_format={"type": "json_object"}  (any JSON object)
 
 `extra_create_args` also takes `seed`, `temperature`, `max_tokens` (default 1024), `top_p`,
-`top_k`, `stop` and `repeat_penalty`; other keys are ignored with a warning. At temperature 0
+`top_k`, `stop` and `repeat_penalty`, and `logprobs`/`top_logprobs` (each generated token's
+likeliest alternatives, as OpenAI reports them); other keys are ignored with a warning. At temperature 0
 the seed changes nothing: a retry of the same request gets the same answer.
 """
 
@@ -60,6 +61,7 @@ from autogen_core import CancellationToken
 from autogen_core.models import (
     AssistantMessage,
     ChatCompletionClient,
+    ChatCompletionTokenLogprob,
     CreateResult,
     FunctionExecutionResultMessage,
     LLMMessage,
@@ -67,6 +69,7 @@ from autogen_core.models import (
     ModelInfo,
     RequestUsage,
     SystemMessage,
+    TopLogprob,
     UserMessage,
 )
 from autogen_core.tools import Tool, ToolSchema
@@ -98,7 +101,8 @@ DEFAULT_MAX_TOKENS = 1024
 # (measured: the 0.5B model's looping answers end normally at 1.05-1.1). Still deterministic.
 DEFAULT_REPEAT_PENALTY = 1.1
 _ANY_JSON_OBJECT: dict[str, Any] = {"type": "object"}
-_PARAM_KEYS = {"seed", "temperature", "max_tokens", "top_p", "top_k", "stop", "repeat_penalty"}
+_PARAM_KEYS = {"seed", "temperature", "max_tokens", "top_p", "top_k", "stop", "repeat_penalty",
+               "logprobs", "top_logprobs"}
 _FORMAT_KEYS = {"response_format", "json_schema"}
 # Transcript for base models: role labels a pretrained model continues naturally.
 _COMPLETION_LABELS = {"system": "", "user": "User: ", "assistant": "Assistant: "}
@@ -268,6 +272,7 @@ class _Generation:
     completion_tokens: int
     finish_reason: Literal["stop", "length"]
     timings: GenerationTimings
+    logprobs: list[ChatCompletionTokenLogprob] | None = None
 
 
 @dataclass
@@ -281,6 +286,7 @@ class _Request:
     top_k: int = 40
     repeat_penalty: float = DEFAULT_REPEAT_PENALTY
     stop: list[str] = field(default_factory=list)
+    top_logprobs: int = 0
 
 
 class _ModelRuntime:
@@ -419,6 +425,7 @@ class _ModelRuntime:
                 seed=request.seed,
                 stop=tuple(stop),
                 stop_at_json_end=request.schema is not None,
+                top_logprobs=request.top_logprobs,
             ),
             grammar=grammar,
             should_stop=cancelled.is_set,
@@ -438,7 +445,16 @@ class _ModelRuntime:
                 reused_prompt_tokens=evaluated.reused,
                 grammar_full_passes=decoded.grammar_full_passes,
             ),
+            logprobs=[_token_logprobs(t) for t in decoded.logprobs] if request.top_logprobs
+            else None,
         )
+
+
+def _token_logprobs(t: Any) -> ChatCompletionTokenLogprob:
+    """A `local_decode.TokenLogprobs` as AutoGen (and OpenAI) report one token."""
+    return ChatCompletionTokenLogprob(
+        token=t.token.decode("utf-8", errors="replace"), logprob=t.logprob, bytes=list(t.token),
+        top_logprobs=[TopLogprob(logprob=lp, bytes=list(b)) for b, lp in t.top])
 
 
 def _chat_formatter(llama: Any, model: LocalModel) -> Any:
@@ -544,6 +560,8 @@ class LocalChatCompletionClient(ChatCompletionClient):
             top_k=int(extra.get("top_k", 40)),
             repeat_penalty=float(extra.get("repeat_penalty", DEFAULT_REPEAT_PENALTY)),
             stop=[stop] if isinstance(stop, str) else list(stop),
+            top_logprobs=(max(1, int(extra.get("top_logprobs") or 1))
+                          if extra.get("logprobs") else 0),
         )
 
     async def create(
@@ -596,6 +614,7 @@ class LocalChatCompletionClient(ChatCompletionClient):
             content=generation.text,
             usage=usage,
             cached=False,
+            logprobs=generation.logprobs,
         )
 
     async def create_stream(

@@ -19,7 +19,9 @@ Both make the embedded model faster without changing a single answer at temperat
   is llama.cpp's own rejection-first order.
 
 Decoding also stops as soon as the text is one complete JSON value (`stop_at_json_end`),
-instead of waiting for the model to end its turn.
+instead of waiting for the model to end its turn. Asked for `top_logprobs`, it reports each
+generated token's likeliest alternatives under the model's own distribution (the raw logits,
+before penalties and grammar), as OpenAI's `logprobs` do.
 
 Everything here runs on the model's single worker thread (llama.cpp is not thread-safe).
 """
@@ -46,6 +48,7 @@ from llama_cpp._internals import LlamaTokenDataArray
 __all__ = [
     "DecodeParams",
     "Decoded",
+    "TokenLogprobs",
     "PrefixStates",
     "common_prefix",
     "decode",
@@ -218,6 +221,16 @@ class DecodeParams:
     seed: int = 1234
     stop: tuple[str, ...] = ()
     stop_at_json_end: bool = False
+    top_logprobs: int = 0  # alternatives reported per generated token (0: none)
+
+
+@dataclass(frozen=True)
+class TokenLogprobs:
+    """One generated token: its bytes, its log-probability, and the likeliest alternatives."""
+
+    token: bytes
+    logprob: float
+    top: tuple[tuple[bytes, float], ...]
 
 
 @dataclass
@@ -229,6 +242,7 @@ class Decoded:
     grammar_checks: int = 0  # tokens checked alone against the grammar
     grammar_full_passes: int = 0  # tokens that needed the whole vocabulary filtered
     stopped_at_json_end: bool = False
+    logprobs: list[TokenLogprobs] = field(default_factory=list)  # when top_logprobs > 0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -306,6 +320,8 @@ def decode(
                 out.finish_reason = "stop"
                 break
             logits = np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(n_vocab,))
+            alternatives = (_top_logprobs(logits, params.top_logprobs)
+                            if params.top_logprobs > 0 else None)
             token = _pick(samplers, cands, logits, grammar_mode, one, one_data, out)
             samplers.accept(token)
             if lc.llama_vocab_is_eog(vocab, token) or token in stop_token_ids:
@@ -313,6 +329,12 @@ def decode(
                 break
             out.tokens.append(token)
             piece = llama._model.detokenize([token], special=False)
+            if alternatives is not None:
+                logprobs, ids = alternatives
+                out.logprobs.append(TokenLogprobs(
+                    token=piece, logprob=float(logprobs[token]),
+                    top=tuple((llama._model.detokenize([int(i)], special=False),
+                               float(logprobs[i])) for i in ids)))
             raw += piece
             if stops and any(s in raw for s in stops):
                 out.finish_reason = "stop"
@@ -332,6 +354,14 @@ def decode(
     out.text = text.decode("utf-8", errors="ignore")
     out.seconds = time.perf_counter() - started
     return out
+
+
+def _top_logprobs(logits: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Log-softmax of the logits and the ids of the `k` likeliest tokens, likeliest first."""
+    shifted = logits.astype(np.float64) - float(logits.max())
+    logprobs = shifted - math.log(float(np.exp(shifted).sum()))
+    ids = np.argpartition(-logprobs, k)[:k]
+    return logprobs, ids[np.argsort(-logprobs[ids])]
 
 
 def _pick(samplers: _Samplers, cands: LlamaTokenDataArray, logits: np.ndarray,

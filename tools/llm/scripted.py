@@ -4,6 +4,8 @@ A *responder* is `responder(messages, schema) -> str`, where `messages` are
 OpenAI-style dicts (`{"role", "content"}`) and `schema` is the JSON schema of
 the requested structured output (or None for free text). A responder that
 also accepts a `purpose` keyword gets the schema's name (the LLM call's purpose).
+Asked for `logprobs`, the client reports the answer's first word as its first token, certain
+(log-probability 0); a responder that returns a `ScriptedAnswer` names the alternatives.
 
 Faults are injected by a `FaultPlan`: with a seeded probability a call raises
 a timeout, a 429 or a 500, or answers malformed JSON. The decision depends on
@@ -32,19 +34,37 @@ from autogen_core import CancellationToken
 from autogen_core.models import (
     AssistantMessage,
     ChatCompletionClient,
+    ChatCompletionTokenLogprob,
     CreateResult,
     FunctionExecutionResultMessage,
     LLMMessage,
     ModelInfo,
     RequestUsage,
     SystemMessage,
+    TopLogprob,
     UserMessage,
 )
 from autogen_core.tools import Tool, ToolSchema
 
 from tools.llm.clients import TransientLLMError
 
-Responder = Callable[..., str]
+Responder = Callable[..., "str | ScriptedAnswer"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ScriptedAnswer:
+    """A scripted answer whose first token had these alternatives (token → log-probability)."""
+
+    text: str
+    first_token_logprobs: dict[str, float]
+
+    def token_logprobs(self) -> list[ChatCompletionTokenLogprob]:
+        ranked = sorted(self.first_token_logprobs.items(), key=lambda kv: -kv[1])
+        first = self.text.split()[0] if self.text.split() else self.text
+        return [ChatCompletionTokenLogprob(
+            token=first, logprob=self.first_token_logprobs.get(first, 0.0),
+            bytes=list(first.encode()),
+            top_logprobs=[TopLogprob(logprob=lp, bytes=list(t.encode())) for t, lp in ranked])]
 FAULT_KINDS = ("timeout", "429", "500", "malformed")
 MALFORMED_ANSWER = '{"answer": "truncated'  # what a cut-off JSON answer looks like
 
@@ -111,10 +131,19 @@ def response_format_parts(extra: Mapping[str, Any]) -> tuple[dict[str, Any] | No
 
 def call_responder(responder: Responder, messages: list[dict[str, Any]],
                    schema: dict[str, Any] | None, purpose: str | None) -> str:
-    """Call a responder, passing `purpose` only to those that accept it."""
-    if _accepts_purpose(responder):
-        return responder(messages, schema, purpose=purpose)
-    return responder(messages, schema)
+    """Call a responder, passing `purpose` only to those that accept it; the answer's text."""
+    return scripted_answer(responder, messages, schema, purpose).text
+
+
+def scripted_answer(responder: Responder, messages: list[dict[str, Any]],
+                    schema: dict[str, Any] | None, purpose: str | None) -> ScriptedAnswer:
+    """The responder's answer with its first token's alternatives (a plain text: certain)."""
+    answer = (responder(messages, schema, purpose=purpose) if _accepts_purpose(responder)
+              else responder(messages, schema))
+    if isinstance(answer, ScriptedAnswer):
+        return answer
+    first = answer.split()[0] if answer.split() else answer
+    return ScriptedAnswer(text=answer, first_token_logprobs={first: 0.0})
 
 
 def _accepts_purpose(fn: Callable[..., Any]) -> bool:
@@ -272,15 +301,18 @@ class ScriptedChatCompletionClient(ChatCompletionClient):
             raise TimeoutError("scripted timeout")
         if fault in ("429", "500"):
             raise TransientLLMError(f"scripted HTTP {fault}", status=int(fault))
-        content = MALFORMED_ANSWER if fault == "malformed" else call_responder(
-            self._responder, dicts, schema, purpose)
+        answer = (ScriptedAnswer(MALFORMED_ANSWER, {}) if fault == "malformed"
+                  else scripted_answer(self._responder, dicts, schema, purpose))
+        content = answer.text
         prompt = sum(approx_tokens(json.dumps(d["content"])) for d in dicts)
         usage = RequestUsage(prompt_tokens=prompt, completion_tokens=approx_tokens(content))
         self._usage = RequestUsage(
             prompt_tokens=self._usage.prompt_tokens + usage.prompt_tokens,
             completion_tokens=self._usage.completion_tokens + usage.completion_tokens,
         )
-        return CreateResult(finish_reason="stop", content=content, usage=usage, cached=False)
+        return CreateResult(finish_reason="stop", content=content, usage=usage, cached=False,
+                            logprobs=(answer.token_logprobs()
+                                      if extra_create_args.get("logprobs") else None))
 
     async def create_stream(
         self,

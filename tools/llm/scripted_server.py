@@ -50,6 +50,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import msgspec
+from autogen_core.models import ChatCompletionTokenLogprob
 
 from tools.llm.scripted import (
     FAULT_KINDS,
@@ -57,10 +58,10 @@ from tools.llm.scripted import (
     FaultPlan,
     Responder,
     approx_tokens,
-    call_responder,
     request_digest,
     response_format_parts,
     schema_responder,
+    scripted_answer,
 )
 
 HTTP_FAULT_KINDS = ("garbled", "truncated", "empty", "reset", "400", "401", "403", "404")
@@ -385,11 +386,15 @@ class ScriptedServer:
         if fault == "empty":
             self._count(fault)
             return Reply(200, b"")
+        logprobs = None
         if fault == "malformed":
             content = MALFORMED_ANSWER
         else:
             try:
-                content = call_responder(responder, messages, schema, purpose)
+                answer = scripted_answer(responder, messages, schema, purpose)
+                content = answer.text
+                if body.get("logprobs"):
+                    logprobs = {"content": [openai_logprob(t) for t in answer.token_logprobs()]}
             except Exception as exc:  # a responder bug is the server's 500, not a crash
                 self._count("error")
                 return _json_reply(500, {"error": {"message": f"responder failed: {exc}",
@@ -401,7 +406,7 @@ class ScriptedServer:
             "object": "chat.completion",
             "created": 0,
             "model": body.get("model", self.model),
-            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": logprobs,
                          "message": {"role": "assistant", "content": content}}],
             "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
                       "total_tokens": prompt + completion},
@@ -460,3 +465,11 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def openai_logprob(t: ChatCompletionTokenLogprob) -> dict[str, Any]:
+    """One token's log-probabilities as the OpenAI API writes them (alternatives named)."""
+    return {"token": t.token, "logprob": t.logprob, "bytes": t.bytes,
+            "top_logprobs": [{"token": bytes(x.bytes or []).decode("utf-8", "replace"),
+                              "logprob": x.logprob, "bytes": x.bytes}
+                             for x in t.top_logprobs or []]}
