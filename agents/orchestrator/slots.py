@@ -9,8 +9,15 @@ synthesized by the run) has no items: position k is its instance `<generator>#k`
 
 `max_attempts` bounds what a slot may spend on the model: an attempt rejected by a
 programmatic item check (free: `agents.item_checks`, e.g. technical words under an everyday
-subtask, which a quarter of Causal-Reasoning's items pass) does not count against it; such
-attempts stop when the slot's share of the source is used up.
+subtask, which a quarter of Causal-Reasoning's items pass) does not count against it.
+
+A slot that runs past the end of its own share takes positions its filled neighbours left:
+once slot k is accepted at attempt a, its positions k + (b-1)·Q for b > a are never drawn by
+it again, and each is offered to exactly one other slot, (k + b) mod Q (`left_to`). A slot
+draws the first such position of a filled slot it has not tried yet. One owner per position
+keeps concurrent replenishments from racing; a slot that finds none is reported short. On
+the demo, the everyday-register and blind-solve checks leave about one Causal-Reasoning item
+in ten usable, and a slot's own share of 200 items (16) ran out while others had filled.
 """
 
 from __future__ import annotations
@@ -66,11 +73,43 @@ def source_for(state: RunState, pool: Pool, dataset_id: str, plan_id: str, subta
     used_by_parent = state.lineage.excluded(dataset_id)  # a refresh takes only fresh items
     if used_by_parent:
         items = [item for item in items if item.id not in used_by_parent]
-    if position >= len(items):
-        raise SourceExhausted(f"{card.name} has {len(items)} usable items, "
-                              f"{total} slots draw on it")
     order = seeded_permutation(len(items), state.request.payload.seed, "source", dataset_id)
+    if position >= len(items):
+        tried = {a.source_item_id for a in state.slots.slots.values()
+                 if (a.subtask, a.dataset_id, a.plan_id, a.slot)
+                 == (subtask, dataset_id, plan_id, slot)}
+        left = next((p for p in left_to(state, dataset_id, offset + slot, len(items))
+                     if items[order[p]].id not in tried), None)
+        if left is None:
+            raise SourceExhausted(f"{card.name} has {len(items)} usable items, {total} slots "
+                                  f"draw on it, and no filled slot left one to this one")
+        position = left
     return items[order[position]].id, position
+
+
+def left_to(state: RunState, dataset_id: str, index: int, n_items: int) -> list[int]:
+    """The positions of `dataset_id`'s seeded order that filled slots left to the slot at
+    `index` (over all quotas on the dataset), in order: slot k, accepted at attempt a, leaves
+    k + (b-1)·Q for each b > a to the slot (k + b) mod Q."""
+    spec = state.slots.spec_payload
+    assert spec is not None
+    quotas = [q for q in spec.quotas if q.dataset_id == dataset_id]
+    total = sum(q.count for q in quotas)
+    offset, positions = 0, []
+    for q in quotas:
+        for slot in range(q.count):
+            k = offset + slot
+            attempts = state.slots.attempts.get((q.subtask, dataset_id, q.plan_id, slot), {})
+            accepted = [a for a, sid in attempts.items() if sid in state.slots.accepted]
+            if not accepted:
+                continue
+            b = min(accepted) + 1
+            while (position := k + (b - 1) * total) < n_items:
+                if (k + b) % total == index:
+                    positions.append(position)
+                b += 1
+        offset += q.count
+    return sorted(positions)
 
 
 def first_assignments(spec: SpecFinalized, state: RunState, pool: Pool) -> Batch:
