@@ -25,6 +25,8 @@ one is refused with `TamperedLog`, one line naming the first bad event.
 
 from __future__ import annotations
 
+import hashlib
+
 import msgspec
 
 from store.blobs import BlobStore
@@ -99,7 +101,7 @@ def _check(run_id: str, raw: list[tuple[int, bytes]]
             envs.append(None)
     expected, prev_hash = 1, GENESIS_HASH
     for i, env in enumerate(envs):
-        if env is not None and _links(env, expected, prev_hash) and _sealed(env):
+        if env is not None and _links(env, expected, prev_hash) and _sealed(env, raw[i][1]):
             expected, prev_hash = expected + 1, env.hash
             continue
         problem = _classify(raw, envs, i, expected, prev_hash)
@@ -116,8 +118,16 @@ def _links(env: Envelope, expected: int, prev_hash: str) -> bool:
     return env.seq == expected and env.prev_hash == prev_hash
 
 
-def _sealed(env: Envelope) -> bool:
-    return env.hash == chain_hash(env, env.prev_hash)
+def _sealed(env: Envelope, data: bytes) -> bool:
+    """Whether the stored bytes hash to the event's hash. The hash is checked over the bytes
+    as they were written (`store.sealing.seal` stores the hashed body with the digest put in
+    its empty last field), never over today's re-encoding: a field added to an event type
+    since (with its default) must not turn every older log into a "modified" one."""
+    tail = b'"' + env.hash.encode() + b'"}'
+    if not data.endswith(tail):
+        return env.hash == chain_hash(env, env.prev_hash)  # not written by `seal`
+    body = data[: -len(tail)] + b'""}'
+    return env.hash == hashlib.sha256(env.prev_hash.encode() + body).hexdigest()
 
 
 def _classify(
@@ -142,13 +152,14 @@ def _classify(
             detail=f"event seq {env.seq} is stored where seq {expected} belongs, "
             f"seq {expected} comes later",
         )  # fmt: skip
-    if nxt is not None and _links(nxt, expected, prev_hash) and _sealed(nxt):
+    if nxt is not None and _links(nxt, expected, prev_hash) and _sealed(nxt, raw[i + 1][1]):
         return Problem(
             kind="inserted", seq=raw[i][0], event_id=env.event_id,
             detail=f"not part of the chain: seq {expected - 1} links directly to the next event",
         )  # fmt: skip
     before = envs[i - 1] if i > 0 else None
-    if before is not None and _links(env, before.seq, before.prev_hash) and _sealed(env):
+    if (before is not None and _links(env, before.seq, before.prev_hash)
+            and _sealed(env, raw[i][1])):
         # A well-forged event slipped in before this one: this event still chains
         # to the event before the intruder.
         return Problem(
@@ -166,7 +177,7 @@ def _classify(
             kind="deleted", seq=expected, event_id=None,
             detail=f"{missing} event(s) missing before seq {env.seq} ({env.event_id})",
         )  # fmt: skip
-    if not _sealed(env):
+    if not _sealed(env, raw[i][1]):
         return Problem(
             kind="modified", seq=env.seq, event_id=env.event_id,
             detail="stored content does not match its hash",
