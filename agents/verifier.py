@@ -217,9 +217,7 @@ class VerifierAgent(Agent):
         if item.choices:
             choice = await llm.complete_choice(prompts.SOLVE, messages, cause=event)
             solved = choice.text
-            if choice.first_token_logprobs is not None:
-                shares = letter_shares(choice.first_token_logprobs, len(item.choices))
-                share = shares.get(item.target.strip().upper(), 0.0) if shares else None
+            share = label_share(item, choice.first_token_logprobs)
         else:
             solved = await llm.complete_text(prompts.SOLVE, messages, cause=event)
         reaches = score_answer(item, solved, p.source, state.synthesis)[0] == 1.0
@@ -335,6 +333,16 @@ class BlindAnswer(NamedTuple):
     text: str
     reaches: bool
     label_share: float | None = None
+
+
+def label_share(item: BenchmarkItem, first_token_logprobs: dict[str, float] | None
+                ) -> float | None:
+    """The label's share of the option letters' probability in a one-letter answer's first
+    token (None: the model reported no probabilities, or none on an option letter)."""
+    if first_token_logprobs is None:
+        return None
+    shares = letter_shares(first_token_logprobs, len(item.choices or []))
+    return shares.get(item.target.strip().upper(), 0.0) if shares else None
 
 
 def required_share(n_options: int, margin: float) -> float:

@@ -25,12 +25,17 @@ sys.path.insert(0, str(REPO / "perf"))
 
 from autogen_core.models import SystemMessage, UserMessage  # noqa: E402
 
-from agents.answers import chosen_letter, letter_shares  # noqa: E402
+from agents.answers import chosen_letter  # noqa: E402
 from agents.item_checks import check_offensive  # noqa: E402
 from agents.prompts.evaluator import answer_messages  # noqa: E402
 from agents.recorded_llm import CHOICE_ALTERNATIVES, first_token_alternatives  # noqa: E402
 from agents.settings import RunSettings  # noqa: E402
-from agents.verifier import BlindAnswer, reversed_options, unambiguous_verdict  # noqa: E402
+from agents.verifier import (  # noqa: E402
+    BlindAnswer,
+    label_share,
+    reversed_options,
+    unambiguous_verdict,
+)
 from store.events import BenchmarkItem  # noqa: E402
 from tests.agents.acceptability_labels import ACCEPTABLE  # noqa: E402
 from tests.agents.register_labels import CAUSAL_REASONING  # noqa: E402
@@ -50,9 +55,8 @@ async def solve(client: object, item: BenchmarkItem) -> BlindAnswer:
         extra_create_args={"temperature": 0, "logprobs": True,
                            "top_logprobs": CHOICE_ALTERNATIVES})
     said = str(result.content).strip()
-    shares = letter_shares(first_token_alternatives(result) or {}, len(item.choices or []))
     return BlindAnswer(said, chosen_letter(said, item.choices or []) == item.target,
-                       shares.get(item.target, 0.0) if shares else None)
+                       label_share(item, first_token_alternatives(result)))
 
 
 def share(rows: list[bool]) -> str:

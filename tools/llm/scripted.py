@@ -51,6 +51,12 @@ from tools.llm.clients import TransientLLMError
 Responder = Callable[..., "str | ScriptedAnswer"]
 
 
+def first_word(text: str) -> str:
+    """What a scripted answer reports as its first token."""
+    words = text.split()
+    return words[0] if words else text
+
+
 @dataclasses.dataclass(frozen=True)
 class ScriptedAnswer:
     """A scripted answer whose first token had these alternatives (token → log-probability)."""
@@ -60,7 +66,7 @@ class ScriptedAnswer:
 
     def token_logprobs(self) -> list[ChatCompletionTokenLogprob]:
         ranked = sorted(self.first_token_logprobs.items(), key=lambda kv: -kv[1])
-        first = self.text.split()[0] if self.text.split() else self.text
+        first = first_word(self.text)
         return [ChatCompletionTokenLogprob(
             token=first, logprob=self.first_token_logprobs.get(first, 0.0),
             bytes=list(first.encode()),
@@ -129,21 +135,15 @@ def response_format_parts(extra: Mapping[str, Any]) -> tuple[dict[str, Any] | No
     return None, None
 
 
-def call_responder(responder: Responder, messages: list[dict[str, Any]],
-                   schema: dict[str, Any] | None, purpose: str | None) -> str:
-    """Call a responder, passing `purpose` only to those that accept it; the answer's text."""
-    return scripted_answer(responder, messages, schema, purpose).text
-
-
 def scripted_answer(responder: Responder, messages: list[dict[str, Any]],
                     schema: dict[str, Any] | None, purpose: str | None) -> ScriptedAnswer:
-    """The responder's answer with its first token's alternatives (a plain text: certain)."""
+    """Call a responder (passing `purpose` only to those that accept it): its answer with the
+    first token's alternatives (a plain text: certain)."""
     answer = (responder(messages, schema, purpose=purpose) if _accepts_purpose(responder)
               else responder(messages, schema))
     if isinstance(answer, ScriptedAnswer):
         return answer
-    first = answer.split()[0] if answer.split() else answer
-    return ScriptedAnswer(text=answer, first_token_logprobs={first: 0.0})
+    return ScriptedAnswer(text=answer, first_token_logprobs={first_word(answer): 0.0})
 
 
 def _accepts_purpose(fn: Callable[..., Any]) -> bool:
