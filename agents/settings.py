@@ -23,6 +23,10 @@ class RunSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     score_threshold: float = 0.6  # Score-and-Filter: each dimension must reach it
     max_design_rounds: int = 3  # design -> grounding feedback rounds before giving up
     max_attempts: int = 6  # realizations per sample slot (first fill + replenishments)
+    # A slot whose grounding has filled none of its slots moves to a sibling generator
+    # grounding that has, after this many model-checked rejections (or when it would be
+    # reported short); 0: slots never move (`agents/orchestrator/slot_moves.py`).
+    move_after: Annotated[int, msgspec.Meta(ge=0)] = 2
     prompt_chars: int = 2400  # source text shown to an LLM, per field
     generators: bool = True  # built-in procedural generators are part of the pool
     # Synthesized generators (agents/synthesis): always one per subtask as an extra candidate

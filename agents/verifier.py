@@ -197,8 +197,9 @@ class VerifierAgent(Agent):
             batch.append((SampleRejected(sample_id=sid, subtask=p.item.subtask, check=first.check,
                                          reason=why), sid))
             if slot is not None:
-                batch.append((ReplenishRequested(subtask=slot.subtask, dataset_id=slot.dataset_id,
-                                                 plan_id=slot.plan_id, slot=slot.slot,
+                batch.append((ReplenishRequested(subtask=slot.subtask,
+                                                 dataset_id=slot.quota_dataset_id,
+                                                 plan_id=slot.quota_plan_id, slot=slot.slot,
                                                  replaces=sid), sid))
         await ctx.emit_many(batch, cause=event)
         await self._maybe_publish(await ctx.state(), ctx)

@@ -109,6 +109,8 @@ def _llm_call_concerns(p: ev.LLMCallRecorded, sample_id: str, slot: ev.SlotAssig
 
 def _step(env: EventEnvelope) -> AuditStep:
     reason = getattr(env.payload, "reason", "") or ""
+    if isinstance(env.payload, ev.SlotAssigned) and env.payload.moved_from is not None:
+        reason = env.payload.moved_from.reason
     return AuditStep(
         seq=env.seq,
         time=timestamp(env),

@@ -60,7 +60,9 @@ def summarize(env: EventEnvelope) -> str:
         case ev.SpecFinalized():
             return f"{len(p.subtasks)} subtasks, {sum(q.count for q in p.quotas)} samples"
         case ev.SlotAssigned():
-            return f"{p.sample_id} ← {p.dataset_id}#{p.source_item_id} (attempt {p.attempt})"
+            moved = (f", moved from {p.moved_from.dataset_id}: {_short(p.moved_from.reason, 50)}"
+                     if p.moved_from else "")
+            return f"{p.sample_id} ← {p.dataset_id}#{p.source_item_id} (attempt {p.attempt}{moved})"
         case ev.SamplePlanned():
             how = "specialised" if p.specialised else "dataset plan as is"
             return f"{p.sample_id}: {how}, {len(p.tool_calls)} tool calls"

@@ -378,16 +378,36 @@ class SpecFinalized(Payload, frozen=True, kw_only=True):
 # ------------------------------------------------------------- orchestrator
 
 
+class SlotMove(msgspec.Struct, frozen=True, kw_only=True):
+    """The quota a moved slot belongs to, and why its attempt draws on another grounding."""
+
+    dataset_id: str
+    plan_id: str
+    reason: str
+
+
 class SlotAssigned(Payload, frozen=True, kw_only=True):
     """A sample slot got a source item (seeded choice among unused items)."""
 
     sample_id: str
     slot: int
     subtask: str
-    dataset_id: str
+    dataset_id: str  # where the item comes from (and `plan_id`, how it is made)
     plan_id: str
     source_item_id: str
     attempt: int = 1  # 1 = first fill; >1 = replenishment
+    # Set when the slot of another quota of the subtask (its dataset and plan) draws on this
+    # grounding: that grounding failed the slot and this one, a generator, has filled slots.
+    moved_from: SlotMove | None = None
+
+    @property
+    def quota_dataset_id(self) -> str:
+        """The dataset of the quota whose slot this attempt fills."""
+        return self.moved_from.dataset_id if self.moved_from else self.dataset_id
+
+    @property
+    def quota_plan_id(self) -> str:
+        return self.moved_from.plan_id if self.moved_from else self.plan_id
 
 
 class SamplePlanned(Payload, frozen=True, kw_only=True):

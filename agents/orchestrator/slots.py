@@ -22,15 +22,20 @@ in ten usable, and a slot's own share of 200 items (16) ran out while others had
 
 from __future__ import annotations
 
-from typing import get_args
-
 from agents.base import Batch
 from agents.keys import sample_id, seeded_permutation
+from agents.orchestrator.slot_moves import (
+    FREE_CHECKS,
+    MOVE_BELOW_RATE,
+    MoveRefused,
+    kept_rate,
+    move_target,
+    moved_attempt,
+)
 from agents.settings import settings_of
 from agents.synthesis.grounding import SYNTHESIZED_CAPACITY
 from replay.projections import RunState
 from store.events import (
-    ItemCheckName,
     Payload,
     QuotaShortfall,
     ReplenishRequested,
@@ -38,8 +43,6 @@ from store.events import (
     SpecFinalized,
 )
 from tools.pool import Pool
-
-_FREE_CHECKS = frozenset(get_args(ItemCheckName))
 
 
 class SourceExhausted(Exception):
@@ -133,18 +136,49 @@ def first_assignments(spec: SpecFinalized, state: RunState, pool: Pool) -> Batch
 
 
 def next_attempt(p: ReplenishRequested, state: RunState, pool: Pool) -> tuple[Payload, str]:
-    """The slot's next attempt (`SlotAssigned`), or `QuotaShortfall` once attempts or the
-    source are used up; with its event key."""
+    """The slot's next attempt (`SlotAssigned`, on its own grounding or moved to a sibling
+    generator's: `slot_moves`), or `QuotaShortfall` once attempts or sources are used up;
+    with its event key."""
     replaced = state.slots.slots.get(p.replaces)
     attempt = (replaced.attempt if replaced else 1) + 1
     settings = settings_of(state.request.payload)
     sid = sample_id(p.subtask, p.dataset_id, p.slot, attempt)
-    rejections = [state.samples.rejected.get(sample_id(p.subtask, p.dataset_id, p.slot, a))
-                  for a in range(1, attempt)]
-    costly = sum(1 for r in rejections if r is None or r.payload.check not in _FREE_CHECKS)
+    # Attempts count against the grounding they drew on: a moved slot starts afresh there.
+    source = replaced.dataset_id if replaced else p.dataset_id
+    tried = [s for a, s in sorted(state.slots.attempts.get(
+        (p.subtask, p.dataset_id, p.plan_id, p.slot), {}).items())
+        if a < attempt and (state.slots.slots[s].dataset_id == source)]
+    rejections = [state.samples.rejected.get(s) for s in tried]
+    costly = sum(1 for r in rejections if r is None or r.payload.check not in FREE_CHECKS)
+    moved = replaced is not None and replaced.moved_from is not None
+    if moved:
+        assert replaced is not None
+        target = next(q for q in state.slots.spec_payload.quotas  # type: ignore[union-attr]
+                      if (q.subtask, q.dataset_id, q.plan_id)
+                      == (p.subtask, replaced.dataset_id, replaced.plan_id))
+        if costly >= settings.max_attempts:
+            reason = (f"slot {p.slot}: {costly} attempts on {target.dataset_id}, where it moved, "
+                      f"rejected after a model's check (max_attempts {settings.max_attempts})")
+        else:
+            try:
+                return moved_attempt(state, pool, p, target, attempt,
+                                     replaced.moved_from.reason), sid  # type: ignore[union-attr]
+            except MoveRefused as exc:
+                reason = f"slot {p.slot}: {exc}"
+        return _short(p, reason)
     if costly >= settings.max_attempts:
         reason = (f"slot {p.slot}: {attempt - 1} attempts rejected, {costly} after a model's "
                   f"check (max_attempts {settings.max_attempts}); last was {p.replaces}")
+    elif settings.move_after and costly >= settings.move_after and (
+            rate := kept_rate(state, p.subtask, p.dataset_id, p.plan_id)) < MOVE_BELOW_RATE \
+            and (target := move_target(state, pool, p)) is not None:
+        why = (f"{costly} model-checked attempts on {p.dataset_id} rejected, and it keeps "
+               f"{rate:.0%} of the items a model judged, while {target.dataset_id} filled "
+               f"slots of {p.subtask}")
+        try:
+            return moved_attempt(state, pool, p, target, attempt, why), sid
+        except MoveRefused as exc:
+            reason = f"slot {p.slot}: {exc}"
     else:
         try:
             item_id, _ = source_for(state, pool, p.dataset_id, p.plan_id, p.subtask, p.slot,
@@ -155,5 +189,17 @@ def next_attempt(p: ReplenishRequested, state: RunState, pool: Pool) -> tuple[Pa
             return SlotAssigned(sample_id=sid, slot=p.slot, subtask=p.subtask,
                                 dataset_id=p.dataset_id, plan_id=p.plan_id,
                                 source_item_id=item_id, attempt=attempt), sid
+    # About to be short: a sibling generator that works takes the slot instead.
+    if settings.move_after and (target := move_target(state, pool, p)) is not None:
+        try:
+            return moved_attempt(state, pool, p, target, attempt,
+                                 f"{reason}; {target.dataset_id} filled slots of "
+                                 f"{p.subtask}"), sid
+        except MoveRefused:
+            pass
+    return _short(p, reason)
+
+
+def _short(p: ReplenishRequested, reason: str) -> tuple[Payload, str]:
     return QuotaShortfall(subtask=p.subtask, dataset_id=p.dataset_id, plan_id=p.plan_id,
                           missing=1, slot=p.slot, reason=reason), f"shortfall:{p.slot}"

@@ -2,7 +2,8 @@
 filled (an accepted sample) or reported short, and whether every slot is resolved.
 
 A slot is (subtask, dataset, plan, index) of a quota of `SpecFinalized`; attempt 1 fills
-it, each replenishment tries again with attempt + 1.
+it, each replenishment tries again with attempt + 1. A moved attempt (`SlotAssigned.moved_from`)
+draws on another grounding but still fills its own quota's slot.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ SlotKey = tuple[str, str, str, int]  # (subtask, dataset_id, plan_id, slot)
 
 
 def slot_key(p: SlotAssigned | ReplenishRequested) -> SlotKey:
+    """The quota slot an attempt (or a replenishment) is for."""
+    if isinstance(p, SlotAssigned):
+        return (p.subtask, p.quota_dataset_id, p.quota_plan_id, p.slot)
     return (p.subtask, p.dataset_id, p.plan_id, p.slot)
 
 
