@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection
-from typing import Any
+from typing import Any, Literal
 
 from agents.answers import letter, letter_of, normalize_answer, text_key
 from agents.item_checks import placeholder_name, placeholders, premise_of
@@ -214,10 +214,11 @@ class Draft:
         run_seed: int,
         extra_metadata: dict[str, Any],
         planned: bool = True,
+        distractors_from: Literal["llm", "label_set"] = "llm",
     ) -> BenchmarkItem:
         """The item; `planned` says a sample plan was made, so the plan's answer format is
-        expected (multiple choice may rest on its distractors). Without one, the item keeps
-        the source's own format."""
+        expected (multiple choice may rest on its distractors, which the model wrote or the
+        dataset's label set gave). Without one, the item keeps the source's own format."""
         question_text = self.filled((question or "").strip()) or self.source_question
         instruction = self.filled(self.plan.question_template)
         if not question_text and instruction:
@@ -245,7 +246,7 @@ class Draft:
             if len(wrong) >= 2:
                 choices = [target, *wrong[:3]]
                 seeded_rng(run_seed, "choices", sample_id).shuffle(choices)
-                metadata["distractors_from"] = "llm"
+                metadata["distractors_from"] = distractors_from
         if planned and self.plan.answer_format in ("multiple_choice", "short_answer", "free_text"):
             metadata["answer_format"] = self.plan.answer_format
         else:

@@ -30,6 +30,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from agents.base import LLM
 from agents.item_checks import answer_texts, content_stems, failed_checks, premise_of
+from agents.label_set import closed_labels, label_distractors
 from agents.orchestrator.tool_runs import Realization, media_fence, run_tools
 from agents.plans import fill_placeholders
 from agents.prompts import orchestrator as prompts
@@ -237,14 +238,20 @@ async def realize_sourced(event: Envelope[SlotAssigned], plan: TransformationPla
                     f"({condemned[0].reason[:160]})" if condemned
                else "not planned: nothing to specialise (the item has its question and "
                     "options)" if not need else "")
-    if skipped:
+    labels = (closed_labels(pool, p.dataset_id, plan.target_field)
+              if need == "distractors" and not skipped else [])
+    if skipped or labels:
         calls = dataset_plan_calls(plan, media_refs)
+        distractors = label_distractors(labels, draft.acceptable)
+        if labels:
+            skipped = (f"not planned: the options are the dataset's label set ({len(labels)} "
+                       f"labels; the {len(distractors)} most frequent others)")
         decided = SamplePlan(
             planned=SamplePlanned(sample_id=p.sample_id, plan_id=plan.plan_id,
                                   instructions=plan.instructions, tool_calls=calls,
                                   specialised=False,
                                   notes=[] if disabled else [skipped]),
-            question=None, distractors=[], calls=calls)
+            question=None, distractors=distractors, calls=calls)
     else:
         decided = await plan_sample(event, plan, subtask, draft, media_refs, offered,
                                     settings, llm)
@@ -275,7 +282,8 @@ async def realize_sourced(event: Envelope[SlotAssigned], plan: TransformationPla
     built = draft.build(p.sample_id, p.subtask, question=decided.question,
                         distractors=decided.distractors, media=media, run_seed=request.seed,
                         extra_metadata=extra,
-                        planned=decided.planned.specialised or not (condemned or disabled))
+                        planned=decided.planned.specialised or not (condemned or disabled),
+                        distractors_from="label_set" if labels else "llm")
     source = SourceLabel(dataset_id=p.dataset_id, item_id=p.source_item_id,
                          field_path=draft.target_path)
     out.batch.append((SampleRealized(sample_id=p.sample_id, item=built, source=source),
