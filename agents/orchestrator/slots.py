@@ -40,6 +40,7 @@ from store.events import (
     QuotaShortfall,
     ReplenishRequested,
     SlotAssigned,
+    SlotMove,
     SpecFinalized,
 )
 from tools.pool import Pool
@@ -150,22 +151,9 @@ def next_attempt(p: ReplenishRequested, state: RunState, pool: Pool) -> tuple[Pa
         if a < attempt and (state.slots.slots[s].dataset_id == source)]
     rejections = [state.samples.rejected.get(s) for s in tried]
     costly = sum(1 for r in rejections if r is None or r.payload.check not in FREE_CHECKS)
-    moved = replaced is not None and replaced.moved_from is not None
-    if moved:
-        assert replaced is not None
-        target = next(q for q in state.slots.spec_payload.quotas  # type: ignore[union-attr]
-                      if (q.subtask, q.dataset_id, q.plan_id)
-                      == (p.subtask, replaced.dataset_id, replaced.plan_id))
-        if costly >= settings.max_attempts:
-            reason = (f"slot {p.slot}: {costly} attempts on {target.dataset_id}, where it moved, "
-                      f"rejected after a model's check (max_attempts {settings.max_attempts})")
-        else:
-            try:
-                return moved_attempt(state, pool, p, target, attempt,
-                                     replaced.moved_from.reason), sid  # type: ignore[union-attr]
-            except MoveRefused as exc:
-                reason = f"slot {p.slot}: {exc}"
-        return _short(p, reason)
+    if replaced is not None and replaced.moved_from is not None:
+        return _next_moved(p, replaced, replaced.moved_from, state, pool, attempt, costly)
+    reason = ""
     if costly >= settings.max_attempts:
         reason = (f"slot {p.slot}: {attempt - 1} attempts rejected, {costly} after a model's "
                   f"check (max_attempts {settings.max_attempts}); last was {p.replaces}")
@@ -177,9 +165,9 @@ def next_attempt(p: ReplenishRequested, state: RunState, pool: Pool) -> tuple[Pa
                f"slots of {p.subtask}")
         try:
             return moved_attempt(state, pool, p, target, attempt, why), sid
-        except MoveRefused as exc:
-            reason = f"slot {p.slot}: {exc}"
-    else:
+        except MoveRefused:
+            pass  # the generator is full: the slot goes on with its own dataset
+    if not reason:
         try:
             item_id, _ = source_for(state, pool, p.dataset_id, p.plan_id, p.subtask, p.slot,
                                     attempt)
@@ -198,6 +186,26 @@ def next_attempt(p: ReplenishRequested, state: RunState, pool: Pool) -> tuple[Pa
         except MoveRefused:
             pass
     return _short(p, reason)
+
+
+def _next_moved(p: ReplenishRequested, replaced: SlotAssigned, move: SlotMove,
+                state: RunState, pool: Pool, attempt: int, costly: int
+                ) -> tuple[Payload, str]:
+    """A moved slot's next attempt stays on the generator it moved to, until its
+    `max_attempts` there are spent."""
+    spec = state.slots.spec_payload
+    assert spec is not None
+    max_attempts = settings_of(state.request.payload).max_attempts
+    target = next(q for q in spec.quotas if (q.subtask, q.dataset_id, q.plan_id)
+                  == (p.subtask, replaced.dataset_id, replaced.plan_id))
+    if costly >= max_attempts:
+        return _short(p, f"slot {p.slot}: {costly} attempts on {target.dataset_id}, where it "
+                         f"moved, rejected after a model's check (max_attempts {max_attempts})")
+    try:
+        sid = sample_id(p.subtask, p.dataset_id, p.slot, attempt)
+        return moved_attempt(state, pool, p, target, attempt, move.reason), sid
+    except MoveRefused as exc:
+        return _short(p, f"slot {p.slot}: {exc}")
 
 
 def _short(p: ReplenishRequested, reason: str) -> tuple[Payload, str]:

@@ -158,3 +158,17 @@ def test_a_grounding_that_keeps_enough_keeps_its_slots_until_they_would_be_short
     moved = run.next(run.reject(attempt))
     assert isinstance(moved, ev.SlotAssigned) and moved.moved_from is not None
     assert "max_attempts 3" in moved.moved_from.reason
+
+
+def test_a_move_the_generator_cannot_take_leaves_the_slot_on_its_dataset(
+        general_bench: Path) -> None:
+    run = Run(general_bench, max_attempts=3)
+    top = run.pool.capacity("gen-calendar") - 1
+    run.accept(run.assign(GENERATOR, 0, f"calendar#{top}"))  # its own slots reached the top
+    attempt = run.next(run.reject(run.assign(DATASET, 0)))
+    attempt = run.next(run.reject(attempt))
+    assert isinstance(attempt, ev.SlotAssigned) and attempt.moved_from is None
+    assert attempt.dataset_id == "37a67448" and attempt.attempt == 3
+    # Out of attempts with nowhere to move: short, for the dataset's own reason.
+    short = run.next(run.reject(attempt))
+    assert isinstance(short, ev.QuotaShortfall) and "max_attempts 3" in short.reason
