@@ -36,6 +36,7 @@ import msgspec
 import structlog
 
 from agents.base import Agent, AgentContext, Batch, on
+from agents.cloze import needs_options
 from agents.item_checks import unfillable_placeholders
 from agents.keys import slug
 from agents.plan_signals import (
@@ -313,6 +314,10 @@ class GroundingAgent(Agent):
                 notes.append(f"instruction {plan.question_template!r} replaced by {fitted!r}: "
                              f"{misfit}")
                 plan = msgspec.structs.replace(plan, question_template=fitted)
+            if why := needs_options(plan, sources):
+                notes.append(f"answer format {plan.answer_format} replaced by multiple_choice: "
+                             f"{why}")
+                plan = msgspec.structs.replace(plan, answer_format="multiple_choice")
             signals = measure(plan, card, sources, relevance(sub, card, pool))
         plan_reason = "; ".join([str(answer.get("reason", "")), *notes]).strip("; ")
         problems = executability_problems(plan, card, pool.capacity(card.dataset_id))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 
+from agents.cloze import mask_of
 from agents.item_checks import failed_checks, unfillable_placeholders
 from agents.plans import is_label
 from agents.prompts.grounding import PLAN_ASK
@@ -60,8 +61,8 @@ def _has_text(value: object) -> bool:
 
 def item_has_what_plan_needs(plan: TransformationPlan, source: SourceItem) -> float:
     """1 when the item has every field the plan needs; 0.5 when multiple choice has to rest on
-    distractors a model writes (where the demo's items went wrong); 0 when a needed field is
-    empty."""
+    distractors a model writes (where the demo's items went wrong; a cloze item's come from
+    the dataset); 0 when a needed field is empty."""
     fields = source.fields
     if not _has_text(fields.get(plan.target_field)):
         return 0.0
@@ -72,8 +73,9 @@ def item_has_what_plan_needs(plan: TransformationPlan, source: SourceItem) -> fl
         or bool(plan.question_template.strip()) or bool(contexts)
     if not asks:
         return 0.0
-    if plan.answer_format == "multiple_choice" and choice_list(fields.get("options")) is None:
-        return 0.5
+    if plan.answer_format == "multiple_choice" and choice_list(fields.get("options")) is None \
+            and not mask_of([as_text(fields[r]) for r in contexts if r in fields]):
+        return 0.5  # a cloze item's options are the dataset's other answers (`agents.cloze`)
     return 1.0
 
 

@@ -20,6 +20,10 @@ from store.events import BenchmarkItem, TransformationPlan
 from tools.cards import DatasetCard
 from tools.pool import SourceItem
 
+# Who wrote a multiple-choice item's wrong options: the model, the dataset's closed label set,
+# or the dataset's other answers (a cloze item, `agents.cloze`).
+DistractorSource = Literal["llm", "label_set", "answer_pool"]
+
 
 def as_text(value: Any) -> str:
     """A field value as text: strings as they are, lists line by line, the rest as JSON."""
@@ -214,7 +218,7 @@ class Draft:
         run_seed: int,
         extra_metadata: dict[str, Any],
         planned: bool = True,
-        distractors_from: Literal["llm", "label_set"] = "llm",
+        distractors_from: DistractorSource = "llm",
     ) -> BenchmarkItem:
         """The item; `planned` says a sample plan was made, so the plan's answer format is
         expected (multiple choice may rest on its distractors, which the model wrote or the

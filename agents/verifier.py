@@ -49,6 +49,7 @@ import structlog
 from agents.answers import letter, letter_shares
 from agents.base import Agent, AgentContext, on
 from agents.checks import format_verdict
+from agents.cloze import asked_text
 from agents.item_checks import check_item
 from agents.prompts import verifier as prompts
 from agents.prompts.common import clip
@@ -422,7 +423,7 @@ def settled_by_blind_solve(p: SampleRealized, blind: BlindAnswer | None,
     if blind is None or not blind[1] or not solved_first(p) or rewritten(p) or sub is None:
         return None
     cues = capability_cues(sub)
-    question = str(p.item.metadata.get("question") or p.item.input)
+    question = asked_text(p.item)
     if not cues or not on_target(question, cues):
         return None
     said = " ".join(blind[0].split())[:80]
@@ -433,7 +434,7 @@ def settled_by_blind_solve(p: SampleRealized, blind: BlindAnswer | None,
         CheckVerdict(check="answer_matches", passed=True,
                      reason=f"a blind solve reached the label ({said!r})"),
         CheckVerdict(check="depends_on_signal", passed=True,
-                     reason=f"the question uses a cue of the subtask's capability "
+                     reason=f"what the item asks uses a cue of the subtask's capability "
                             f"({', '.join(hit)}); not judged"),
     ]
 

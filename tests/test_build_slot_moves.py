@@ -11,7 +11,7 @@ from typing import Any
 from benchagent.cli import main
 from replay.benchmark_files import directory_hash
 from tests.agents.build_helpers import of_type, read_events
-from tests.agents.scripted_brain import DISTRACTORS, TOPICS, ScriptedBrain
+from tests.agents.scripted_brain import TOPICS, ScriptedBrain
 from tools.llm.scripted import register_responder
 
 REQUIREMENT = ("I want to evaluate whether a model can find a meeting time that satisfies "
@@ -25,7 +25,7 @@ MEETINGS = {"name": "Meeting time scheduling",
 
 class CalendarBrain(ScriptedBrain):
     """Proposes a meeting subtask (grounded on Temporal-Reasoning and the calendar generator)
-    and misses every item whose distractors it wrote itself: Temporal-Reasoning's."""
+    and misses every Temporal-Reasoning item (a dialogue with a masked time span)."""
 
     def design_propose(self, f: dict[str, Any]) -> dict[str, Any]:
         return {"subtasks": [dict(MEETINGS), dict(TOPICS[1][1])],
@@ -34,7 +34,7 @@ class CalendarBrain(ScriptedBrain):
     def answer(self, messages: list[dict[str, Any]]) -> str:
         right = super().answer(messages)
         content = str(messages[-1].get("content", ""))
-        if any(f"{d}\n" in content or content.endswith(d) for d in DISTRACTORS):
+        if "<MASK>" in content:
             return "B" if right == "A" else "A"
         return right
 

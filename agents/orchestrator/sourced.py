@@ -29,12 +29,13 @@ import simplemma
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from agents.base import LLM
+from agents.cloze import cloze_question, mask_of, pool_distractors
 from agents.item_checks import answer_texts, content_stems, failed_checks, premise_of
 from agents.label_set import closed_labels, label_distractors
 from agents.orchestrator.tool_runs import Realization, media_fence, run_tools
 from agents.plans import fill_placeholders
 from agents.prompts import orchestrator as prompts
-from agents.realize import Draft
+from agents.realize import DistractorSource, Draft
 from agents.register import names_everyday
 from agents.settings import RunSettings
 from store.events import (
@@ -238,20 +239,37 @@ async def realize_sourced(event: Envelope[SlotAssigned], plan: TransformationPla
                     f"({condemned[0].reason[:160]})" if condemned
                else "not planned: nothing to specialise (the item has its question and "
                     "options)" if not need else "")
+    mask = (mask_of([body for _, body in draft.sections])
+            if need == "its question" and not skipped else None)
+    wants_options = plan.answer_format == "multiple_choice" and draft.choices is None
     labels = (closed_labels(pool, p.dataset_id, plan.target_field)
-              if need == "distractors" and not skipped else [])
-    if skipped or labels:
+              if (need == "distractors" or (mask and wants_options)) and not skipped else [])
+    distractors_from: DistractorSource = "label_set" if labels else "llm"
+    if skipped or labels or mask:
         calls = dataset_plan_calls(plan, media_refs)
         distractors = label_distractors(labels, draft.acceptable)
+        question = None
         if labels:
             skipped = (f"not planned: the options are the dataset's label set ({len(labels)} "
                        f"labels; the {len(distractors)} most frequent others)")
+        if mask:
+            question = cloze_question(mask, wants_options)
+            if wants_options and not labels:
+                distractors = pool_distractors(pool, p.dataset_id, plan.target_field,
+                                               draft.acceptable, request.seed, p.sample_id)
+                distractors_from = "answer_pool"
+            skipped = (f"not planned: a cloze item (its text masks one span, {mask}), so its "
+                       "question asks what fills it" + (
+                           f"; its options are {len(distractors)} other answers of the dataset"
+                           " that share no content word with its answer"
+                           if distractors_from == "answer_pool" else
+                           f"; {skipped.removeprefix('not planned: ')}" if labels else ""))
         decided = SamplePlan(
             planned=SamplePlanned(sample_id=p.sample_id, plan_id=plan.plan_id,
-                                  instructions=plan.instructions, tool_calls=calls,
+                                  instructions=question or plan.instructions, tool_calls=calls,
                                   specialised=False,
                                   notes=[] if disabled else [skipped]),
-            question=None, distractors=distractors, calls=calls)
+            question=question, distractors=distractors, calls=calls)
     else:
         decided = await plan_sample(event, plan, subtask, draft, media_refs, offered,
                                     settings, llm)
@@ -276,14 +294,14 @@ async def realize_sourced(event: Envelope[SlotAssigned], plan: TransformationPla
     files = produced or [(path.suffix.lower() or ".bin", path.read_bytes())
                          for path in media_paths]
     media = [out.add_media(data, ext).name for ext, data in files]
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"cloze_mask": mask} if mask else {}
     if decided.calls:
         extra["tool_calls"] = [c["name"] for c in decided.calls]
     built = draft.build(p.sample_id, p.subtask, question=decided.question,
                         distractors=decided.distractors, media=media, run_seed=request.seed,
                         extra_metadata=extra,
                         planned=decided.planned.specialised or not (condemned or disabled),
-                        distractors_from="label_set" if labels else "llm")
+                        distractors_from=distractors_from)
     source = SourceLabel(dataset_id=p.dataset_id, item_id=p.source_item_id,
                          field_path=draft.target_path)
     out.batch.append((SampleRealized(sample_id=p.sample_id, item=built, source=source),

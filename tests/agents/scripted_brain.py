@@ -150,13 +150,15 @@ _MARKER = re.compile(r"<<<\w+>>>\.?")
 def label_key() -> list[tuple[tuple[str, ...], str]]:
     """(the openings of its text fields, its label) of every General-Bench record without
     options whose label is a short text: how the brain knows the answer among options drawn
-    from a dataset's label set."""
+    from a dataset's label set or its other answers."""
     key = []
     for path in sorted(GENERAL_BENCH.glob("datasets/**/annotation.json")):
         for record in json.loads(path.read_text()).get("data", []):
             fields = record.get("input") or {}
             output = record.get("output") or {}
             label = output.get("answer", output.get("text"))
+            if isinstance(label, list) and label and isinstance(label[0], str):
+                label = label[0]  # paraphrases of one answer (a cloze item's): the first
             if "options" in fields or not isinstance(label, str) or len(label) > 40:
                 continue
             openings = tuple(_MARKER.sub("", str(v)).strip()[:60] for v in fields.values()

@@ -86,10 +86,12 @@ def test_measured_signals_reject_the_bad_plans_and_rank_every_good_one_above(poo
 
 
 def test_a_measured_weakness_lowers_a_score_the_model_gave_full_marks(pool: Pool) -> None:
-    card = pool.card("37a67448")  # Temporal-Reasoning: no options, no question field
+    # Dialogue-Relation-Extraction: no options, open answers, no masked span to fill (a cloze
+    # dataset's options come from its other answers, `tests/agents/test_cloze.py`).
+    card = pool.card("cc0d075c")
     p = TransformationPlan(plan_id="p-t", subtask="t", dataset_id=card.dataset_id,
-                           instructions="i", question_template="How long does it take?",
-                           input_fields=["context"], target_field="answer",
+                           instructions="i", question_template="Answer the question.",
+                           input_fields=["context", "question"], target_field="answer",
                            answer_format="multiple_choice")
     signals = measure(p, card, sampled_items(pool, card.dataset_id), None)
     assert signals.fields_present == 0.5  # multiple choice resting on written distractors
