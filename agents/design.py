@@ -3,10 +3,13 @@
 Steps (each its own event, each with its reason):
 - RunRequested → the LLM proposes 2–6 candidate subtasks (`SubtasksProposed`); a proposal
   that is a near-duplicate of an earlier one (measured by `agents.subtask_overlap`, not
-  asked) is dropped and named in the event's `near_duplicates`;
+  asked) is dropped and named in the event's `near_duplicates`, and one that names a step
+  of building a model ("Model training", `agents.build_steps`) in its `build_steps`; when
+  every proposal is such a step, the requirement itself is the one candidate;
 - SubtasksProposed → a second pass keeps, revises or discards each
   (`SubtaskReviewed`), then `DesignAccepted` with the surviving set; a revision that
-  makes a subtask a near-duplicate of another is discarded, with the measured reason;
+  makes a subtask a near-duplicate of another, or a build step, is discarded, with the
+  measured reason;
 - GroundingFailed → the failed subtasks are revised or discarded with the
   grounding's reasons and the pool's datasets in view, and a new round is
   accepted; after `max_design_rounds` the ungroundable ones are dropped (or the
@@ -18,12 +21,14 @@ Ablation `design`: the requirement itself is the single subtask; no LLM call.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 import msgspec
 import structlog
 
 from agents.base import Agent, AgentContext, on
+from agents.build_steps import build_step, drop_build_steps, requirement_subtask
 from agents.keys import slug
 from agents.prompts import design as prompts
 from agents.prompts.common import clip
@@ -84,11 +89,20 @@ class DesignAgent(Agent):
             prompts.PROPOSE, prompts.propose_messages(req.requirement, most),
             prompts.propose_schema(most), cause=event,
         )
-        candidates, duplicates = drop_near_duplicates(
-            distinct_subtasks([to_subtask(s) for s in answer["subtasks"]]))
+        proposed = distinct_subtasks([to_subtask(s) for s in answer["subtasks"]])
+        candidates, steps = drop_build_steps(proposed)
+        candidates, duplicates = drop_near_duplicates(candidates)
+        reason = str(answer.get("reason", ""))
+        if not candidates:
+            formats = Counter(s.answer_format for s in proposed if s.answer_format != "any")
+            candidates = [requirement_subtask(
+                req.requirement, formats.most_common(1)[0][0] if formats else "multiple_choice")]
+            reason = ("every proposal names a step of building a model ("
+                      + ", ".join(sorted({s.step for s in steps}))
+                      + "), not a test item: the requirement itself is the subtask")
         await ctx.emit(
-            SubtasksProposed(candidates=candidates[:most], reason=answer.get("reason", ""),
-                             round=1, near_duplicates=duplicates),
+            SubtasksProposed(candidates=candidates[:most], reason=reason,
+                             round=1, near_duplicates=duplicates, build_steps=steps),
             cause=event,
             key="r1",
         )
@@ -111,7 +125,7 @@ class DesignAgent(Agent):
         out: list[tuple[Any, str]] = []
         accepted: list[Subtask] = []
         for cand, review in zip(p.candidates, reviews, strict=True):
-            decision, reason, revised = review
+            decision, reason, revised = as_test_item(review, cand)
             out.append((
                 SubtaskReviewed(name=cand.name, decision=decision, reason=reason,
                                 revised=revised if decision == "revise" else None, round=p.round),
@@ -188,7 +202,8 @@ class DesignAgent(Agent):
                                                                   answer["reviews"]), grounded)
         out = []
         revised_set: list[Subtask] = []
-        for sub, (decision, reason, revised) in zip(failed_subtasks, reviews, strict=True):
+        for sub, review in zip(failed_subtasks, reviews, strict=True):
+            decision, reason, revised = as_test_item(review, sub)
             out.append((SubtaskReviewed(name=sub.name, decision=decision, reason=reason,
                                         revised=revised if decision == "revise" else None,
                                         round=next_round),
@@ -227,6 +242,21 @@ def to_subtask(raw: dict[str, Any]) -> Subtask:
         answer_format=closed_value(raw["answer_format"], ANSWER_FORMATS),
         distinct_focus=" ".join(str(raw.get("distinct_focus", "")).split()),
     )
+
+
+Review = tuple[ReviewDecision, str, Subtask | None]
+
+
+def as_test_item(review: Review, sub: Subtask) -> Review:
+    """A review whose kept or revised subtask is a step of building a model becomes a
+    discard, with what it names."""
+    decision, reason, revised = review
+    result = revised if decision == "revise" else sub if decision == "keep" else None
+    step = build_step(result) if result is not None else ""
+    if not step:
+        return review
+    return "discard", f"{reason}; discarded: it names a step of building a model ({step}), " \
+                      "not a test item", None
 
 
 def subtask_dict(s: Subtask) -> dict[str, Any]:

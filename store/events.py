@@ -215,11 +215,20 @@ class NearDuplicate(msgspec.Struct, frozen=True, kw_only=True):
     similarity: float  # character n-gram cosine of what the two say they test
 
 
+class BuildStep(msgspec.Struct, frozen=True, kw_only=True):
+    """A proposed subtask dropped as a step of building a model, not a test item
+    (agents/build_steps)."""
+
+    name: str
+    step: str  # what its name or capability says it does ("model training")
+
+
 class SubtasksProposed(Payload, frozen=True, kw_only=True):
     candidates: list[Subtask]
     reason: str = ""
     round: int = 1
     near_duplicates: list[NearDuplicate] = []  # proposals dropped before review
+    build_steps: list[BuildStep] = []  # proposals dropped before review
 
 
 class SubtaskReviewed(Payload, frozen=True, kw_only=True):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from agents.build_steps import build_step
 from agents.subtask_overlap import DUPLICATE_THRESHOLD, subtask_similarity
 from tests.agents.build_helpers import build, of_type, read_events
 from tests.test_build_local_model import MODEL, _model_ready
@@ -34,6 +35,7 @@ def test_design_and_grounding_on_the_embedded_model(tmp_path: Path, general_benc
         assert d.similarity >= DUPLICATE_THRESHOLD
     for accepted in of_type(events, "DesignAccepted"):
         subs = accepted.payload.subtasks
+        assert not [s.name for s in subs if build_step(s)]  # test items, not build steps
         assert all(subtask_similarity(a, b) < DUPLICATE_THRESHOLD
                    for i, a in enumerate(subs) for b in subs[i + 1:])
     searched = of_type(events, "DatasetsSearched")
