@@ -49,13 +49,14 @@ def masked_sentence(text: str, mask: str) -> str:
 
 def asked_text(item: BenchmarkItem) -> str:
     """What an item asks, for a cue check of the capability it tests: its question, or for a
-    cloze item the sentence that holds the mask and the options that may fill it ("lose 15
-    pounds in <MASK>": two months / ten minutes / 1999 asks about time)."""
+    cloze item the sentence of its text that holds the mask (`cloze_sentence`, recorded when
+    it was realized: an instruction may name the mask too) and the options that may fill it
+    ("lose 15 pounds in <MASK>": two months / ten minutes / 1999 asks about time)."""
     question = str(item.metadata.get("question") or item.input)
-    mask = item.metadata.get("cloze_mask")
-    if not isinstance(mask, str) or mask not in item.input:
+    sentence = item.metadata.get("cloze_sentence")
+    if not isinstance(sentence, str) or not sentence:
         return question
-    return " ".join([masked_sentence(item.input, mask), *(item.choices or []), question])
+    return " ".join([sentence, *(item.choices or []), question])
 
 
 def cloze_question(mask: str, multiple_choice: bool) -> str:

@@ -29,7 +29,7 @@ import simplemma
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from agents.base import LLM
-from agents.cloze import cloze_question, mask_of, pool_distractors
+from agents.cloze import cloze_question, mask_of, masked_sentence, pool_distractors
 from agents.item_checks import answer_texts, content_stems, failed_checks, premise_of
 from agents.label_set import closed_labels, label_distractors
 from agents.orchestrator.tool_runs import Realization, media_fence, run_tools
@@ -294,7 +294,10 @@ async def realize_sourced(event: Envelope[SlotAssigned], plan: TransformationPla
     files = produced or [(path.suffix.lower() or ".bin", path.read_bytes())
                          for path in media_paths]
     media = [out.add_media(data, ext).name for ext, data in files]
-    extra: dict[str, Any] = {"cloze_mask": mask} if mask else {}
+    extra: dict[str, Any] = {}
+    if mask:  # the sentence it asks about, for the Verifier's cue check
+        extra["cloze_sentence"] = masked_sentence(
+            "\n".join(body for _, body in draft.sections), mask)
     if decided.calls:
         extra["tool_calls"] = [c["name"] for c in decided.calls]
     built = draft.build(p.sample_id, p.subtask, question=decided.question,

@@ -139,9 +139,12 @@ def test_a_cloze_item_whose_blind_solve_reaches_the_label_is_not_judged(pool: Po
     """Its question names no time cue ("Which option best fills <MASK>…?"), but the sentence
     holding the mask and the options that may fill it do: the cue check reads those."""
     _, built, source = realize(pool, "Temporal-Reasoning", "multiple_choice", index=2)
-    assert built.metadata["cloze_mask"] == "<MASK>"
-    sentence = masked_sentence(built.input, "<MASK>")
-    assert "<MASK>" in sentence and len(sentence) < len(built.input) / 2
+    sentence = built.metadata["cloze_sentence"]
+    assert "<MASK>" in sentence and sentence in str(source.fields["context"])
+    assert len(sentence) < len(built.input) / 2
+    # An instruction that names the mask too is not what the item asks about.
+    assert masked_sentence("Fill the <MASK> token.\n\nContext:\nA: It is <MASK> now.",
+                           "<MASK>") == "Fill the <MASK> token."
     sub = ev.Subtask(name="Event duration", description="How long everyday events last",
                      capability="temporal reasoning about durations",
                      answer_format="multiple_choice")
@@ -152,7 +155,7 @@ def test_a_cloze_item_whose_blind_solve_reaches_the_label_is_not_judged(pool: Po
     assert "not judged" in settled[-1].reason
     # Without the mask's sentence and options, the question alone names no cue: judged.
     bare = msgspec.structs.replace(built, metadata={
-        k: v for k, v in built.metadata.items() if k != "cloze_mask"})
+        k: v for k, v in built.metadata.items() if k != "cloze_sentence"})
     assert settled_by_blind_solve(msgspec.structs.replace(realized, item=bare),
                                   BlindAnswer(built.target, True), sub) is None
     # A blind solve that misses the label is judged whatever the item asks.
