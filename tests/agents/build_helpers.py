@@ -62,3 +62,10 @@ def llm_calls(events: list[Envelope], purpose_prefix: str) -> list[Envelope]:
 def benchmark_lines(home: Path, run_id: str = "run-test") -> list[dict[str, Any]]:
     text = (home / "runs" / run_id / "benchmark.jsonl").read_text()
     return [json.loads(line) for line in text.splitlines()]
+
+
+class NoModel:
+    """An LLM that must not be asked: the code under test decides without a model."""
+
+    async def complete_json(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("no model may be asked here")

@@ -27,28 +27,20 @@ from agents.settings import RunSettings
 from agents.verifier import BlindAnswer, settled_by_blind_solve
 from store import events as ev
 from store.events import new_event
+from tests.agents.build_helpers import NoModel
+from tests.agents.conftest import loaded_pool
 from tools.pool import Pool
 
 SUB = ev.Subtask(name="s", description="d", capability="c", answer_format="multiple_choice")
-_POOLS: dict[Path, Pool] = {}
 
 
 @pytest.fixture
 def pool(general_bench: Path) -> Pool:
-    if general_bench not in _POOLS:
-        _POOLS[general_bench] = Pool.load([general_bench], include_generators=False)
-    return _POOLS[general_bench]
+    return loaded_pool(general_bench, include_generators=False)
 
 
 def dataset_id(pool: Pool, name: str) -> str:
     return next(c.dataset_id for c in pool.datasets if c.name == name)
-
-
-class NoModel:
-    """An LLM that must not be asked."""
-
-    async def complete_json(self, *args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("a cloze item needs no sample plan")
 
 
 def realize(pool: Pool, name: str, answer_format: str, index: int = 0,

@@ -16,17 +16,16 @@ from agents.plans import default_plan
 from agents.settings import RunSettings
 from store import events as ev
 from store.events import new_event
+from tests.agents.build_helpers import NoModel
+from tests.agents.conftest import loaded_pool
 from tools.pool import Pool
 
 SUB = ev.Subtask(name="s", description="d", capability="c", answer_format="multiple_choice")
-_POOLS: dict[Path, Pool] = {}
 
 
 @pytest.fixture
 def pool(general_bench: Path) -> Pool:
-    if general_bench not in _POOLS:
-        _POOLS[general_bench] = Pool.load([general_bench], include_generators=False)
-    return _POOLS[general_bench]
+    return loaded_pool(general_bench, include_generators=False)
 
 
 def card_named(pool: Pool, name: str) -> Any:
@@ -45,13 +44,6 @@ def test_closed_label_sets_of_the_pool(pool: Pool) -> None:
     for name in ("Temporal-Reasoning", "Causal-Reasoning", "Chemistry Vqa"):
         assert closed_labels(pool, card_named(pool, name).dataset_id, "answer") == [], name
     assert label_distractors(relations, ["before"]) == ["IDENTITY", "AFTER", "SIMULTANEOUS"]
-
-
-class NoModel:
-    """An LLM that must not be asked."""
-
-    async def complete_json(self, *args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("the label set needs no sample plan")
 
 
 def test_an_item_without_options_takes_them_from_the_label_set(pool: Pool) -> None:
