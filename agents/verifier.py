@@ -51,6 +51,7 @@ from agents.base import Agent, AgentContext, on
 from agents.checks import format_verdict
 from agents.cloze import asked_text
 from agents.item_checks import check_item
+from agents.label_set import closed_labels
 from agents.prompts import verifier as prompts
 from agents.prompts.common import clip
 from agents.prompts.evaluator import answer_messages
@@ -258,12 +259,27 @@ class VerifierAgent(Agent):
         if blind is None and failed_check in SETTLED_BY_BLIND_SOLVE:
             blind = await self._solve(event, ctx)
         solved, agrees = (blind.text, blind.reaches) if blind is not None else ("", False)
+        guess_of = len(self._guessable_labels(state, p))
         verdicts = []
         for check in prompts.SEMANTIC_CHECKS:
-            passed, reason = check_verdict(check, failed_check == check, agrees, solved, why)
+            passed, reason = check_verdict(check, failed_check == check, agrees, solved, why,
+                                           guess_of)
             verdicts.append(CheckVerdict(check=check, passed=passed, reason=reason[:300],
                                          repairable=repairable and not passed))
         return verdicts, repairable, str(answer.get("repair_hint", ""))
+
+    def _guessable_labels(self, state: RunState, p: SampleRealized) -> list[str]:
+        """The closed label set an open answer is one of (else []): a blind solve can reach
+        such a label by guessing. TimeBank's 13 relations: the 1.5B answered BEFORE to 21 of
+        41 items, and all four TimeBank items a temporal build accepted were BEFORE items
+        whose judge had said they were not answerable."""
+        plan = plan_of(state, p)
+        if p.item.choices or plan is None or not isinstance(p.source, SourceLabel):
+            return []
+        pool = self._pools.for_request(state.request.payload)
+        labels = closed_labels(pool, p.source.dataset_id, plan.target_field)
+        target = " ".join(p.item.target.split()).casefold()
+        return labels if any(" ".join(x.split()).casefold() == target for x in labels) else []
 
     async def _maybe_publish(self, state: RunState, ctx: AgentContext) -> None:
         spec = state.slots.spec
@@ -440,16 +456,21 @@ def settled_by_blind_solve(p: SampleRealized, blind: BlindAnswer | None,
 
 
 def check_verdict(check: str, named: bool, agrees: bool, solved: str,
-                  why: str) -> tuple[bool, str]:
+                  why: str, guess_of: int = 0) -> tuple[bool, str]:
     """One semantic verdict. A blind solve that reached the label settles `answerable` and
-    `answer_matches` (a judge that names them anyway is overruled, and the reason says so);
+    `answer_matches` (a judge that names them anyway is overruled, and the reason says so),
+    unless the answer is one of a closed set of `guess_of` labels, which a guess reaches;
     otherwise the judge decides, with the blind answer in front of it."""
     said = " ".join(solved.split())[:80]
-    if check in SETTLED_BY_BLIND_SOLVE and agrees:
+    if check in SETTLED_BY_BLIND_SOLVE and agrees and not (named and guess_of):
         overruled = f"; the judge said otherwise: {why}" if named else ""
         return True, f"a blind solve reached the label ({said!r}){overruled}"
     if named:
-        blind = f" (a blind solve answered {said!r})" if check in SETTLED_BY_BLIND_SOLVE else ""
+        blind = ""
+        if check in SETTLED_BY_BLIND_SOLVE:
+            blind = (f" (a blind solve answered {said!r}, one of a closed set of {guess_of} "
+                     f"labels that a guess reaches: not overruled)" if agrees and guess_of
+                     else f" (a blind solve answered {said!r})")
         return False, why + blind
     return True, f"not named as failing: {why}"
 
