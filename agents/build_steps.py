@@ -7,7 +7,9 @@ three design rounds revised them into the same, and the run ended on one subtask
 accident. Telling them apart is measured, not asked (a prompt that said so made the demo's
 subtasks worse): a subtask whose name or capability names a build step is dropped before
 review, and when every proposal is one, the requirement itself is the subtask (as with the
-`design` ablation), named by what it asks the model to do.
+`design` ablation), named by what it asks the model to do. Its next run kept "Model
+evaluation" ("calculating metrics such as accuracy, precision, recall"): measuring a model is
+a step of the project too, not an item a model answers.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from store.events import AnswerFormat, BuildStep, Subtask
 _BUILD_STEP = re.compile(
     r"\b(?:(?:model|network)\s+)?(?:training|deploy(?:ment|ing)?|pre-?process(?:ing)?|"
     r"fine-?tun(?:e|ed|ing)|hyper-?parameters?(?:\s+tuning)?|data\s+augmentation|"
-    r"data\s+collection|model\s+architecture|train(?:ing)?\s+(?:the|a)\s+model)\b",
+    r"data\s+collection|model\s+architecture|train(?:ing)?\s+(?:the|a)\s+model|"
+    r"(?:model|performance)\s+(?:evaluation|validation)|evaluation\s+metrics)\b",
     re.IGNORECASE)
 # "I want to evaluate whether a model can …", "Test how well LLMs …": the words before the ask.
 _ASK_PREFIX = re.compile(

@@ -45,6 +45,10 @@ def test_build_steps_are_told_from_test_items() -> None:
                              ("Meeting time scheduling", "temporal reasoning"),
                              ("Object motion prediction", "predict how objects move")):
         assert build_step(sub(name, capability)) == "", name
+    # What the 1.5B kept on its next run of PHYSICS (capability "model_evaluation").
+    assert build_step(sub("Model evaluation", "model_evaluation")) == "model evaluation"
+    assert build_step(sub("Evaluation metrics", "accuracy and F1")) == "evaluation metrics"
+    assert build_step(sub("Evaluate causal claims", "judge whether a cause is valid")) == ""
     kept, dropped = drop_build_steps([sub("Model training"), sub("Motion prediction")])
     assert [s.name for s in kept] == ["Motion prediction"]
     assert [(d.name, d.step) for d in dropped] == [("Model training", "model training")]
