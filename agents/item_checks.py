@@ -503,17 +503,26 @@ def offensive_words(parts: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
     """(word as written, severity) of moderate or worse listed words, per part of an item."""
     if not any(_may_match(text) for text in parts.values()):
         return {}
+    return {where: list(words) for where, words in _scanned(tuple(parts.items()))}
+
+
+@lru_cache(maxsize=1024)
+def _scanned(parts: tuple[tuple[str, str], ...]
+             ) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """The list's scan of an item's parts, once per item: the Orchestrator checks a source
+    item and the Verifier the item it became, mostly the same question and options, and a
+    scan costs ~8 ms (a fifth of the checks' time on a 200-item scripted build)."""
     joined, spans, at = [], [], 0
-    for where, text in parts.items():
+    for where, text in parts:
         flat = " ".join(text.split())
         joined.append(flat)
         spans.append((where, at, at + len(flat)))
         at += len(flat) + 1
     found: dict[str, list[tuple[str, str]]] = {}
-    for m in _word_filter().check("\n".join(joined)).matches:  # one pass: ~30 ms a call
+    for m in _word_filter().check("\n".join(joined)).matches:  # one pass over every part
         where = next(w for w, lo, hi in spans if lo <= m.position < hi)
         found.setdefault(where, []).append((m.text, m.severity.value))
-    return found
+    return tuple((where, tuple(words)) for where, words in found.items())
 
 
 @lru_cache(maxsize=4096)
