@@ -26,7 +26,7 @@ import math
 import re
 
 from agents.cloze import mask_of
-from agents.item_checks import failed_checks, unfillable_placeholders
+from agents.item_checks import failed_checks, truncation, unfillable_placeholders
 from agents.plans import is_label
 from agents.prompts.grounding import PLAN_ASK
 from agents.realize import Draft, as_text, choice_list
@@ -144,10 +144,14 @@ def instruction_misfit(plan: TransformationPlan, items: list[BenchmarkItem]) -> 
     that fits the items as they are…", and every item of that plan failed the everyday
     register on the request's "placeholders"), point at a passage the items lack, offer a
     choice they do not have, or ask for a judgement ("evaluate whether the reasoning is
-    valid") or an explanation where the item asks a question with a plain answer."""
+    valid") or an explanation where the item asks a question with a plain answer, or be cut
+    off mid-sentence (the schema's 200 characters ended a 1.5B template at "…a temporal
+    expression (e.g., a 30")."""
     template = plan.question_template.strip()
     if not template or not items:
         return None
+    if cut := truncation(template.rstrip(":")):  # "Answer the following:" is whole
+        return f"it is cut off mid-sentence ({cut})"
     echoed = copied_words(template, PLAN_ASK)
     if echoed:
         return f"it repeats the plan request's own words ({echoed!r})"

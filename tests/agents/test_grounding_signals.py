@@ -159,6 +159,11 @@ def test_an_instruction_that_does_not_fit_its_items_is_replaced(pool: Pool) -> N
     echoed = misfit("one plain sentence that fits the items as they are, such as the example "
                     "items; no placeholders in braces)")
     assert echoed is not None and "request's own words" in echoed
+    # Cut off at the schema's 200 characters (the 1.5B, on the temporal requirement).
+    cut = misfit("The task is to identify everyday events and their duration from a given "
+                 "dialogue with a single <MASK> token where a temporal expression (e.g., a 30")
+    assert cut == "it is cut off mid-sentence (has an unclosed bracket)"
+    assert misfit("Choose the more plausible cause or effect:") is None
     p = plan(COPA, "x", ["question", "options"], "answer", "multiple_choice", "Justify it.")
     assert form_instruction(p, build_items(p, card, sources)) == (
         "Answer the question by choosing the more plausible option.")
