@@ -23,14 +23,16 @@ in ten usable, and a slot's own share of 200 items (16) ran out while others had
 from __future__ import annotations
 
 from agents.base import Batch
-from agents.keys import sample_id, seeded_permutation
+from agents.keys import sample_id
 from agents.orchestrator.slot_moves import (
     FREE_CHECKS,
     MOVE_BELOW_RATE,
     MoveRefused,
+    drawn_by_moves,
     kept_rate,
     move_target,
     moved_attempt,
+    source_order,
 )
 from agents.settings import settings_of
 from agents.synthesis.grounding import SYNTHESIZED_CAPACITY
@@ -73,15 +75,12 @@ def source_for(state: RunState, pool: Pool, dataset_id: str, plan_id: str, subta
         if position >= pool.capacity(dataset_id):
             raise SourceExhausted(f"{card.generator} gives {pool.capacity(dataset_id)} instances")
         return f"{card.generator}#{position}", position
-    items = pool.items(dataset_id)
-    used_by_parent = state.lineage.excluded(dataset_id)  # a refresh takes only fresh items
-    if used_by_parent:
-        items = [item for item in items if item.id not in used_by_parent]
-    order = seeded_permutation(len(items), state.request.payload.seed, "source", dataset_id)
-    if position >= len(items):
-        tried = {a.source_item_id for a in state.slots.slots.values()
-                 if (a.subtask, a.dataset_id, a.plan_id, a.slot)
-                 == (subtask, dataset_id, plan_id, slot)}
+    items, order = source_order(state, pool, dataset_id)
+    moved_here = drawn_by_moves(state, dataset_id)  # slots of sibling groundings took these
+    if position >= len(items) or items[order[position]].id in moved_here:
+        tried = moved_here | {a.source_item_id for a in state.slots.slots.values()
+                              if (a.subtask, a.dataset_id, a.plan_id, a.slot)
+                              == (subtask, dataset_id, plan_id, slot)}
         left = next((p for p in left_to(state, dataset_id, offset + slot, len(items))
                      if items[order[p]].id not in tried), None)
         if left is None:

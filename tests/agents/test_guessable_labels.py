@@ -60,23 +60,39 @@ class GuessingBrain(ScriptedBrain):
         return super().verifier_check(f)
 
 
-def test_timebank_items_guessed_right_are_not_accepted(
-        tmp_path: Path, general_bench: Path, capsys: Any) -> None:
+def guessing_build(tmp_path: Path, pool: Path, capsys: Any, run_id: str,
+                   agents: str = "") -> list[Any]:
     register_responder("guessing-brain", GuessingBrain())
-    home = tmp_path / "home"
-    code = main(["build", REQUIREMENT, "--size", "4", "--seed", "2", "--llm",
-                 "scripted:guessing-brain", "--pool", str(general_bench), "--home", str(home),
-                 "--run-id", "run-guess", "--json"])
+    home = tmp_path / run_id
+    argv = ["build", REQUIREMENT, "--size", "4", "--seed", "2", "--llm",
+            "scripted:guessing-brain", "--pool", str(pool), "--home", str(home),
+            "--run-id", run_id, "--json"]
+    if agents:
+        config = tmp_path / f"{run_id}.yaml"
+        config.write_text(f"agents: {{{agents}}}\n")
+        argv += ["--config", str(config)]
+    code = main(argv)
     out = capsys.readouterr()
     assert code in (0, 1), out.err
-    events = read_events(home, "run-guess")
+    return read_events(home, run_id)
+
+
+def timebank_open_items(events: list[Any]) -> set[str]:
+    """The sample ids drawn on TimeBank for the open-answer subtask (the other's have
+    options)."""
+    realized = {e.payload.sample_id: e.payload.item for e in of_type(events, "SampleRealized")}
+    return {e.payload.sample_id for e in of_type(events, "SlotAssigned")
+            if e.payload.dataset_id == TIMEBANK and realized[e.payload.sample_id].choices is None}
+
+
+def test_timebank_items_guessed_right_are_not_accepted(
+        tmp_path: Path, general_bench: Path, capsys: Any) -> None:
+    # Slots stay on their grounding (no moves), so TimeBank's BEFORE items are drawn.
+    events = guessing_build(tmp_path, general_bench, capsys, "run-guess", "move_after: 0")
     quotas = of_type(events, "SpecFinalized")[0].payload.quotas
     assert TIMEBANK in {q.dataset_id for q in quotas}, quotas
     realized = {e.payload.sample_id: e.payload.item for e in of_type(events, "SampleRealized")}
-    # The open-answer subtask's TimeBank items (the other subtask's have options).
-    timebank = {e.payload.sample_id for e in of_type(events, "SlotAssigned")
-                if e.payload.dataset_id == TIMEBANK and realized[e.payload.sample_id].choices
-                is None}
+    timebank = timebank_open_items(events)
     guessed = {sid for sid in timebank if realized[sid].target == "BEFORE"}
     assert guessed, "no TimeBank item labelled BEFORE was drawn"
     accepted = {e.payload.sample_id for e in of_type(events, "SampleAccepted")}
@@ -85,3 +101,18 @@ def test_timebank_items_guessed_right_are_not_accepted(
     for sid in guessed:
         assert rejected[sid].check == "answerable", rejected[sid]
         assert "closed set of 13 labels that a guess reaches" in rejected[sid].reason
+
+
+def test_timebank_slots_move_to_the_dialogues_and_the_quota_is_met(
+        tmp_path: Path, general_bench: Path, capsys: Any) -> None:
+    events = guessing_build(tmp_path, general_bench, capsys, "run-moves")
+    moved = [e.payload for e in of_type(events, "SlotAssigned") if e.payload.moved_from]
+    assert moved and {(m.moved_from.dataset_id, m.dataset_id) for m in moved if m.moved_from} \
+        == {(TIMEBANK, "37a67448")}
+    assert not {e.payload.sample_id for e in of_type(events, "SampleAccepted")} \
+        & timebank_open_items(events)
+    done = of_type(events, "RunCompleted")[-1].payload
+    assert done.accepted == 4 and not of_type(events, "QuotaShortfall")
+    drawn = [(m.dataset_id, m.source_item_id) for m in
+             (e.payload for e in of_type(events, "SlotAssigned"))]
+    assert len(drawn) == len(set(drawn)), "two slots drew one item"

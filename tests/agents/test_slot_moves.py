@@ -1,5 +1,6 @@
 """A slot whose dataset grounding fills nothing moves to a sibling generator grounding that
-works (the calendar requirement's case), drawing instances no other slot can draw."""
+works (the calendar requirement's case), or else to a sibling dataset that keeps enough (the
+temporal requirement's), drawing instances no other slot can draw."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 import msgspec
 
 from agents.keys import sample_id
-from agents.orchestrator.slots import next_attempt
+from agents.orchestrator.slot_moves import source_order
+from agents.orchestrator.slots import next_attempt, source_for
 from agents.sources import PoolCache
 from replay.projections import RunState
 from store import events as ev
@@ -23,12 +25,14 @@ OTHER = ev.Quota(subtask="t", dataset_id="7fb63e11", plan_id="p-other", count=1)
 class Run:
     """A run's log under construction: the request, the spec, then slot fates."""
 
-    def __init__(self, general_bench: Path, **config: Any) -> None:
+    def __init__(self, general_bench: Path,
+                 quotas: tuple[ev.Quota, ...] = (DATASET, GENERATOR, OTHER),
+                 **config: Any) -> None:
         req = new_event("r", "cli", ev.RunRequested(
             requirement="x", size=6, seed=5, pools=[str(general_bench)],
             config={"generators": True, **config}), None)
         spec = new_event("r", "allocation", ev.SpecFinalized(
-            subtasks=[], plans=[], quotas=[DATASET, GENERATOR, OTHER]), req.event_id)
+            subtasks=[], plans=[], quotas=list(quotas)), req.event_id)
         self.events: list[Envelope[Any]] = [req, spec]
         self.pool = PoolCache().for_request(req.payload)
 
@@ -36,7 +40,12 @@ class Run:
         return RunState.of([msgspec.structs.replace(e, seq=i + 1)
                             for i, e in enumerate(self.events)], "r")
 
-    def assign(self, q: ev.Quota, slot: int, item: str = "x") -> ev.SlotAssigned:
+    def assign(self, q: ev.Quota, slot: int, item: str = "") -> ev.SlotAssigned:
+        """Attempt 1 of the slot, on `item` (default: the item its position gives)."""
+        if not item:
+            state = self.state()
+            item = (source_for(state, self.pool, q.dataset_id, q.plan_id, q.subtask, slot, 1)[0]
+                    if not self.pool.card(q.dataset_id).generator else "x")
         p = ev.SlotAssigned(sample_id=sample_id(q.subtask, q.dataset_id, slot, 1), slot=slot,
                             subtask=q.subtask, dataset_id=q.dataset_id, plan_id=q.plan_id,
                             source_item_id=item, attempt=1)
@@ -172,3 +181,54 @@ def test_a_move_the_generator_cannot_take_leaves_the_slot_on_its_dataset(
     # Out of attempts with nowhere to move: short, for the dataset's own reason.
     short = run.next(run.reject(attempt))
     assert isinstance(short, ev.QuotaShortfall) and "max_attempts 3" in short.reason
+
+
+TIMEBANK = ev.Quota(subtask="d", dataset_id="ca4f9ec3", plan_id="p-news", count=2)
+DIALOGUES = ev.Quota(subtask="d", dataset_id="37a67448", plan_id="p-dialogue", count=2)
+
+
+def test_without_a_generator_a_slot_moves_to_a_sibling_dataset_that_keeps_enough(
+        general_bench: Path) -> None:
+    run = Run(general_bench, (TIMEBANK, DIALOGUES))
+    run.accept(run.assign(DIALOGUES, 0))
+    attempt = run.next(run.reject(run.assign(TIMEBANK, 1)))
+    moved = run.next(run.reject(attempt))
+    assert isinstance(moved, ev.SlotAssigned) and moved.moved_from is not None
+    assert (moved.dataset_id, moved.plan_id) == ("37a67448", "p-dialogue")
+    assert "while 37a67448 filled slots of d" in moved.moved_from.reason
+    # Slot 1 of TimeBank is the second of the two that may move: the last item but one.
+    items, order = source_order(run.state(), run.pool, "37a67448")
+    assert moved.source_item_id == items[order[len(items) - 2]].id
+    # Rejected there, it stays and draws V = 2 positions further down.
+    again = run.next(run.reject(moved))
+    assert isinstance(again, ev.SlotAssigned) and again.dataset_id == "37a67448"
+    assert again.source_item_id == items[order[len(items) - 4]].id
+
+
+def test_no_move_to_a_sibling_dataset_that_keeps_too_little(general_bench: Path) -> None:
+    run = Run(general_bench, (TIMEBANK, DIALOGUES), max_attempts=5)
+    run.accept(run.assign(DIALOGUES, 0))
+    attempt: ev.SlotAssigned | ev.QuotaShortfall = run.assign(DIALOGUES, 1)
+    for _ in range(4):  # the dialogues keep 1 of the 5 items judged: 20%
+        attempt = run.next(run.reject(attempt))
+    assert isinstance(attempt, ev.SlotAssigned) and attempt.dataset_id == "37a67448"
+    first = run.next(run.reject(run.assign(TIMEBANK, 0)))
+    stays = run.next(run.reject(first))
+    assert isinstance(stays, ev.SlotAssigned) and stays.moved_from is None
+    assert stays.dataset_id == "ca4f9ec3"
+
+
+def test_a_datasets_own_slots_pass_over_the_items_moved_slots_drew(
+        general_bench: Path) -> None:
+    run = Run(general_bench, (TIMEBANK, DIALOGUES))
+    run.accept(run.assign(DIALOGUES, 0))  # leaves its positions 2 + 2b to slot 1
+    items, order = source_order(run.state(), run.pool, "37a67448")
+    # A moved slot holds the item slot 1 would draw next (position 1 + 2 = 3).
+    run.add("orchestrator", ev.SlotAssigned(
+        sample_id=sample_id("d", "ca4f9ec3", 0, 3), slot=0, subtask="d",
+        dataset_id="37a67448", plan_id="p-dialogue", source_item_id=items[order[3]].id,
+        attempt=3, moved_from=ev.SlotMove(dataset_id="ca4f9ec3", plan_id="p-news",
+                                          reason="r")))
+    second = run.next(run.reject(run.assign(DIALOGUES, 1)))
+    assert isinstance(second, ev.SlotAssigned)
+    assert second.source_item_id == items[order[4]].id  # the first position slot 0 left it
