@@ -46,7 +46,7 @@ from typing import Any, NamedTuple
 import msgspec
 import structlog
 
-from agents.answers import letter, letter_shares
+from agents.answers import letter, letter_shares, text_key
 from agents.base import Agent, AgentContext, on
 from agents.checks import format_verdict
 from agents.cloze import asked_text
@@ -278,8 +278,7 @@ class VerifierAgent(Agent):
             return []
         pool = self._pools.for_request(state.request.payload)
         labels = closed_labels(pool, p.source.dataset_id, plan.target_field)
-        target = " ".join(p.item.target.split()).casefold()
-        return labels if any(" ".join(x.split()).casefold() == target for x in labels) else []
+        return labels if text_key(p.item.target) in {text_key(x) for x in labels} else []
 
     async def _maybe_publish(self, state: RunState, ctx: AgentContext) -> None:
         spec = state.slots.spec
@@ -471,6 +470,7 @@ def check_verdict(check: str, named: bool, agrees: bool, solved: str,
             blind = (f" (a blind solve answered {said!r}, one of a closed set of {guess_of} "
                      f"labels that a guess reaches: not overruled)" if agrees and guess_of
                      else f" (a blind solve answered {said!r})")
+            why = clip(why, 300 - len(blind) - 4)  # verdict reasons keep 300: the note stays
         return False, why + blind
     return True, f"not named as failing: {why}"
 

@@ -26,6 +26,9 @@ def test_a_guess_from_a_closed_label_set_does_not_overrule_the_judge() -> None:
     passed, reason = check_verdict("answerable", True, True, "BEFORE", "no times given", 13)
     assert not passed
     assert reason.startswith("no times given") and "closed set of 13 labels" in reason
+    # A long judgement is cut so that the note survives the verdict's 300 characters.
+    passed, reason = check_verdict("answerable", True, True, "BEFORE", "x" * 400, 13)
+    assert len(reason) <= 300 and reason.endswith("a guess reaches: not overruled)")
     # Without a label set the blind solve still overrules, and an unnamed check passes.
     assert check_verdict("answerable", True, True, "two days", "no times given")[0]
     assert check_verdict("answer_matches", False, True, "BEFORE", "fine", 13)[0]
