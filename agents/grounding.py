@@ -211,7 +211,7 @@ class GroundingAgent(Agent):
                                                     plan_id=plan.plan_id,
                                                     capacity=pool.capacity(card.dataset_id))))
         kept.sort(key=lambda t: (t[0], t[1]))
-        ranked = [g for _, _, g in kept]
+        ranked = best_per_dataset([g for _, _, g in kept])
         chosen = ranked[: settings.groundings_per_subtask]
         passed = f"{len(ranked)} of {len(flat)} candidate plans passed Score-and-Filter"
         if synthesis == "always" or (not chosen and synthesis == "fallback"):
@@ -308,7 +308,11 @@ class GroundingAgent(Agent):
         if not card.generator:
             sources = sampled_items(pool, card.dataset_id)
             items = build_items(plan, card, sources)
-            misfit = instruction_misfit(plan, items)
+            # A template that leaves placeholders unfilled is rejected as it is (its fitted
+            # successor follows): replacing it here too grounded one subtask twice on one
+            # dataset, and the two quotas' slots shared sample ids.
+            misfit = (None if unfillable_placeholders(plan.question_template, card.meta.fields)
+                      else instruction_misfit(plan, items))
             if misfit is not None:
                 fitted = form_instruction(plan, items)
                 notes.append(f"instruction {plan.question_template!r} replaced by {fitted!r}: "
@@ -422,6 +426,15 @@ def off_target_reason(measured: list[DatasetRelevance | None]) -> str:
             for r in measured if r is not None]
     return ("no searched dataset's sampled questions ask what the subtask tests: "
             + "; ".join(said))
+
+
+def best_per_dataset(ranked: list[Grounding]) -> list[Grounding]:
+    """The best-ranked grounding of each dataset, in rank order: a subtask's slots are named
+    by (subtask, dataset, slot), so two plans of one dataset would share sample ids."""
+    best: dict[str, Grounding] = {}
+    for g in ranked:
+        best.setdefault(g.dataset_id, g)
+    return list(best.values())
 
 
 def spread_groundings(

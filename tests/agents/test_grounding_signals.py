@@ -277,3 +277,50 @@ def test_grounding_filters_an_off_target_generator_and_records_why(
     assert all(not r.kept for _, r in physics)
     planned = [e.payload.plan for e in of_type(events, "PlanProposed")]
     assert not any(p.dataset_id == "gen-causal_physics" for p in planned)
+
+
+def test_one_grounding_per_dataset_keeps_the_best_ranked() -> None:
+    from agents.grounding import best_per_dataset
+
+    ranked = [g("a", "A"), g("a", "B"), Grounding(subtask="a", dataset_id="A",
+                                                  plan_id="a-A-fitted", capacity=100)]
+    assert [(x.dataset_id, x.plan_id) for x in best_per_dataset(ranked)] == [
+        ("A", "a-A"), ("B", "a-B")]
+
+
+class CutPlaceholderBrain(scripted_brain.ScriptedBrain):
+    """A template that leaves a placeholder unfilled and is cut off mid-sentence: what the
+    1.5B wrote for TimeBank on the temporal requirement."""
+
+    def grounding_plan(self, f: dict[str, Any]) -> dict[str, Any]:
+        answer = super().grounding_plan(f)
+        if f["dataset"]["name"] == "Causal-Reasoning":
+            answer["question_template"] = "What is the cause of {event} (for example, a"
+        return answer
+
+
+def test_a_cut_placeholder_template_grounds_its_dataset_once_and_the_build_completes(
+        tmp_path: Path, general_bench: Path, capsys) -> None:
+    from benchagent.cli import main
+
+    register_responder("cut-placeholder", CutPlaceholderBrain())
+    home = tmp_path / "home"
+    config = tmp_path / "c.yaml"
+    config.write_text("agents: {generators: false}\n")
+    code = main(["build", "I want to evaluate whether a model can reason about causes and "
+                 "effects in everyday events", "--size", "6", "--seed", "3", "--llm",
+                 "scripted:cut-placeholder", "--pool", str(general_bench), "--home", str(home),
+                 "--run-id", "run-test", "--config", str(config), "--json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    events = read_events(home)
+    planned = [e.payload.plan for e in of_type(events, "PlanProposed")]
+    scores = {e.payload.plan_id: e.payload for e in of_type(events, "PlanScored")}
+    bad = [p for p in planned if "{event}" in p.question_template]
+    assert bad and not any(scores[p.plan_id].accepted for p in bad)
+    assert any(scores[f"{p.plan_id}-fitted"].accepted for p in bad)
+    quotas = of_type(events, "SpecFinalized")[0].payload.quotas
+    pairs = [(q.subtask, q.dataset_id) for q in quotas]
+    assert len(pairs) == len(set(pairs)), quotas
+    assert of_type(events, "RunCompleted")
+
