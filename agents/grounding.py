@@ -213,7 +213,9 @@ class GroundingAgent(Agent):
         kept.sort(key=lambda t: (t[0], t[1]))
         ranked = best_per_dataset([g for _, _, g in kept])
         chosen = ranked[: settings.groundings_per_subtask]
-        passed = f"{len(ranked)} of {len(flat)} candidate plans passed Score-and-Filter"
+        passed = f"{len(kept)} of {len(flat)} candidate plans passed Score-and-Filter"
+        if len(ranked) < len(kept):
+            passed += f" ({len(kept) - len(ranked)} on a dataset a better plan of it already had)"
         if synthesis == "always" or (not chosen and synthesis == "fallback"):
             why = passed if chosen else ("no transformation plan passed Score-and-Filter: "
                                          + "; ".join(verdicts))
