@@ -193,6 +193,24 @@ def test_spread_gives_each_subtask_its_own_dataset_where_the_pool_allows() -> No
     assert "shares A with a" in shared["d"][1]
 
 
+def causes_build(tmp_path: Path, pool: Path, capsys: Any, name: str,
+                 brain: scripted_brain.ScriptedBrain, *extra: str) -> list[Any]:
+    """A size-6 build of the causes requirement without generators, by `brain`; its events."""
+    from benchagent.cli import main
+
+    register_responder(name, brain)
+    home = tmp_path / "home"
+    config = tmp_path / "c.yaml"
+    config.write_text("agents: {generators: false}\n")
+    code = main(["build", "I want to evaluate whether a model can reason about causes and "
+                 "effects in everyday events", "--size", "6", "--seed", "3", "--llm",
+                 f"scripted:{name}", "--pool", str(pool), "--home", str(home),
+                 "--run-id", "run-test", "--config", str(config), *extra, "--json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return read_events(home)
+
+
 class MisplanningBrain(scripted_brain.ScriptedBrain):
     """Writes the demo's bad instructions: a placeholder and a judgement above choices."""
 
@@ -207,19 +225,8 @@ class MisplanningBrain(scripted_brain.ScriptedBrain):
 
 def test_grounding_filters_off_target_datasets_rejects_unfillable_plans_and_spreads(
         tmp_path: Path, general_bench: Path, capsys) -> None:
-    from benchagent.cli import main
-
-    register_responder("misplanning", MisplanningBrain())
-    home = tmp_path / "home"
-    config = tmp_path / "c.yaml"
-    config.write_text("agents: {generators: false}\n")
-    code = main(["build", "I want to evaluate whether a model can reason about causes and "
-                 "effects in everyday events", "--size", "6", "--seed", "3", "--llm",
-                 "scripted:misplanning", "--pool", str(general_bench), "--home", str(home),
-                 "--run-id", "run-test", "--config", str(config), "--plan-only", "--json"])
-    out = capsys.readouterr()
-    assert code == 0, out.err
-    events = read_events(home)
+    events = causes_build(tmp_path, general_bench, capsys, "misplanning", MisplanningBrain(),
+                          "--plan-only")
     searched = {e.payload.subtask: e.payload for e in of_type(events, "DatasetsSearched")}
     causal = searched["Cause and effect identification"]
     filtered = {r.dataset_id for r in causal.relevance if not r.kept}
@@ -301,19 +308,8 @@ class CutPlaceholderBrain(scripted_brain.ScriptedBrain):
 
 def test_a_cut_placeholder_template_grounds_its_dataset_once_and_the_build_completes(
         tmp_path: Path, general_bench: Path, capsys) -> None:
-    from benchagent.cli import main
-
-    register_responder("cut-placeholder", CutPlaceholderBrain())
-    home = tmp_path / "home"
-    config = tmp_path / "c.yaml"
-    config.write_text("agents: {generators: false}\n")
-    code = main(["build", "I want to evaluate whether a model can reason about causes and "
-                 "effects in everyday events", "--size", "6", "--seed", "3", "--llm",
-                 "scripted:cut-placeholder", "--pool", str(general_bench), "--home", str(home),
-                 "--run-id", "run-test", "--config", str(config), "--json"])
-    out = capsys.readouterr()
-    assert code == 0, out.err
-    events = read_events(home)
+    events = causes_build(tmp_path, general_bench, capsys, "cut-placeholder",
+                          CutPlaceholderBrain())
     planned = [e.payload.plan for e in of_type(events, "PlanProposed")]
     scores = {e.payload.plan_id: e.payload for e in of_type(events, "PlanScored")}
     bad = [p for p in planned if "{event}" in p.question_template]
