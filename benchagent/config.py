@@ -11,6 +11,7 @@
     llm_concurrency: 8
     llm_attempts: 5
     llm_backoff_s: 0.5
+    stall_after_s: 5
     agents: {search_k: 3, score_threshold: 0.6, max_attempts: 4, generators: true}
 
 Flags given on the command line win over the file. Relative pool paths are
@@ -20,7 +21,7 @@ relative to the file. Unknown keys are an error naming the key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import yaml
@@ -45,6 +46,8 @@ class BuildConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     llm_attempts: int | None = None  # attempts per LLM request (retries + 1)
     llm_backoff_s: float | None = None  # first retry delay, doubled each time
     llm_timeout_s: float | None = None  # per attempt
+    # Idle seconds (no role with work, the log still) before an unfinished run is stalled.
+    stall_after_s: Annotated[float, msgspec.Meta(gt=0)] | None = None
     agents: dict[str, Any] = {}
 
 

@@ -20,6 +20,7 @@ from agents.base import Agent
 from agents.models import ModelRouter
 from benchagent.errors import UserError
 from benchagent.progress import Progress
+from benchagent.stall_watch import watch_for_stall
 from bus.base import ENDS_A_BUILD, Bus
 from replay.anchor import Anchor, sign
 from replay.benchmark_files import ProjectionError, make_anchor, output_files
@@ -38,16 +39,19 @@ __all__ = ["RunOutcome", "drive_run", "make_bus", "outcome_of", "write_benchmark
 
 
 def make_bus(event_log: EventLog, store_url: str | None, agents: Sequence[Agent],
-             router: ModelRouter, *, blobs: BlobStore | None = None, workers: int = 16) -> Bus:
+             router: ModelRouter, *, blobs: BlobStore | None = None, workers: int = 16,
+             stall_after_s: float | None = None) -> Bus:
     """The in-process bus (media in `blobs`), or the NATS bus when the store is JetStream
-    (media in its Object Store bucket)."""
+    (media in its Object Store bucket); `stall_after_s` None keeps the bus's own default."""
     if store_url:
-        from bus.nats_bus import NatsBus
+        from bus.nats_bus import NATS_STALL_AFTER_S, NatsBus
 
-        return NatsBus(store_url, agents, router, workers=workers, log=event_log, blobs=blobs)
-    from bus.inprocess import InProcessBus
+        return NatsBus(store_url, agents, router, workers=workers, log=event_log, blobs=blobs,
+                       stall_after_s=stall_after_s or NATS_STALL_AFTER_S)
+    from bus.inprocess import STALL_AFTER_S, InProcessBus
 
-    return InProcessBus(event_log, agents, router, blobs=blobs)
+    return InProcessBus(event_log, agents, router, blobs=blobs,
+                        stall_after_s=stall_after_s or STALL_AFTER_S)
 
 
 async def drive_run(bus: Bus, event_log: EventLog, run_id: str, first: Envelope | None, *,
@@ -55,9 +59,11 @@ async def drive_run(bus: Bus, event_log: EventLog, run_id: str, first: Envelope 
                     until: tuple[type[Payload], ...] = ENDS_A_BUILD) -> Envelope:
     """Submit `first` (a new run) or resume `run_id` (`RunResumed`: every bus re-delivers
     what its roles never reacted to), then wait for its first event of a class in `until`:
-    by default the run completes, fails or stops (a --plan-only run's `SpecProposed` too)."""
+    by default the run completes, fails or stops (a --plan-only run's `SpecProposed` too);
+    or its `RunStalled`, if the run stalled and recording that did not end it."""
     await bus.start()
     shown: asyncio.Task[None] | None = None
+    watch: asyncio.Task[Envelope] | None = None
     try:
         if first is not None:
             after = 0
@@ -67,12 +73,24 @@ async def drive_run(bus: Bus, event_log: EventLog, run_id: str, first: Envelope 
             log.info("resumed", run_id=run_id, after_seq=after)
         if progress is not None:
             shown = asyncio.create_task(progress.run())
-        return await bus.wait_for(run_id, until, timeout=timeout, after_seq=after)
+        watch = asyncio.create_task(watch_for_stall(bus, event_log, run_id))
+        ended = asyncio.create_task(bus.wait_for(run_id, until, timeout=timeout,
+                                                 after_seq=after))
+        try:
+            await asyncio.wait({ended, watch}, return_when=asyncio.FIRST_COMPLETED)
+            if ended.done() or watch.exception() is None:
+                return ended.result() if ended.done() else watch.result()
+            # The watch is a safety net: its failure (the store, mid-outage) ends no run.
+            log.warning("stall_watch_failed", run_id=run_id, error=repr(watch.exception()))
+            return await ended
+        finally:
+            ended.cancel()
     finally:
-        if shown is not None:
-            shown.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await shown
+        for task in (shown, watch):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await bus.stop()
 
 

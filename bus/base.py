@@ -30,6 +30,10 @@ exactly-once *effects*.
   released on a published benchmark, an evaluation asked later); a stopped run
   (`RunStopped` without a later `RunResumed`) has none. Returns how many
   (event, role) deliveries were made. Harmless if repeated: dedup.
+- `busy()`: whether this bus sees an event queued or being handled (in NATS mode: by any
+  worker of the stream's role consumers); `stall_after_s`: how long it must stay not busy,
+  with the run's log still, before the driving `build` calls the run stalled
+  (`benchagent.stall_watch`).
 - `stop()`: stop taking new events, let handlers in flight finish (events not
   yet handled stay in the log for `resume`/redelivery), release connections.
 """
@@ -74,6 +78,11 @@ class Bus(Protocol):
     ) -> Envelope[Payload]: ...
 
     async def resume(self, run_id: str | None = None) -> int: ...
+
+    async def busy(self) -> bool: ...
+
+    @property
+    def stall_after_s(self) -> float: ...
 
     async def stop(self) -> None: ...
 

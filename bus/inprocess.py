@@ -39,6 +39,9 @@ from store.events import Envelope, Payload, RunResumed
 from store.log import EventLog
 
 log = structlog.get_logger("bus")
+# Idle seconds before a run counts as stalled: idleness is exact in one process (a delivery
+# counts from its publish to its handler's end), so this is only a margin.
+STALL_AFTER_S = 5.0
 
 
 class RoleActor(RoutedAgent):
@@ -66,8 +69,10 @@ class InProcessBus:
         *,
         blobs: BlobStore | None = None,
         stop_grace_s: float = 30.0,
+        stall_after_s: float = STALL_AFTER_S,
     ) -> None:
         self.log = log
+        self._stall_after_s = stall_after_s
         self._table = RoleTable(agents)
         self._contexts = ContextCache(log, self._deliver, router, roles=len(self._table.roles),
                                       skip_known=True, blobs=blobs)
@@ -98,6 +103,13 @@ class InProcessBus:
 
     def _actor_factory(self, role: str) -> Callable[[], RoleActor]:
         return lambda: RoleActor(self, role)
+
+    async def busy(self) -> bool:
+        return self._in_flight > 0
+
+    @property
+    def stall_after_s(self) -> float:
+        return self._stall_after_s
 
     async def idle(self) -> None:
         """Return once no delivery is queued or being handled."""

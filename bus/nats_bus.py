@@ -62,6 +62,10 @@ log = structlog.get_logger("bus.nats")
 DEFAULT_STREAM = "BENCH"
 _FETCH_TIMEOUT_S = 2.0
 _NAK_DELAY_S = 2.0
+# Idle seconds before a run counts as stalled. A remote worker's re-deliveries after
+# `RunResumed` are invisible from the driving process; the long wait covers them (the
+# 1.5B's longest calls take about a minute to record).
+NATS_STALL_AFTER_S = 120.0
 
 
 def consumer_name(role: str) -> str:
@@ -87,6 +91,7 @@ class NatsBus:
         stream: str = DEFAULT_STREAM,
         connect_timeout_s: float = 5.0,
         stop_grace_s: float = 30.0,
+        stall_after_s: float = NATS_STALL_AFTER_S,
         log: EventLog | None = None,
         blobs: BlobStore | None = None,
     ) -> None:
@@ -101,6 +106,7 @@ class NatsBus:
         self.stream = stream
         self._connect_timeout_s = connect_timeout_s
         self._stop_grace_s = stop_grace_s
+        self._stall_after_s = stall_after_s
         self._given_log = log
         self.log: EventLog | None = None
         self._given_blobs = blobs
@@ -216,6 +222,27 @@ class NatsBus:
         for role, env in deliveries:
             self._track(asyncio.create_task(self._redeliver(role, env, limits[role])))
         return len(deliveries)
+
+    async def busy(self) -> bool:
+        """A handler runs here, or a role consumer of the stream holds an event not yet
+        delivered or not yet acked (a worker in any process is on it, or none is running).
+        A store that does not answer counts as busy: nothing can be told."""
+        if self._handlers:
+            return True
+        if self._nc is None:
+            return False
+        try:
+            infos = await self._nc.jetstream().consumers_info(self.stream)
+        except Exception as exc:  # noqa: BLE001 - unknown is not idle
+            log.warning("consumer_info_failed", error=f"{type(exc).__name__}: {exc}")
+            return True
+        roles = [i for i in infos if (i.name or "").startswith(consumer_name(""))]
+        return not roles or any((i.num_pending or 0) + (i.num_ack_pending or 0) > 0
+                                for i in roles)
+
+    @property
+    def stall_after_s(self) -> float:
+        return self._stall_after_s
 
     # -- delivery ------------------------------------------------------------
 

@@ -164,6 +164,8 @@ def summarize(env: EventEnvelope) -> str:
             return f"at {p.stage}: {_short(p.reason)}"
         case ev.RunStopped():
             return f"at {p.stage} ({p.cause}): {_short(p.reason)}; resumable"
+        case ev.RunStalled():
+            return f"{_short(p.reason)}; open slots reported short"
         case ev.RunResumed():
             stopped = f" (stopped at seq {p.stopped_seq})" if p.stopped_seq else ""
             return f"after seq {p.after_seq}{stopped}"

@@ -127,6 +127,17 @@ class RunResumed(Payload, frozen=True, kw_only=True):
     stopped_seq: int | None = None  # the RunStopped it answers, if the run had stopped
 
 
+class RunStalled(Payload, frozen=True, kw_only=True):
+    """The driving process saw no role with work, queued or being handled, for `quiet_s`
+    seconds, and the run had not ended: a handler dropped what the run waited for. The
+    Orchestrator reports every open slot short, so the run publishes what it accepted; a
+    run still open after that waits for `build --resume` (recorded answers are reused)."""
+
+    after_seq: int  # the log's last seq while the run was quiet
+    quiet_s: float
+    reason: str
+
+
 class RunCompleted(Payload, frozen=True, kw_only=True):
     """The run has nothing left to do (published and, if asked, evaluated)."""
 
@@ -948,6 +959,7 @@ Event = (
     | RunFailed
     | RunStopped
     | RunResumed
+    | RunStalled
     | RunCompleted
     | LLMCallRecorded
     | ToolApplied

@@ -9,6 +9,7 @@ from agents.orchestrator.generated import realize_generated
 from agents.orchestrator.repair import repaired
 from agents.orchestrator.slots import first_assignments, next_attempt
 from agents.orchestrator.sourced import realize_sourced
+from agents.orchestrator.stalled import stalled_shortfalls
 from agents.settings import settings_of
 from agents.sources import PoolCache, get_generator
 from replay.projections import RunState
@@ -16,6 +17,7 @@ from store.events import (
     Envelope,
     RepairRequested,
     ReplenishRequested,
+    RunStalled,
     SlotAssigned,
     SpecFinalized,
     Subtask,
@@ -85,6 +87,16 @@ class OrchestratorAgent(Agent):
         settings = settings_of(state.request.payload)
         fixed = await repaired(event, realized.payload, settings, ctx.llm(self.role))
         await ctx.emit(fixed, cause=event, key=event.payload.sample_id)
+
+
+    @on(RunStalled)
+    async def stalled(self, event: Envelope[RunStalled], ctx: AgentContext) -> None:
+        """Nothing can fill the open slots any more: each is reported short, saying which of
+        its steps never happened. A stall a later `RunResumed` took up again is moot."""
+        state = await ctx.state()
+        if state.status.finished or state.status.resumed_seq > event.seq:
+            return
+        await ctx.emit_many(stalled_shortfalls(event.payload, state), cause=event)
 
 
 def spec_parts(state: RunState, p: SlotAssigned) -> tuple[TransformationPlan, Subtask]:

@@ -275,14 +275,15 @@ def drive(args: argparse.Namespace, run_id: str, first: Envelope | None, config:
                    or DEFAULT_CONCURRENCY)
     if concurrency < 1:
         raise UserError("--llm-concurrency must be at least 1")
-    retry = retry_policy(config)
+    driving = Driving(concurrency=concurrency, retry=retry_policy(config),
+                      stall_after_s=config.stall_after_s)
     try:
         key_file = getattr(args, "sign_key", None)
         signing_key = load_signing_key(key_file) if key_file is not None else None
     except AnchorError as exc:
         raise UserError(str(exc)) from None
     try:
-        return asyncio.run(_build(args, store_url, run_id, first, concurrency, retry, pools,
+        return asyncio.run(_build(args, store_url, run_id, first, driving, pools,
                                   prepare, signing_key))
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the bus has stopped, the log holds all
         raise RunInterrupted(run_id) from None
@@ -298,9 +299,17 @@ def retry_policy(config: BuildConfig) -> RetryPolicy:
     )
 
 
+class Driving(msgspec.Struct, frozen=True, kw_only=True):
+    """How this process drives a run: LLM calls in flight, their retries, and how long the
+    bus must be idle before an unfinished run counts as stalled (None: the bus's default)."""
+
+    concurrency: int
+    retry: RetryPolicy
+    stall_after_s: float | None = None
+
+
 async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
-                 first: Envelope | None, concurrency: int, retry: RetryPolicy,
-                 pools: PoolCache, prepare: Prepare | None,
+                 first: Envelope | None, driving: Driving, pools: PoolCache, prepare: Prepare | None,
                  signing_key: Ed25519PrivateKey | None) -> BuildResult:
     event_log = await open_log(args)
     try:
@@ -308,7 +317,7 @@ async def _build(args: argparse.Namespace, store_url: str | None, run_id: str,
             blobs = await open_blobs(args)
             try:
                 return await _drive(args, event_log, blobs, store_url, run_id, first,
-                                    concurrency, retry, pools, prepare, signing_key)
+                                    driving, pools, prepare, signing_key)
             finally:
                 await blobs.close()
     finally:
@@ -323,8 +332,8 @@ def _run_lock(args: argparse.Namespace, store_url: str | None,
 
 
 async def _drive(args: argparse.Namespace, event_log: EventLog, blobs: BlobStore,
-                 store_url: str | None, run_id: str, first: Envelope | None, concurrency: int,
-                 retry: RetryPolicy, pools: PoolCache, prepare: Prepare | None,
+                 store_url: str | None, run_id: str, first: Envelope | None, driving: Driving,
+                 pools: PoolCache, prepare: Prepare | None,
                  signing_key: Ed25519PrivateKey | None) -> BuildResult:
     unwritten = False  # completed in the log, but its build died before writing the folder
     if first is None:
@@ -357,8 +366,8 @@ async def _drive(args: argparse.Namespace, event_log: EventLog, blobs: BlobStore
                             else ())
     print(f"run {run_id}", file=sys.stderr)
     if not unwritten:
-        await _run_agents(args, event_log, blobs, store_url, run_id, first, concurrency, retry,
-                          pools, until)
+        await _run_agents(args, event_log, blobs, store_url, run_id, first, driving, pools,
+                          until)
     state = RunState.of(await read_verified(event_log, run_id), run_id)
     outcome = outcome_of(state)
     if outcome.status == "running" and state.approval.waiting:
@@ -373,16 +382,16 @@ async def _drive(args: argparse.Namespace, event_log: EventLog, blobs: BlobStore
 
 async def _run_agents(args: argparse.Namespace, event_log: EventLog, blobs: BlobStore,
                       store_url: str | None, run_id: str, first: Envelope | None,
-                      concurrency: int, retry: RetryPolicy, pools: PoolCache,
+                      driving: Driving, pools: PoolCache,
                       until: tuple[type[Payload], ...]) -> None:
-    """Drive the run (new or resumed) until it completes, fails or stops (or until its
-    first event of a class in `until`)."""
-    router = ModelRouter(retry=retry, max_concurrency=concurrency)
+    """Drive the run (new or resumed) until it completes, fails, stops or stalls (or until
+    its first event of a class in `until`)."""
+    router = ModelRouter(retry=driving.retry, max_concurrency=driving.concurrency)
     try:
         roles = [] if getattr(args, "remote_agents", False) else list(ALL_ROLES)
         agents = make_agents(roles, AgentOptions(pools=pools))
         bus = make_bus(event_log, store_url, agents, router, blobs=blobs,
-                       workers=concurrency * 2)
+                       workers=driving.concurrency * 2, stall_after_s=driving.stall_after_s)
         progress = Progress(event_log, run_id)
         try:
             await drive_run(bus, event_log, run_id, first, progress=progress, until=until)
@@ -446,6 +455,12 @@ def _report(args: argparse.Namespace, result: BuildResult) -> int:
         print(f"benchagent: run {outcome.run_id} stopped at {outcome.stage}: {outcome.reason}; "
               f"resume it with `benchagent build --resume {outcome.run_id}`", file=sys.stderr)
         return EXIT_STOPPED
+    if outcome.status == "stalled":
+        print(f"benchagent: run {outcome.run_id} stalled: {outcome.reason}; `benchagent log "
+              f"{outcome.run_id}` shows where it stopped, and `benchagent build --resume "
+              f"{outcome.run_id}` takes it up again, reusing every recorded answer",
+              file=sys.stderr)
+        return 1
     if outcome.status != "completed":
         print(f"benchagent: run {outcome.run_id} failed at {outcome.stage}: {outcome.reason}",
               file=sys.stderr)

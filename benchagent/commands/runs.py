@@ -50,6 +50,8 @@ def status_of(state: RunState, locked: bool | None) -> tuple[str, bool]:
         return "completed", False
     if status.stopped is not None:
         return "stopped", True
+    if status.stalled is not None:
+        return "stalled", True
     if locked is False:
         return "interrupted", True
     return status.milestone, False
@@ -73,7 +75,7 @@ async def _collect(args: argparse.Namespace) -> list[dict[str, Any]]:
             else:
                 locked = is_folder_locked(home_dir(args), run_id) if embedded else None
                 status, resumable = status_of(state, locked)
-            stop = state.status.stopped
+            stop = state.status.stopped or state.status.stalled
             rows.append({"run_id": run_id, "status": status, "resumable": resumable,
                          "resume": f"benchagent build --resume {run_id}" if resumable else None,
                          "reason": stop.payload.reason if stop is not None else None,

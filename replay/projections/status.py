@@ -1,6 +1,6 @@
 """Where the run stands and how it ended: completed or failed (and why), stopped and waiting
-for `--resume` (and why), samples short of the quota, and the outcome `benchagent build`
-reports."""
+for `--resume` (and why), stalled (no role had work and the run had not ended), samples short
+of the quota, and the outcome `benchagent build` reports."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ from store.events import (
     RunCompleted,
     RunFailed,
     RunResumed,
+    RunStalled,
     RunStopped,
 )
 
 Milestone = Literal["running", "published", "completed", "failed"]
-Status = Literal["running", "stopped", "completed", "failed"]
+Status = Literal["running", "stopped", "stalled", "completed", "failed"]
 
 
 class RunOutcome(msgspec.Struct, kw_only=True):
@@ -41,7 +42,9 @@ class RunStatus(Projection):
         self.completed: Envelope[RunCompleted] | None = None  # the first
         self.failed: Envelope[RunFailed] | None = None  # the first
         self.stopped: Envelope[RunStopped] | None = None  # the first stop since the last resume
+        self.stalled: Envelope[RunStalled] | None = None  # the latest, since the last resume
         self.resumes = 0  # RunResumed events so far
+        self.resumed_seq = 0  # the seq of the latest RunResumed
         self.shortfall = 0  # samples reported missing, over every QuotaShortfall
         self.milestone: Milestone = "running"  # the latest of published, completed, failed
 
@@ -59,10 +62,16 @@ class RunStatus(Projection):
     def _stopped(self, env: Envelope[RunStopped]) -> None:
         self.stopped = self.stopped or env
 
+    @on(RunStalled)
+    def _stalled(self, env: Envelope[RunStalled]) -> None:
+        self.stalled = env
+
     @on(RunResumed)
     def _resumed(self, env: Envelope[RunResumed]) -> None:
         self.stopped = None
+        self.stalled = None
         self.resumes += 1
+        self.resumed_seq = env.seq
 
     @on(BenchmarkPublished)
     def _published(self, env: Envelope[BenchmarkPublished]) -> None:
@@ -82,7 +91,9 @@ class RunStatus(Projection):
             return "failed"
         if self.completed is not None:
             return "completed"
-        return "stopped" if self.stopped is not None else "running"
+        if self.stopped is not None:
+            return "stopped"
+        return "stalled" if self.stalled is not None else "running"
 
     def outcome(self, run_id: str) -> RunOutcome:
         """A failure wins over a completion; neither: stopped (resumable) or still running."""
@@ -95,6 +106,9 @@ class RunStatus(Projection):
                 stop = self.stopped.payload
                 return RunOutcome(run_id=run_id, status="stopped", stage=stop.stage,
                                   reason=stop.reason, shortfall=self.shortfall)
+            if self.stalled is not None:
+                return RunOutcome(run_id=run_id, status="stalled", stage="cli",
+                                  reason=self.stalled.payload.reason, shortfall=self.shortfall)
             return RunOutcome(run_id=run_id, status="running", shortfall=self.shortfall)
         done = self.completed.payload
         return RunOutcome(run_id=run_id, status="completed", accepted=done.accepted,
