@@ -85,6 +85,15 @@ class LLM(Protocol):
         ...
 
 
+    async def continuation_logprobs(
+        self, purpose: str, text: str, continuations: list[str], *, cause: Envelope[Payload],
+    ) -> list[float] | None:
+        """The log-probability of each continuation right after `text` (raw text, no chat
+        template), recorded like any call; None when the model cannot score text (a chat
+        API that reports the probabilities of no prompt)."""
+        ...
+
+
 class ChoiceAnswer(msgspec.Struct, frozen=True, kw_only=True):
     """A short answer (an option's letter) and how likely the model found each first token."""
 

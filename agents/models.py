@@ -155,3 +155,8 @@ class _RunBoundLLM:
     async def complete_choice(self, purpose: str, messages: list[dict[str, Any]], *,
                               cause: Envelope[Payload]) -> ChoiceAnswer:
         return await (await self._resolve()).complete_choice(purpose, messages, cause=cause)
+
+    async def continuation_logprobs(self, purpose: str, text: str, continuations: list[str], *,
+                                    cause: Envelope[Payload]) -> list[float] | None:
+        return await (await self._resolve()).continuation_logprobs(purpose, text, continuations,
+                                                                   cause=cause)

@@ -53,6 +53,7 @@ from store.events import Envelope, LLMCallRecorded, Payload
 from store.log import StoreUnavailable
 from tools.canonical import canonical_json
 from tools.llm.clients import (
+    CONTINUATIONS_KEY,
     DEFAULT_TIMEOUT_S,
     ModelSpec,
     describe_error,
@@ -206,6 +207,24 @@ class RecordedLLM(LLM):
         text = await self._complete(purpose, messages, None, cause, params)
         key = request_key(self.role, purpose, self.spec.identity, messages, params, None)
         return ChoiceAnswer(text=text, first_token_logprobs=self.memo.first_token_logprobs.get(key))
+
+    async def continuation_logprobs(
+        self, purpose: str, text: str, continuations: list[str], *, cause: Envelope[Payload],
+    ) -> list[float] | None:
+        if not getattr(self.client, "scores_text", False):
+            return None
+        params = {**self.params, CONTINUATIONS_KEY: list(continuations)}
+        answer = await self._complete(purpose, [{"role": "user", "content": text}], None, cause,
+                                      params)
+        try:
+            scores = msgspec.json.decode(answer, type=list[float])
+        except msgspec.DecodeError as exc:
+            raise LLMCallFailed(f"{self.role}/{purpose}: {self.spec.display()} scored "
+                                f"unreadably: {exc}") from None
+        if len(scores) != len(continuations):
+            raise LLMCallFailed(f"{self.role}/{purpose}: {self.spec.display()} scored "
+                                f"{len(scores)} of {len(continuations)} continuations")
+        return scores
 
     # -- internals -----------------------------------------------------------------
 

@@ -21,6 +21,11 @@
   model that reaches the label by a hair is guessing between options that both fit); it
   is not judged at all when both answers reach the label and its question uses a cue of
   the subtask's capability (`settled_by_blind_solve`): two one-letter calls.
+  A cloze item with options (its label the source's own span) is fitted instead of
+  solved when the model can score text (`agents/cloze_fit.py`, the local model): each
+  option with the rest of its sentence is scored right after the text before the blank;
+  the likeliest must be the label (`answer_matches`) and the label's share must clear the
+  same bar (`unambiguous`). One scoring call; the option order plays no part.
   In a refresh, an item every known model solves fails `separates` (agents/separation.py).
   `SampleChecked` holds every verdict with its reason.
   A question rewritten by sample-level planning whose blind answer misses the label is
@@ -41,7 +46,7 @@ Ablation `verifier`: every realized sample is accepted unchecked.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 import structlog
@@ -50,6 +55,7 @@ from agents.answers import letter, letter_shares, text_key
 from agents.base import Agent, AgentContext, on
 from agents.checks import format_verdict
 from agents.cloze import asked_text
+from agents.cloze_fit import fill_texts, option_shares
 from agents.item_checks import check_item
 from agents.label_set import closed_labels
 from agents.prompts import verifier as prompts
@@ -151,7 +157,8 @@ class VerifierAgent(Agent):
             blind = None
             restorable = rewritten(p) and p.repair_of is None
             if restorable or solved_first(p):
-                blind = await self._solve(event, ctx)
+                blind = None if restorable else await self._fit(event, ctx)
+                blind = blind or await self._solve(event, ctx)
                 if not blind[1] and restorable:
                     # The planner's question lost the source's answer: restore the source's.
                     await ctx.emit(RepairRequested(
@@ -163,10 +170,9 @@ class VerifierAgent(Agent):
                 if not blind[1]:
                     # Neither option follows, or the label is not what the input supports.
                     verdicts.append(CheckVerdict(
-                        check="answer_matches", passed=False,
-                        reason=f"a blind solve answered {clip(' '.join(blind[0].split()), 80)!r}"
-                               f", not the label {p.item.target!r}"))
-                elif not clear_of_chance(p.item, blind, margin):
+                        check="answer_matches", passed=False, reason=missed(p.item, blind)))
+                elif not clear_of_chance(p.item, blind, margin) or blind.how == "fit":
+                    # A fit scores every option at once: their order changes nothing.
                     verdicts.append(unambiguous_verdict(p.item, [blind], margin))
                 elif (flipped := reversed_options(p.item)) is not None:
                     again = await self._solve(event, ctx, flipped)
@@ -225,6 +231,26 @@ class VerifierAgent(Agent):
             solved = await llm.complete_text(prompts.SOLVE, messages, cause=event)
         reaches = score_answer(item, solved, p.source, state.synthesis)[0] == 1.0
         return BlindAnswer(solved, reaches, share)
+
+    async def _fit(self, event: Envelope[SampleRealized], ctx: AgentContext
+                   ) -> BlindAnswer | None:
+        """A cloze item's options filled into its blank and scored by the model's likelihood
+        (`agents.cloze_fit`): the likeliest option as the answer, the label's share of the
+        options' probability. None: not a cloze item with options, or a model that cannot
+        score text (the letter solve then decides)."""
+        item = event.payload.item
+        texts = fill_texts(item)
+        if texts is None:
+            return None
+        scores = await ctx.llm(self.role).continuation_logprobs(prompts.FIT, texts[0], texts[1],
+                                                                cause=event)
+        if scores is None:
+            return None
+        shares = option_shares(scores)
+        best = max(range(len(shares)), key=shares.__getitem__)
+        label = ord(item.target.strip().upper()[:1] or "?") - ord("A")
+        share = shares[label] if 0 <= label < len(shares) else 0.0
+        return BlindAnswer(letter(best), best == label, share, how="fit")
 
     async def _semantic(self, event: Envelope[SampleRealized], state: RunState,
                         ctx: AgentContext, blind: BlindAnswer | None
@@ -345,11 +371,25 @@ def reversed_options(item: BenchmarkItem) -> BenchmarkItem | None:
 
 class BlindAnswer(NamedTuple):
     """One blind solve: the answer, whether it reaches the label, and (options, a model that
-    reports log-probabilities) the label's share of the option letters' probability."""
+    reports log-probabilities) the label's share of the option letters' probability. A fit
+    (`how="fit"`, a cloze item) answers with the option that fills the blank likeliest, and
+    its share is of the filled texts' probability."""
 
     text: str
     reaches: bool
     label_share: float | None = None
+    how: Literal["solve", "fit"] = "solve"
+
+
+def missed(item: BenchmarkItem, blind: BlindAnswer) -> str:
+    """Why a blind answer that misses the label fails `answer_matches`."""
+    if blind.how == "fit":
+        index = ord(blind.text) - ord("A")
+        option = (item.choices or [])[index] if 0 <= index < len(item.choices or []) else ""
+        return (f"filled into the blank, {clip(option, 60)!r} ({blind.text}) reads likelier "
+                f"than the label {item.target!r}")
+    return (f"a blind solve answered {clip(' '.join(blind.text.split()), 80)!r}, not the "
+            f"label {item.target!r}")
 
 
 def label_share(item: BenchmarkItem, first_token_logprobs: dict[str, float] | None
@@ -383,6 +423,16 @@ def unambiguous_verdict(item: BenchmarkItem, solves: list[BlindAnswer],
     more in both orders held 17 sound ones — the items it dropped were mostly pairs where
     both options follow (perf/blind_solve_precision.py)."""
     bar = required_share(len(item.choices or []), margin)
+    if solves and solves[0].how == "fit":
+        share = f"{solves[0].label_share or 0.0:.2f}"
+        if clear_of_chance(item, solves[0], margin):
+            return CheckVerdict(check="unambiguous", passed=True,
+                                reason=f"filled into the blank, the label takes {share} of the "
+                                       f"options' probability; the bar is {bar:.2f}")
+        return CheckVerdict(check="unambiguous", passed=False,
+                            reason=f"filled into the blank, the label takes only {share} of "
+                                   f"the options' probability, under the bar of {bar:.2f}: "
+                                   f"another option fills it almost as well")
     orders = ("as given", "reversed")
     shares = ", ".join(f"{s.label_share:.2f} ({orders[i]})" for i, s in enumerate(solves)
                        if s.label_share is not None)
@@ -441,13 +491,12 @@ def settled_by_blind_solve(p: SampleRealized, blind: BlindAnswer | None,
     question = asked_text(p.item)
     if not cues or not on_target(question, cues):
         return None
-    said = " ".join(blind[0].split())[:80]
+    said = ("the label fills the blank likeliest" if blind.how == "fit"
+            else f"a blind solve reached the label ({' '.join(blind[0].split())[:80]!r})")
     hit = sorted(stems(question) & cues)
     return [
-        CheckVerdict(check="answerable", passed=True,
-                     reason=f"a blind solve reached the label ({said!r})"),
-        CheckVerdict(check="answer_matches", passed=True,
-                     reason=f"a blind solve reached the label ({said!r})"),
+        CheckVerdict(check="answerable", passed=True, reason=said),
+        CheckVerdict(check="answer_matches", passed=True, reason=said),
         CheckVerdict(check="depends_on_signal", passed=True,
                      reason=f"what the item asks uses a cue of the subtask's capability "
                             f"({', '.join(hit)}); not judged"),

@@ -19,6 +19,7 @@ from agents.prompts.common import messages, obj, text
 from store.events import CheckName
 
 SOLVE = "verifier.solve"
+FIT = "verifier.fit"  # a cloze item's options scored in its blank (agents.cloze_fit)
 CHECK = "verifier.check"
 SEMANTIC_CHECKS: tuple[CheckName, ...] = ("answerable", "answer_matches", "depends_on_signal")
 NO_FAILURE = "none"

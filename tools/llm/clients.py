@@ -42,6 +42,10 @@ log = structlog.get_logger(__name__)
 VALID_FORMS = "openai:MODEL[@BASE_URL], local:NAME or scripted:NAME"
 PLACEHOLDER_KEY = "not-needed"  # servers on our own machine rarely check keys
 DEFAULT_TIMEOUT_S = 600.0
+# `extra_create_args` key of a scoring request, answered by clients whose `scores_text` is
+# true (the local model; a scripted responder that scores): no text is generated, the answer
+# is the JSON list of each continuation's log-probability right after the messages' text.
+CONTINUATIONS_KEY = "continuations"
 
 _URL_AT = re.compile(r"@(?=https?://)")
 _NAME = re.compile(r"^[A-Za-z0-9][\w.\-/:]*$")

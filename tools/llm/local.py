@@ -38,6 +38,10 @@ Structured requests (all equivalent; pick one per call):
     json_output=<schema dict | msgspec Struct type | pydantic model type>
     json_output=True  or  response_format={"type": "json_object"}  (any JSON object)
 
+`extra_create_args={"continuations": [...]}` scores instead of generating: the answer is the
+JSON list of each continuation's log-probability right after the messages' text (raw text,
+no chat template; a cloze item's options filled into its blank).
+
 `extra_create_args` also takes `seed`, `temperature`, `max_tokens` (default 1024), `top_p`,
 `top_k`, `stop` and `repeat_penalty`, and `logprobs`/`top_logprobs` (each generated token's
 likeliest alternatives, as OpenAI reports them); other keys are ignored with a warning. At temperature 0
@@ -75,6 +79,7 @@ from autogen_core.models import (
 from autogen_core.tools import Tool, ToolSchema
 
 from tools.llm import llama_env  # before any llama_cpp import: sets OMP_WAIT_POLICY
+from tools.llm.clients import CONTINUATIONS_KEY
 from tools.llm.local_models import LOCAL_MODELS, LocalModel, get_local_model
 from tools.llm.weights import model_path
 
@@ -390,6 +395,32 @@ class _ModelRuntime:
     def tokenize(self, text: str) -> int:
         return len(self._ensure_loaded().tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    def score(self, text: str, continuations: Sequence[str],
+              cancelled: threading.Event) -> tuple[list[float], int] | None:
+        """(log-probability of each continuation right after `text`, tokens evaluated)."""
+        if cancelled.is_set():
+            return None
+        from tools.llm.local_decode import continuation_logprobs
+
+        llama = self._ensure_loaded()
+        add_bos = self.model.prompt_style != "chat"
+
+        def tokens(t: str) -> list[int]:
+            return llama.tokenize(t.encode("utf-8"), add_bos=add_bos, special=False)
+
+        before = tokens(text)
+        fulls = [tokens(text + c) for c in continuations]
+        longest = max((len(f) for f in fulls), default=0)
+        if longest >= self.model.n_ctx:
+            raise ValueError(f"Requested tokens ({longest}) exceed context window of "
+                             f"{self.model.n_ctx}")
+        try:
+            return continuation_logprobs(self._evaluator, before, fulls,
+                                         self.prefix_reuse), longest
+        except BaseException:
+            self._evaluator.forget_live()
+            raise
+
     def generate(self, request: _Request, cancelled: threading.Event) -> _Generation | None:
         if cancelled.is_set():  # cancelled while queued
             return None
@@ -509,6 +540,8 @@ def _warn_if_invalid(model: str, text: str, schema: dict[str, Any]) -> None:
 class LocalChatCompletionClient(ChatCompletionClient):
     """`local:NAME` as an AutoGen model client. Cheap to create: the model loads on first use."""
 
+    scores_text = True  # answers `continuations` requests (`CONTINUATIONS_KEY`)
+
     def __init__(self, name: str) -> None:
         self._model = get_local_model(name)
         self._model_info = ModelInfo(
@@ -576,6 +609,9 @@ class LocalChatCompletionClient(ChatCompletionClient):
     ) -> CreateResult:
         if tools:
             raise ValueError("local models do not support tool calls")
+        if CONTINUATIONS_KEY in extra_create_args:
+            return await self._score(messages, extra_create_args[CONTINUATIONS_KEY],
+                                     cancellation_token)
         request = self._request(messages, json_output, extra_create_args)
         cancelled = threading.Event()
         runtime = self._runtime
@@ -616,6 +652,30 @@ class LocalChatCompletionClient(ChatCompletionClient):
             cached=False,
             logprobs=generation.logprobs,
         )
+
+    async def _score(self, messages: Sequence[LLMMessage], continuations: Sequence[str],
+                     cancellation_token: CancellationToken | None) -> CreateResult:
+        text = "".join(m["content"] for m in _message_dicts(messages))
+        cancelled = threading.Event()
+        runtime = self._runtime
+        future = asyncio.ensure_future(runtime.run(
+            lambda: runtime.score(text, list(continuations), cancelled)))
+        if cancellation_token is not None:
+            cancellation_token.link_future(future)
+        try:
+            scored = await future
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        if scored is None:
+            raise asyncio.CancelledError()
+        scores, tokens = scored
+        usage = RequestUsage(prompt_tokens=tokens, completion_tokens=0)
+        self._last = usage
+        self._total = RequestUsage(prompt_tokens=self._total.prompt_tokens + tokens,
+                                   completion_tokens=self._total.completion_tokens)
+        return CreateResult(finish_reason="stop", content=json.dumps(scores), usage=usage,
+                            cached=False)
 
     async def create_stream(
         self,

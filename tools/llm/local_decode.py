@@ -23,6 +23,10 @@ instead of waiting for the model to end its turn. Asked for `top_logprobs`, it r
 generated token's likeliest alternatives under the model's own distribution (the raw logits,
 before penalties and grammar), as OpenAI's `logprobs` do.
 
+**Scoring.** `continuation_logprobs` gives the log-probability of each of several texts
+right after a shared one (a cloze item's options, each with the rest of its sentence): the
+shared head is evaluated once and reused, each continuation's tokens are fed one at a time.
+
 Everything here runs on the model's single worker thread (llama.cpp is not thread-safe).
 """
 
@@ -354,6 +358,42 @@ def decode(
     out.text = text.decode("utf-8", errors="ignore")
     out.seconds = time.perf_counter() - started
     return out
+
+
+def continuation_logprobs(evaluator: PromptEvaluator, before: Sequence[int],
+                          fulls: Sequence[Sequence[int]], reuse: bool = True) -> list[float]:
+    """For each token sequence in `fulls` (`before` then a continuation, tokenized whole): the
+    sum of the log-probabilities of its tokens after the head it shares with `before` (at
+    least its last token). A boundary token that merges the head's end with the continuation's
+    start ("in" + " about") is scored with the continuation, for every option alike. The head
+    is evaluated (and reused) as a prompt; the continuation in batches that keep every
+    position's logits."""
+    llama = evaluator.llama
+    n_vocab = llama.n_vocab()
+
+    def logprob(row: int, token: int) -> float:
+        logits = np.ctypeslib.as_array(llama._ctx.get_logits_ith(row), shape=(n_vocab,))
+        shifted = logits.astype(np.float64) - float(logits.max())
+        return float(shifted[token]) - math.log(float(np.exp(shifted).sum()))
+
+    scores = []
+    for full in fulls:
+        head = max(1, min(common_prefix(before, full), len(full) - 1))
+        evaluator.evaluate(full[:head], reuse=reuse)
+        tail = list(full[head:])
+        total = logprob(-1, tail[0])
+        fed = tail[:-1]  # each fed token's logits score the token after it
+        for start in range(0, len(fed), evaluator.chunk):
+            batch = fed[start:start + evaluator.chunk]
+            n_past = llama.n_tokens
+            llama._ctx.kv_cache_seq_rm(-1, n_past, -1)
+            llama._batch.set_batch(batch=batch, n_past=n_past, logits_all=True)
+            llama._ctx.decode(llama._batch)
+            llama.input_ids[n_past:n_past + len(batch)] = batch
+            llama.n_tokens += len(batch)
+            total += sum(logprob(i, tail[start + i + 1]) for i in range(len(batch)))
+        scores.append(total)
+    return scores
 
 
 def _top_logprobs(logits: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -46,7 +46,7 @@ from autogen_core.models import (
 )
 from autogen_core.tools import Tool, ToolSchema
 
-from tools.llm.clients import TransientLLMError
+from tools.llm.clients import CONTINUATIONS_KEY, TransientLLMError
 
 Responder = Callable[..., "str | ScriptedAnswer"]
 
@@ -279,6 +279,12 @@ class ScriptedChatCompletionClient(ChatCompletionClient):
         self.calls = 0  # every create(), faulty or not
         self._usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
 
+    @property
+    def scores_text(self) -> bool:
+        """Whether it answers scoring requests: its responder has `score_continuations(text,
+        continuations) -> list[float]`."""
+        return callable(getattr(self._responder, "score_continuations", None))
+
     async def create(
         self,
         messages: Sequence[LLMMessage],
@@ -291,6 +297,13 @@ class ScriptedChatCompletionClient(ChatCompletionClient):
     ) -> CreateResult:
         self.calls += 1
         dicts = [message_to_dict(m) for m in messages]
+        if CONTINUATIONS_KEY in extra_create_args and self.scores_text:
+            text = "".join(str(d["content"]) for d in dicts)
+            scores = self._responder.score_continuations(  # type: ignore[attr-defined]
+                text, list(extra_create_args[CONTINUATIONS_KEY]))
+            return CreateResult(finish_reason="stop", content=json.dumps(scores), cached=False,
+                                usage=RequestUsage(prompt_tokens=approx_tokens(text),
+                                                   completion_tokens=0))
         schema, purpose = response_format_parts(extra_create_args)
         if schema is None and json_output is True:
             schema = {"type": "object"}

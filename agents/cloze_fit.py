@@ -1,0 +1,51 @@
+"""How well each option fills a cloze item's blank, by the Verifier's own language model.
+
+A cloze item's label is the source text's own span ("It went off <MASK>" → "30 minutes
+ago"): it cannot be wrong; what can go wrong is a distractor that fills the blank as well.
+The letter blind solve asks the model to find the blank in a long dialogue and answer with a
+letter: on the 37 distinct dialogue items of two temporal builds the 1.5B's letter reached
+the label on 5, while a careful reader finds 36 of the 37 sound. Scoring instead the text
+with each option filled in (the option and the rest of its sentence, right after the text
+before the blank: how lm-evaluation-harness scores multiple-choice cloze tasks) picked the
+label on 36 of 37, with a share of 0.8 or more on each of those (`/tmp/exp/lmscore.py`
+measured it; `tests/tools/test_local_scoring.py` keeps a case on the real model).
+"""
+
+from __future__ import annotations
+
+import math
+
+from agents.cloze import MASK
+from store.events import BenchmarkItem
+
+
+def fill_texts(item: BenchmarkItem) -> tuple[str, list[str]] | None:
+    """(the item's text before its blank, each option followed by the rest of the blank's
+    sentence) for a cloze item with options; None for any other item."""
+    sentence = item.metadata.get("cloze_sentence")
+    if not item.choices or not isinstance(sentence, str) or not sentence:
+        return None
+    mask = MASK.search(sentence)
+    if mask is None:
+        return None
+    at = item.input.find(sentence)
+    if at < 0:  # the sentence was reflowed into the input: its first blank is the one
+        first = MASK.search(item.input)
+        if first is None:
+            return None
+        before, rest = item.input[:first.start()], item.input[first.end():]
+        rest = rest[:len(sentence) - mask.end()]
+    else:
+        before = item.input[:at + mask.start()]
+        rest = sentence[mask.end():]
+    gap = "" if not before or before[-1].isspace() else " "
+    return before, [f"{gap}{option}{rest}" for option in item.choices]
+
+
+def option_shares(scores: list[float]) -> list[float]:
+    """Each option's share of the probability of the filled texts (a softmax of their
+    log-probabilities)."""
+    top = max(scores)
+    weights = [math.exp(s - top) for s in scores]
+    total = sum(weights)
+    return [w / total for w in weights]
