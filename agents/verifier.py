@@ -423,27 +423,20 @@ def unambiguous_verdict(item: BenchmarkItem, solves: list[BlindAnswer],
     more in both orders held 17 sound ones — the items it dropped were mostly pairs where
     both options follow (perf/blind_solve_precision.py)."""
     bar = required_share(len(item.choices or []), margin)
-    if solves and solves[0].how == "fit":
-        share = f"{solves[0].label_share or 0.0:.2f}"
-        if clear_of_chance(item, solves[0], margin):
-            return CheckVerdict(check="unambiguous", passed=True,
-                                reason=f"filled into the blank, the label takes {share} of the "
-                                       f"options' probability; the bar is {bar:.2f}")
-        return CheckVerdict(check="unambiguous", passed=False,
-                            reason=f"filled into the blank, the label takes only {share} of "
-                                   f"the options' probability, under the bar of {bar:.2f}: "
-                                   f"another option fills it almost as well")
+    fit = bool(solves) and solves[0].how == "fit"
     orders = ("as given", "reversed")
-    shares = ", ".join(f"{s.label_share:.2f} ({orders[i]})" for i, s in enumerate(solves)
-                       if s.label_share is not None)
+    shares = ", ".join(f"{s.label_share:.2f}" + ("" if fit else f" ({orders[i]})")
+                       for i, s in enumerate(solves) if s.label_share is not None)
+    gave = ("filled into the blank, the label takes" if fit
+            else "the blind solve gave the label")
     if all(clear_of_chance(item, s, margin) for s in solves):
         return CheckVerdict(check="unambiguous", passed=True,
-                            reason=f"the blind solve gave the label {shares} of the options' "
-                                   f"probability; the bar is {bar:.2f}")
+                            reason=f"{gave} {shares} of the options' probability; the bar is "
+                                   f"{bar:.2f}")
+    other = "fills it" if fit else "reads as an answer"
     return CheckVerdict(check="unambiguous", passed=False,
-                        reason=f"the blind solve gave the label only {shares} of the options' "
-                               f"probability, under the bar of {bar:.2f}: another option reads "
-                               f"as an answer almost as well")
+                        reason=f"{gave} only {shares} of the options' probability, under the "
+                               f"bar of {bar:.2f}: another option {other} almost as well")
 
 
 def option_order_verdict(item: BenchmarkItem, flipped: BenchmarkItem, said: str,

@@ -36,9 +36,8 @@ def config(tmp_path: Path) -> Path:
     return path
 
 
-def test_a_dropped_verification_is_reported_short_and_the_rest_published(
-        tmp_path: Path, general_bench: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def drop_the_first_verification(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make the Verifier drop the first sample it is asked to verify; the dropped id."""
     verify = VerifierAgent.verify
     dropped: list[str] = []
 
@@ -50,6 +49,13 @@ def test_a_dropped_verification_is_reported_short_and_the_rest_published(
         await verify(self, event, ctx)
 
     monkeypatch.setattr(VerifierAgent, "verify", drops_the_first)
+    return dropped
+
+
+def test_a_dropped_verification_is_reported_short_and_the_rest_published(
+        tmp_path: Path, general_bench: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    dropped = drop_the_first_verification(monkeypatch)
     home = tmp_path / "home"
     code, doc, err = build(capsys, home, general_bench, "--config", str(config(tmp_path)),
                            size=6)
@@ -107,17 +113,7 @@ def test_a_stall_nothing_can_close_ends_the_build_and_resume_finishes_it(
 def test_over_nats_a_dropped_verification_is_reported_short_too(
         tmp_path: Path, general_bench: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    verify = VerifierAgent.verify
-    dropped: list[str] = []
-
-    async def drops_the_first(self: VerifierAgent, event: Envelope[SampleRealized],
-                              ctx: Any) -> None:
-        if not dropped:
-            dropped.append(event.payload.sample_id)
-            return
-        await verify(self, event, ctx)
-
-    monkeypatch.setattr(VerifierAgent, "verify", drops_the_first)
+    dropped = drop_the_first_verification(monkeypatch)
     with NatsServer(tmp_path / "nats") as server:
         code, doc, err = build(capsys, tmp_path / "home", general_bench, "--store", server.url,
                                "--config", str(config(tmp_path)), size=4)
