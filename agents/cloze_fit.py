@@ -3,12 +3,12 @@
 A cloze item's label is the source text's own span ("It went off <MASK>" → "30 minutes
 ago"): it cannot be wrong; what can go wrong is a distractor that fills the blank as well.
 The letter blind solve asks the model to find the blank in a long dialogue and answer with a
-letter: on the 37 distinct dialogue items of two temporal builds the 1.5B's letter reached
-the label on 5, while a careful reader finds 36 of the 37 sound. Scoring instead the text
-with each option filled in (the option and the rest of its sentence, right after the text
-before the blank: how lm-evaluation-harness scores multiple-choice cloze tasks) picked the
-label on 36 of 37, with a share of 0.8 or more on each of those (`/tmp/exp/lmscore.py`
-measured it; `tests/tools/test_local_scoring.py` keeps a case on the real model).
+letter: of the 47 distinct cloze items two temporal builds verified, the 1.5B's letter solve
+kept 7, and most of the rest I read were sound ("It takes us almost <MASK> to get to school"
+→ "1 hour", answered "eight seconds"). Scoring instead the text with each option filled in
+(the option and the rest of its sentence, right after the text before the blank: how
+lm-evaluation-harness scores multiple-choice cloze tasks) picked the label on 46 of the 47
+(`perf/cloze_fit.py`; `tests/tools/test_local_scoring.py` keeps a case on the real model).
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """A cloze item's options are fitted into its blank by the Verifier's language model, not
 solved by letter, when the model can score text.
 
-The real case: on the 37 distinct dialogue items of two temporal builds the 1.5B's letter
-reached the label on 5 (the rest were rejected as `answer_matches` or `unambiguous`), while
-a careful reader finds 36 sound; its likelihood of the text with each option filled in
-picked the label on 36. Here a scripted model scores each filled text: the label likeliest
-on most items, a distractor on every item whose dialogue has an odd length (standing for an
-item where another option fills the blank as well). The build asks no letter solve of any
+The real case: of the 47 distinct cloze items two temporal builds verified, the 1.5B's
+letter solve kept 7, and most of the rest were sound; its likelihood of the text with each
+option filled in picked the label on 46 (`perf/cloze_fit.py`). Here a scripted model scores
+each filled text: the label likeliest on most items, a distractor on every item whose
+dialogue has an odd length (standing for an item where another option fills the blank as
+well). The build asks no letter solve of any
 cloze item, accepts the first kind and rejects the second, each with its reason; a model
 that cannot score text keeps the letter solve.
 """
