@@ -14,6 +14,7 @@ lm-evaluation-harness scores multiple-choice cloze tasks) picked the label on 46
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from agents.cloze import MASK
 from store.events import BenchmarkItem
@@ -49,3 +50,22 @@ def option_shares(scores: list[float]) -> list[float]:
     weights = [math.exp(s - top) for s in scores]
     total = sum(weights)
     return [w / total for w in weights]
+
+
+class Fit(NamedTuple):
+    """Where a cloze item's fit lands: the option that fills the blank likeliest, the label's
+    option (-1: the target names none) and the label's share of the filled texts'
+    probability."""
+
+    best: int
+    label: int
+    share: float
+
+
+def fit_of(item: BenchmarkItem, scores: list[float]) -> Fit:
+    """The fit of `item` whose options the model scored `scores` in the blank."""
+    shares = option_shares(scores)
+    best = max(range(len(shares)), key=shares.__getitem__)
+    label = ord(item.target.strip().upper()[:1] or "?") - ord("A")
+    in_range = 0 <= label < len(shares)
+    return Fit(best, label if in_range else -1, shares[label] if in_range else 0.0)

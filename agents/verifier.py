@@ -55,7 +55,7 @@ from agents.answers import letter, letter_shares, text_key
 from agents.base import Agent, AgentContext, on
 from agents.checks import format_verdict
 from agents.cloze import asked_text
-from agents.cloze_fit import fill_texts, option_shares
+from agents.cloze_fit import fill_texts, fit_of
 from agents.item_checks import check_item
 from agents.label_set import closed_labels
 from agents.prompts import verifier as prompts
@@ -246,11 +246,8 @@ class VerifierAgent(Agent):
                                                                 cause=event)
         if scores is None:
             return None
-        shares = option_shares(scores)
-        best = max(range(len(shares)), key=shares.__getitem__)
-        label = ord(item.target.strip().upper()[:1] or "?") - ord("A")
-        share = shares[label] if 0 <= label < len(shares) else 0.0
-        return BlindAnswer(letter(best), best == label, share, how="fit")
+        fit = fit_of(item, scores)
+        return BlindAnswer(letter(fit.best), fit.best == fit.label, fit.share, how="fit")
 
     async def _semantic(self, event: Envelope[SampleRealized], state: RunState,
                         ctx: AgentContext, blind: BlindAnswer | None

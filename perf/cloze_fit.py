@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 import msgspec  # noqa: E402
 from autogen_core.models import UserMessage  # noqa: E402
 
-from agents.cloze_fit import fill_texts, option_shares  # noqa: E402
+from agents.cloze_fit import fill_texts, fit_of  # noqa: E402
 from store.events import BenchmarkItem  # noqa: E402
 from tools.llm.clients import CONTINUATIONS_KEY, make_client  # noqa: E402
 
@@ -66,13 +66,12 @@ async def main() -> None:
             seen.add(key)
             result = await client.create([UserMessage(content=texts[0], source="perf")],
                                          extra_create_args={CONTINUATIONS_KEY: texts[1]})
-            shares = option_shares(msgspec.json.decode(str(result.content), type=list[float]))
-            label = ord(item.target.strip().upper()) - ord("A")
-            hit = shares.index(max(shares)) == label
+            fit = fit_of(item, msgspec.json.decode(str(result.content), type=list[float]))
+            hit = fit.best == fit.label
             hits += hit
             kept += decided == "accepted"
-            print(f"{'label' if hit else 'MISS '} share {shares[label]:.2f}  built: {decided:15}"
-                  f" …{texts[0][-60:]!r} [{(item.choices or [])[label]}]", flush=True)
+            print(f"{'label' if hit else 'MISS '} share {fit.share:.2f}  built: {decided:15}"
+                  f" …{texts[0][-60:]!r} [{(item.choices or [])[fit.label]}]", flush=True)
     print(f"{len(seen)} cloze items: the fit picks the label on {hits}; "
           f"the build's Verifier had accepted {kept}")
 

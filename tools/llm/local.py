@@ -613,18 +613,9 @@ class LocalChatCompletionClient(ChatCompletionClient):
             return await self._score(messages, extra_create_args[CONTINUATIONS_KEY],
                                      cancellation_token)
         request = self._request(messages, json_output, extra_create_args)
-        cancelled = threading.Event()
         runtime = self._runtime
-        future = asyncio.ensure_future(runtime.run(lambda: runtime.generate(request, cancelled)))
-        if cancellation_token is not None:
-            cancellation_token.link_future(future)
-        try:
-            generation = await future
-        except asyncio.CancelledError:
-            cancelled.set()  # stops the generation at the next token, or before it starts
-            raise
-        if generation is None:
-            raise asyncio.CancelledError()
+        generation = await _cancellable(
+            lambda cancelled: runtime.generate(request, cancelled), runtime, cancellation_token)
         usage = RequestUsage(
             prompt_tokens=generation.prompt_tokens, completion_tokens=generation.completion_tokens
         )
@@ -656,20 +647,10 @@ class LocalChatCompletionClient(ChatCompletionClient):
     async def _score(self, messages: Sequence[LLMMessage], continuations: Sequence[str],
                      cancellation_token: CancellationToken | None) -> CreateResult:
         text = "".join(m["content"] for m in _message_dicts(messages))
-        cancelled = threading.Event()
         runtime = self._runtime
-        future = asyncio.ensure_future(runtime.run(
-            lambda: runtime.score(text, list(continuations), cancelled)))
-        if cancellation_token is not None:
-            cancellation_token.link_future(future)
-        try:
-            scored = await future
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        if scored is None:
-            raise asyncio.CancelledError()
-        scores, tokens = scored
+        scores, tokens = await _cancellable(
+            lambda cancelled: runtime.score(text, list(continuations), cancelled), runtime,
+            cancellation_token)
         usage = RequestUsage(prompt_tokens=tokens, completion_tokens=0)
         self._last = usage
         self._total = RequestUsage(prompt_tokens=self._total.prompt_tokens + tokens,
@@ -727,6 +708,24 @@ class LocalChatCompletionClient(ChatCompletionClient):
     @property
     def model_info(self) -> ModelInfo:
         return self._model_info
+
+
+async def _cancellable(job: Callable[[threading.Event], T | None], runtime: _ModelRuntime,
+                       token: CancellationToken | None) -> T:
+    """Run `job` on the model's worker thread; cancelling stops it at its next token (or
+    before it starts: the job then returns None)."""
+    cancelled = threading.Event()
+    future = asyncio.ensure_future(runtime.run(lambda: job(cancelled)))
+    if token is not None:
+        token.link_future(future)
+    try:
+        result = await future
+    except asyncio.CancelledError:
+        cancelled.set()
+        raise
+    if result is None:
+        raise asyncio.CancelledError()
+    return result
 
 
 def make_local_client(name: str) -> ChatCompletionClient:
