@@ -22,6 +22,7 @@ import functools
 import re
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import structlog
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -48,19 +49,36 @@ _GENERIC = frozenset({
     "infer", "item", "model", "multipl", "pick", "predict", "question", "reason", "select",
     "short", "skill", "task", "test", "text", "understand",
 })
+class _Family(NamedTuple):
+    names: frozenset[str]  # stems that name the family in a subtask
+    cues: tuple[str, ...]  # words its questions use
+    narrows: str | None = None  # the broader family it is a case of
+
+
 # Capability families: the stems that name one in a subtask, and the cues its questions use.
-_FAMILIES: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
-    "cause and effect": (
+_FAMILIES: dict[str, _Family] = {
+    "cause and effect": _Family(
         frozenset({"caus", "causal", "effect", "consequ", "impact", "why", "counterfactu"}),
         ("why", "because", "cause", "caused", "causes", "effect", "effects", "result",
-         "resulted", "lead", "led", "leads", "due", "consequence", "consequences", "outcome", "affect", "affected", "happen", "happened", "therefore"),
+         "resulted", "lead", "led", "leads", "due", "consequence", "consequences", "outcome",
+         "affect", "affected", "happen", "happened", "therefore"),
     ),
-    "time": (
+    "time": _Family(
         frozenset({"tempor", "time", "durat", "sequenc", "order", "chronolog", "span"}),
         ("when", "before", "after", "long", "duration", "time", "temporal", "first", "then",
          "during", "until", "while", "order", "hours", "minutes", "days", "weeks", "years"),
     ),
-    "people": (
+    # Finding a meeting slot is a case of time that time's cues cannot tell apart: the 1.5B's
+    # "Identify the participants' calendar constraints" ("…dates and times each participant
+    # is available") took everyday-dialogue duration clozes, whose options are all times.
+    "scheduling": _Family(
+        frozenset({"calendar", "schedul", "meet", "appoint", "avail"}),
+        ("calendar", "calendars", "schedule", "schedules", "scheduling", "meeting", "meetings",
+         "appointment", "appointments", "available", "availability", "slot", "slots",
+         "participants", "attendees"),
+        narrows="time",
+    ),
+    "people": _Family(
         frozenset({"social", "feel", "emot", "react", "motiv", "intent", "mental"}),
         ("feel", "felt", "feels", "react", "want", "wants", "why", "motive", "intend",
          "emotion", "others", "happen", "next", "need"),
@@ -85,13 +103,18 @@ def capability_cues(sub: Subtask) -> frozenset[str]:
 
     When the subtask's words name a capability family, its questions are told by that
     family's cues (a subtask's other words, "relationships", "validity", would match any
-    question that uses them); otherwise by the subtask's own content words."""
+    question that uses them); otherwise by the subtask's own content words. A family its
+    name or capability names stands in for the broader family it narrows: a scheduling
+    subtask described in "dates and times" is not told by every question about time."""
     own = own_stems(sub)
     described = stems(sub.description)
+    named = {key for key, family in _FAMILIES.items()
+             if own & family.names or described & family.names}
+    narrowed = {_FAMILIES[key].narrows for key in named if own & _FAMILIES[key].names}
     cues: set[str] = set()
-    for names, family_cues in _FAMILIES.values():
-        if own & names or described & names:
-            cues |= stems(" ".join(family_cues)) | (own & names)
+    for key in named - narrowed:
+        family = _FAMILIES[key]
+        cues |= stems(" ".join(family.cues)) | (own & family.names)
     return frozenset(cues or own)
 
 

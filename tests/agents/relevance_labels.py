@@ -22,6 +22,16 @@ CAUSAL_15B = Subtask(name="Identify causal relationships",
 TEMPORAL = Subtask(name="Temporal reasoning about events",
                    description="Infer when events happen or how long they last.",
                    capability="temporal reasoning", answer_format="short_answer")
+# Scheduling a meeting: a careful reader's wording, and the 1.5B's (it describes the
+# participants' availability in "dates and times", the words of every question about time).
+CALENDAR = Subtask(name="Meeting scheduling under calendar constraints",
+                   description="Find a meeting slot every participant is available for.",
+                   capability="calendar constraint satisfaction", answer_format="short_answer")
+CALENDAR_15B = Subtask(name="Identify the participants' calendar constraints",
+                       description="List all the dates and times that each participant is "
+                                   "available to meet. This will help in determining the "
+                                   "feasible meeting time range.",
+                       capability="calendar_constraints", answer_format="multiple_choice")
 SOCIAL = Subtask(name="Social reaction inference",
                  description="Infer how people feel or what they want after a social event.",
                  capability="social and emotional reasoning", answer_format="multiple_choice")
@@ -39,6 +49,10 @@ DATASET_LABELS: list[tuple[Subtask, set[str]]] = [
     (CAUSAL_15B, {"7fb63e11"}),
     (TEMPORAL, {"37a67448", "ca4f9ec3"}),
     (SOCIAL, {"2d36aa6b"}),
+    # No text dataset of the subset schedules meetings: the everyday dialogues mask a time
+    # span ("It takes us almost <MASK> to get to school"), a case of when and how long.
+    (CALENDAR, set()),
+    (CALENDAR_15B, set()),
 ]
 # Per sampled question, for CAUSAL: does it ask about a cause or an effect?
 QUESTION_LABELS: dict[str, list[bool]] = {
@@ -86,6 +100,8 @@ GENERATOR_LABELS: list[tuple[Subtask, set[str]]] = [
     (CAUSAL_15B, set()),
     (TEMPORAL, set()),
     (SOCIAL, set()),
+    (CALENDAR, {"calendar"}),
+    (CALENDAR_15B, {"calendar"}),
     (PHYSICS, {"causal_physics"}),
     (CODE, {"code_debugging"}),
     (ALGEBRA, {"proofs"}),

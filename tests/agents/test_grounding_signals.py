@@ -18,17 +18,20 @@ from agents.plan_signals import (
     sampled_items,
 )
 from agents.relevance import capability_cues, on_target, relevance, sampled_questions
-from store.events import Grounding, TransformationPlan
+from store.events import Grounding, Subtask, TransformationPlan
 from tests.agents import scripted_brain
 from tests.agents.build_helpers import of_type, read_events
 from tests.agents.relevance_labels import (
     ALGEBRA,
+    CALENDAR,
+    CALENDAR_15B,
     CAUSAL,
     CAUSAL_15B,
     DATASET_LABELS,
     GENERATOR_LABELS,
     PHYSICS,
     QUESTION_LABELS,
+    TEMPORAL,
     TEXT_DATASETS,
 )
 from tools.llm.scripted import register_responder
@@ -142,6 +145,30 @@ def test_generator_relevance_agrees_with_the_hand_labels() -> None:
     # Its instructions say "step by step", but its card does not ask for algebra.
     r = relevance(ALGEBRA, physics, generators)
     assert r is not None and not r.kept and r.examples[0].startswith("(its card:")
+
+
+def test_a_scheduling_subtask_is_not_told_by_every_question_about_time(pool: Pool) -> None:
+    """The 1.5B's calendar subtask describes availability in "dates and times": told by
+    time's cues it took the everyday dialogues that mask a time span (req_calendar7, 6 of
+    12 items off target). Its own words name scheduling, which narrows time."""
+    dialogues = pool.card("37a67448")
+    generators = Pool.load([], include_generators=True)
+    calendar = next(c for c in generators.datasets if c.generator == "calendar")
+    for sub in (CALENDAR, CALENDAR_15B):
+        assert "schedul" in capability_cues(sub) and "durat" not in capability_cues(sub)
+        r = relevance(sub, dialogues, pool)
+        assert r is not None and not r.kept and r.on_target == 0.0
+        r = relevance(sub, calendar, generators)
+        assert r is not None and r.kept and r.on_target == 1.0
+    # A time subtask keeps time's cues, and its dialogues, whatever its description adds:
+    # only a subtask's own words narrow.
+    lasting = Subtask(name="Temporal reasoning about events",
+                      description="Infer how long a meeting or an appointment lasts.",
+                      capability="temporal reasoning", answer_format="short_answer")
+    for sub in (TEMPORAL, lasting):
+        assert "durat" in capability_cues(sub)
+        r = relevance(sub, dialogues, pool)
+        assert r is not None and r.kept
 
 
 def test_an_instruction_that_does_not_fit_its_items_is_replaced(pool: Pool) -> None:
