@@ -11,9 +11,10 @@ Words `wordfreq` does not know at all (zipf 0: misspellings, made-up names) say 
 The threshold was chosen on 40 hand-labelled items of General-Bench's Causal-Reasoning
 (`tests/agents/register_labels.py`); `perf/everyday_register.py` prints the agreement.
 The check applies only to subtasks whose own words name everyday life (`names_everyday`):
-per item (`agents.item_checks`, check `register`), and per sampled question at grounding
-(`agents.relevance`): a dataset is kept for such a subtask when at least `REGISTER_SHARE` of
-its sampled items are in the register — the item check then picks its everyday items.
+per item (`agents.item_checks`, check `register`, on what the item asks and offers), and per
+sampled item at grounding (`agents.relevance`, on all the item presents: its passage or
+dialogue too): a dataset is kept for such a subtask when at least `REGISTER_SHARE` of its
+sampled items are in the register — the item check then picks its everyday items.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ For the 40 hand-labelled items of General-Bench's Causal-Reasoning
 (tests/agents/register_labels.py): each item's rarest content words (question and options,
 as the item check reads them), the check's verdict and the label; the agreement and its
 confusion at the chosen threshold; the agreement over a sweep of thresholds (how it was
-chosen), for the question and options and for the question alone (what grounding samples);
-and the share of each text dataset's sampled questions in the register. Free: no model.
+chosen), for the question and options and for the question alone; and the share of each
+text dataset's sampled items in the register, by what they ask and by all they present in
+text (what grounding reads). Free: no model.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from agents.register import EVERYDAY_ZIPF, REGISTER_SHARE, off_register, rare_words  # noqa: E402
-from agents.relevance import sampled_asked  # noqa: E402
+from agents.relevance import sampled_presented  # noqa: E402
 from tests.agents.register_labels import CAUSAL_REASONING, EVERYDAY_LABELS  # noqa: E402
 from tests.agents.relevance_labels import TEXT_DATASETS  # noqa: E402
 from tools.pool import Pool, SourceItem  # noqa: E402
@@ -70,17 +71,21 @@ def main() -> int:
         t = tenths / 10
         print(f"  Zipf < {t:3.1f}      {agreement(full, t)[0]:>2}/{n}              "
               f"{agreement(question, t)[0]:>2}/{n}")
-    print("\nshare of sampled items (question and options) in the everyday register, per text "
-          "dataset (grounding keeps a dataset for an everyday subtask at "
-          f"{REGISTER_SHARE:g} or more)")
+    print("\nshare of sampled items in the everyday register, per text dataset: reading what "
+          "they ask (question and options), and all they present (every text field: what "
+          f"grounding reads; it keeps a dataset for an everyday subtask at {REGISTER_SHARE:g} "
+          "or more)")
     for dataset_id, name in sorted(TEXT_DATASETS.items(), key=lambda t: t[1]):
         card = pool.card(dataset_id)
-        if "question" not in card.meta.fields:
-            print(f"  {name:<34} -    (no question field: measured by its card, not held to it)")
-            continue
-        questions = sampled_asked(pool, card)
-        share = sum(not off_register(q) for q in questions) / len(questions)
-        print(f"  {name:<34} {share:4.2f} of {len(questions):>2}")
+        presented = sampled_presented(pool, card)
+        share = sum(not off_register(t) for t in presented) / len(presented)
+        asks = "  -  "
+        if "question" in card.meta.fields:
+            every = pool.items(dataset_id)
+            asked = [item_text(every[i * len(every) // len(presented)])
+                     for i in range(len(presented))]
+            asks = f"{sum(not off_register(a) for a in asked) / len(asked):4.2f} "
+        print(f"  {name:<34} asks {asks} presents {share:4.2f} of {len(presented):>2}")
     print(f"\n{time.perf_counter() - started:.2f} s, no model call")
     return 0
 

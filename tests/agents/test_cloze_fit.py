@@ -68,10 +68,11 @@ def dialogue_subtasks() -> dict[str, Any]:
         "capability": "how long everyday events last",
         "description": "Fill in how long an everyday event in a dialogue lasts.",
         "answer_format": "multiple_choice", "distinct_focus": "durations"}, {
-        "name": "Times of everyday events",
-        "capability": "when everyday events happen",
-        "description": "Fill in when an everyday event in a dialogue happens.",
-        "answer_format": "multiple_choice", "distinct_focus": "points in time"}],
+        # Not everyday life: the news passages of TimeBank, solved by letter, stay in its pool.
+        "name": "Temporal relations between events",
+        "capability": "when events happen relative to each other",
+        "description": "Tell whether one event happens before, after or during another.",
+        "answer_format": "multiple_choice", "distinct_focus": "order of events"}],
         "reason": "how long and when"}
 
 

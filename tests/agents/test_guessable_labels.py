@@ -45,9 +45,11 @@ class GuessingBrain(ScriptedBrain):
             "description": "Tell whether one event in a news text happened before, after or "
                            "during another (TimeBank relations).",
             "answer_format": "short_answer", "distinct_focus": "event order"}, {
-            "name": "Durations of everyday events",
-            "capability": "how long everyday events last",
-            "description": "Fill in how long an everyday event in a dialogue lasts.",
+            # Not "everyday": TimeBank's news passages stay in its pool, so its failing
+            # slots have the dialogues to move to.
+            "name": "Durations of events",
+            "capability": "how long events last",
+            "description": "Fill in how long an event in a dialogue lasts.",
             "answer_format": "multiple_choice", "distinct_focus": "durations"}],
             "reason": "order and duration"}
 

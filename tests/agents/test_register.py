@@ -1,5 +1,5 @@
 """The everyday register: rare, technical words make an item off-target for a subtask about
-everyday life — per item (a programmatic check) and per sampled question at grounding."""
+everyday life — per item (a programmatic check) and per sampled item at grounding."""
 
 from __future__ import annotations
 
@@ -79,9 +79,28 @@ def test_grounding_keeps_a_dataset_with_enough_everyday_questions_and_records_th
     # Not an everyday subtask: no register measured.
     temporal = relevance(TEMPORAL, pool.card(CAUSAL_REASONING), pool)
     assert temporal is not None and temporal.register is None
-    # A dataset measured by its card's prose is not held to the register.
-    no_questions = relevance(CAUSAL, pool.card("37a67448"), pool)
-    assert no_questions is not None and no_questions.register is None
+    # A dataset without questions is held to it too, on the dialogues its items present.
+    dialogues = relevance(CAUSAL, pool.card("37a67448"), pool)
+    assert dialogues is not None and dialogues.register == 0.4  # 16 of 40 sampled
+
+
+def test_grounding_reads_the_passages_an_everyday_subtask_would_present(pool: Pool) -> None:
+    """TimeBank asks in everyday words ("Is the first event before the second?", 0.9 of its
+    questions and options) about news passages (none of 40 in the register): its items were
+    rejected one by one for "outstripped", "reimbursed", or as unanswerable, each after a
+    repair (req_temporal9, 6 of 6 slots)."""
+    everyday = Subtask(name="Understand everyday events and their duration",
+                       description="Identify the types of everyday events and determine how "
+                                   "long they last.",
+                       capability="reasoning about time", answer_format="short_answer")
+    news = relevance(everyday, pool.card("ca4f9ec3"), pool)
+    assert news is not None and news.on_target == 1.0 and news.register == 0.0
+    assert not news.kept and "[rare words for everyday events:" in news.examples[0]
+    dialogues = relevance(everyday, pool.card("37a67448"), pool)
+    assert dialogues is not None and dialogues.kept and dialogues.register == 0.4
+    # A time subtask that does not name everyday life keeps the news.
+    plain = relevance(TEMPORAL, pool.card("ca4f9ec3"), pool)
+    assert plain is not None and plain.kept and plain.register is None
 
 
 def test_grounding_filters_a_source_whose_questions_are_technical_for_an_everyday_subtask(
