@@ -119,6 +119,17 @@ def capability_cues(sub: Subtask) -> frozenset[str]:
     return frozenset(cues or own)
 
 
+def narrower_cues(sub: Subtask) -> frozenset[str]:
+    """The cues of the narrower families of those that tell `sub`'s questions, unless `sub`
+    names them too: a question about a meeting slot is scheduling, not a case of when
+    everyday events happen (the calendar generator filled half of a temporal build)."""
+    cues = capability_cues(sub)
+    return frozenset().union(*(
+        stems(" ".join(family.cues)) for family in _FAMILIES.values()
+        if family.narrows is not None and not cues & family.names
+        and stems(" ".join(_FAMILIES[family.narrows].cues)) <= cues))
+
+
 def card_asks(card: DatasetCard) -> str:
     """What a dataset without questions asks, by its card."""
     return f"{card.description} {' '.join(t.replace('_', ' ') for t in card.tasks)}"
@@ -221,14 +232,14 @@ def relevance(sub: Subtask, card: DatasetCard, pool: Pool,
     questions = (generator_questions(card) if card.generator
                  else sampled_questions(pool, card))
     by_card = questions == [card_asks(card)]
-    if card.generator:
-        # Its items name what they ask in the subtask's own words too ("the next frame"),
-        # or in its family's cues.
-        hits = [on_target(q, cues | own_stems(sub)) for q in questions]
-    else:
-        hits = [on_target(q, cues) for q in questions]
+    narrower = narrower_cues(sub)
+    # A generator's items name what they ask in the subtask's own words too ("the next
+    # frame"), or in its family's cues.
+    told = cues | own_stems(sub) if card.generator else cues
+    hits = [on_target(q, told) and not on_target(q, narrower) for q in questions]
     off = [q[:120] for q, hit in zip(questions, hits, strict=True) if not hit]
-    if card.generator and not on_target(card_asks(card), cues):
+    if card.generator and (not on_target(card_asks(card), cues)
+                           or on_target(card_asks(card), narrower)):
         # Its rendered instructions use many words ("step by step", "time steps t1-t4",
         # "next state"); what it is made to test must be on-target too.
         hits = [False] * len(hits)

@@ -17,7 +17,13 @@ from agents.plan_signals import (
     measure,
     sampled_items,
 )
-from agents.relevance import capability_cues, on_target, relevance, sampled_questions
+from agents.relevance import (
+    capability_cues,
+    narrower_cues,
+    on_target,
+    relevance,
+    sampled_questions,
+)
 from store.events import Grounding, Subtask, TransformationPlan
 from tests.agents import scripted_brain
 from tests.agents.build_helpers import of_type, read_events
@@ -169,6 +175,12 @@ def test_a_scheduling_subtask_is_not_told_by_every_question_about_time(pool: Poo
         assert "durat" in capability_cues(sub)
         r = relevance(sub, dialogues, pool)
         assert r is not None and r.kept
+    # The calendar generator's questions use time's words, but they are scheduling's: a time
+    # subtask does not take them (they filled half of req_temporal10), unless it names
+    # meetings too.
+    assert "schedul" in narrower_cues(TEMPORAL) and not narrower_cues(lasting)
+    r = relevance(TEMPORAL, calendar, generators)
+    assert r is not None and not r.kept and r.on_target == 0.0
 
 
 def test_an_instruction_that_does_not_fit_its_items_is_replaced(pool: Pool) -> None:
