@@ -160,7 +160,7 @@ class GroundingAgent(Agent):
                           prefs["domain"], prefs["annotation"]])
         found, how = search_candidates(pool, query, modality,
                                        settings.search_k + RELEVANCE_SPARE, round_)
-        measured = {c.dataset_id: relevance(sub, c, pool) for c, _ in found}
+        measured = {c.dataset_id: relevance(sub, c, pool, req.requirement) for c, _ in found}
         hits = [(c, s) for c, s in found if relevance_kept(measured[c.dataset_id])]
         hits = hits[: settings.search_k]
         batch.append((DatasetsSearched(
@@ -284,7 +284,7 @@ class GroundingAgent(Agent):
             missing = unfillable_placeholders(plan.question_template, card.meta.fields)
             if missing:
                 rejected = await self._score(event, sub, sub_doc, card, plan, answer, notes,
-                                             pool, settings, ctx)
+                                             pool, settings, ctx, req.requirement)
                 out.append(rejected)
                 fitted = form_instruction(plan, build_items(plan, card,
                                                             sampled_items(pool, card.dataset_id)))
@@ -294,13 +294,13 @@ class GroundingAgent(Agent):
                 plan = msgspec.structs.replace(plan, plan_id=f"{plan.plan_id}-fitted",
                                                question_template=fitted)
         out.append(await self._score(event, sub, sub_doc, card, plan, answer, notes, pool,
-                                     settings, ctx))
+                                     settings, ctx, req.requirement))
         return out
 
     async def _score(
         self, event: Envelope[DesignAccepted], sub: Subtask, sub_doc: dict[str, Any],
         card: DatasetCard, plan: TransformationPlan, answer: dict[str, Any], notes: list[str],
-        pool: Pool, settings: RunSettings, ctx: AgentContext,
+        pool: Pool, settings: RunSettings, ctx: AgentContext, requirement: str,
     ) -> tuple[TransformationPlan, str, PlanScored]:
         """Score-and-Filter of one plan: measured signals, then (if none failed) the model."""
         llm = ctx.llm(self.role)
@@ -324,7 +324,7 @@ class GroundingAgent(Agent):
                 notes.append(f"answer format {plan.answer_format} replaced by multiple_choice: "
                              f"{why}")
                 plan = msgspec.structs.replace(plan, answer_format="multiple_choice")
-            signals = measure(plan, card, sources, relevance(sub, card, pool))
+            signals = measure(plan, card, sources, relevance(sub, card, pool, requirement))
         plan_reason = "; ".join([str(answer.get("reason", "")), *notes]).strip("; ")
         problems = executability_problems(plan, card, pool.capacity(card.dataset_id))
         if problems or (signals is not None and signals.problems):

@@ -99,31 +99,44 @@ def own_stems(sub: Subtask) -> frozenset[str]:
                      if len(s) >= 3) - _GENERIC
 
 
-def capability_cues(sub: Subtask) -> frozenset[str]:
+def capability_cues(sub: Subtask, requirement: str = "") -> frozenset[str]:
     """The stems whose presence makes a question on-target for `sub` (empty: cannot tell).
 
     When the subtask's words name a capability family, its questions are told by that
     family's cues (a subtask's other words, "relationships", "validity", would match any
     question that uses them); otherwise by the subtask's own content words. A family its
     name or capability names stands in for the broader family it narrows: a scheduling
-    subtask described in "dates and times" is not told by every question about time."""
+    subtask described in "dates and times" is not told by every question about time.
+    Where it names several, the requirement decides: the families whose cues it uses most
+    ("Analyze the impact of different event types on duration", under "…when everyday
+    events happen and how long they last", is about time, not cause and effect)."""
     own = own_stems(sub)
     described = stems(sub.description)
     named = {key for key, family in _FAMILIES.items()
              if own & family.names or described & family.names}
-    narrowed = {_FAMILIES[key].narrows for key in named if own & _FAMILIES[key].names}
+    named -= {_FAMILIES[key].narrows for key in named if own & _FAMILIES[key].names}
+    named = _asked_for(named, stems(requirement))
     cues: set[str] = set()
-    for key in named - narrowed:
+    for key in named:
         family = _FAMILIES[key]
         cues |= stems(" ".join(family.cues)) | (own & family.names)
     return frozenset(cues or own)
 
 
-def narrower_cues(sub: Subtask) -> frozenset[str]:
+def _asked_for(named: set[str], requirement: set[str]) -> set[str]:
+    """Of several named families, those whose cues the requirement uses most (all of them
+    when it uses none)."""
+    uses = {key: len(requirement & (stems(" ".join(_FAMILIES[key].cues))
+                                    | _FAMILIES[key].names)) for key in named}
+    most = max(uses.values(), default=0)
+    return {key for key, n in uses.items() if n == most} if most else named
+
+
+def narrower_cues(sub: Subtask, requirement: str = "") -> frozenset[str]:
     """The cues of the narrower families of those that tell `sub`'s questions, unless `sub`
     names them too: a question about a meeting slot is scheduling, not a case of when
     everyday events happen (the calendar generator filled half of a temporal build)."""
-    cues = capability_cues(sub)
+    cues = capability_cues(sub, requirement)
     return frozenset().union(*(
         stems(" ".join(family.cues)) for family in _FAMILIES.values()
         if family.narrows is not None and not cues & family.names
@@ -222,17 +235,17 @@ def on_target(question: str, cues: frozenset[str]) -> bool:
     return bool(stems(question) & cues)
 
 
-def relevance(sub: Subtask, card: DatasetCard, pool: Pool,
+def relevance(sub: Subtask, card: DatasetCard, pool: Pool, requirement: str = "",
               threshold: float = ON_TARGET_SHARE) -> DatasetRelevance | None:
-    """The dataset's (or generator's) relevance to the subtask (None: not measured — a
-    subtask whose words name no cue)."""
-    cues = capability_cues(sub)
+    """The dataset's (or generator's) relevance to the subtask under the run's requirement
+    (None: not measured — a subtask whose words name no cue)."""
+    cues = capability_cues(sub, requirement)
     if not cues:
         return None
     questions = (generator_questions(card) if card.generator
                  else sampled_questions(pool, card))
     by_card = questions == [card_asks(card)]
-    narrower = narrower_cues(sub)
+    narrower = narrower_cues(sub, requirement)
     # A generator's items name what they ask in the subtask's own words too ("the next
     # frame"), or in its family's cues.
     told = cues | own_stems(sub) if card.generator else cues

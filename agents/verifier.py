@@ -181,7 +181,8 @@ class VerifierAgent(Agent):
                         verdicts.append(unambiguous_verdict(p.item, [blind, again], margin))
             if all(v.passed for v in verdicts):
                 settled = (None if settings_of(req).judge_every_item
-                           else settled_by_blind_solve(p, blind, subtask_of(state, p.item.subtask)))
+                           else settled_by_blind_solve(p, blind, subtask_of(state, p.item.subtask),
+                                                       req.requirement))
                 if settled is not None:
                     verdicts += settled
                 else:
@@ -468,7 +469,7 @@ SETTLED_BY_BLIND_SOLVE = ("answerable", "answer_matches")
 
 
 def settled_by_blind_solve(p: SampleRealized, blind: BlindAnswer | None,
-                           sub: Subtask | None) -> list[CheckVerdict] | None:
+                           sub: Subtask | None, requirement: str = "") -> list[CheckVerdict] | None:
     """The semantic verdicts of a source's own multiple-choice item whose blind solve reached
     the label and whose question uses a cue of the subtask's capability — no judgement is
     asked (None: the judge is). The blind solve settles `answerable` and `answer_matches`;
@@ -477,7 +478,7 @@ def settled_by_blind_solve(p: SampleRealized, blind: BlindAnswer | None,
     item these settle."""
     if blind is None or not blind[1] or not solved_first(p) or rewritten(p) or sub is None:
         return None
-    cues = capability_cues(sub)
+    cues = capability_cues(sub, requirement)
     question = asked_text(p.item)
     if not cues or not on_target(question, cues):
         return None

@@ -183,6 +183,31 @@ def test_a_scheduling_subtask_is_not_told_by_every_question_about_time(pool: Poo
     assert r is not None and not r.kept and r.on_target == 0.0
 
 
+def test_the_requirement_decides_between_the_families_a_subtask_names(pool: Pool) -> None:
+    """The 1.5B's "Analyze the impact of different event types on duration" names cause and
+    effect ("impact") and time ("duration"): under a requirement about when everyday events
+    happen and how long they last it took Causal-Reasoning ("What is the effect of: Grande
+    opened the drawers?", 4 of req_temporal11's 12 items)."""
+    sub = Subtask(name="Analyze the impact of different event types on duration",
+                  description="Examine how different types of everyday events (e.g., work, "
+                              "exercise) affect their duration and identify any patterns or "
+                              "correlations.",
+                  capability="analysis", answer_format="short_answer")
+    timing = ("I want to evaluate whether a model can reason about when everyday events "
+              "happen and how long they last")
+    causes = "I want to evaluate whether a model can reason about causes and effects"
+    both = capability_cues(sub)
+    assert {"caus", "durat"} <= both
+    assert "durat" in capability_cues(sub, timing) and "caus" not in capability_cues(sub, timing)
+    assert "caus" in capability_cues(sub, causes) and "durat" not in capability_cues(sub, causes)
+    # A requirement that uses neither family's words leaves both.
+    assert capability_cues(sub, "I want to test a model") == both
+    copa = pool.card("7fb63e11")
+    for requirement, kept in (("", True), (timing, False), (causes, True)):
+        r = relevance(sub, copa, pool, requirement)
+        assert r is not None and r.kept == kept, requirement
+
+
 def test_an_instruction_that_does_not_fit_its_items_is_replaced(pool: Pool) -> None:
     card = pool.card(COPA)
     sources = sampled_items(pool, COPA)
