@@ -32,8 +32,12 @@ from tools.llm.scripted_server import ScriptedServer
 REPO = Path(__file__).resolve().parents[1]
 
 POOL = REPO.parent / "shared/datasets/general-bench-subset/data"
-REQUIREMENT = ("I want to evaluate whether a model can reason about causes and effects in "
-               "everyday events")
+# The scripted Design proposes three subtasks (cause and effect, social reactions, durations):
+# a requirement that asks for all three grounds each on its own datasets. Under the demo's
+# (causes and effects only) the requirement decides the social subtask is causal too, and two
+# subtasks drew on one dataset that the everyday register leaves ~40 items of.
+REQUIREMENT = ("I want to evaluate whether a model can reason about causes and effects, how "
+               "people feel and react, and how long everyday events last")
 
 
 def build(home: Path, llm: str, size: int, concurrency: int) -> tuple[float, dict]:
