@@ -55,13 +55,8 @@ def zipf(word: str) -> float:
 
 def rare_words(text: str, threshold: float = EVERYDAY_ZIPF) -> list[tuple[str, float]]:
     """The known content words of `text` rarer than `threshold`, rarest first."""
-    seen: dict[str, float] = {}
-    for m in _WORD.finditer(text):
-        word = m.group(0).lower()
-        if len(word) < MIN_WORD or word in ENGLISH_STOP_WORDS or word in seen:
-            continue
-        seen[word] = zipf(word)
-    rare = [(w, z) for w, z in seen.items() if 0 < z < threshold]
+    words = {w for w in _WORD.findall(text.lower()) if len(w) >= MIN_WORD} - ENGLISH_STOP_WORDS
+    rare = [(w, z) for w in words if 0 < (z := zipf(w)) < threshold]
     return sorted(rare, key=lambda t: (t[1], t[0]))
 
 

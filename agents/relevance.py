@@ -21,6 +21,8 @@ from __future__ import annotations
 import functools
 import re
 import tempfile
+import weakref
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -180,6 +182,26 @@ def sampled_presented(pool: Pool, card: DatasetCard, n: int = SAMPLED_REGISTER) 
             for item in picked]
 
 
+def _off_register(texts: Sequence[str]) -> tuple[str, ...]:
+    """Why each text is off the everyday register, after its start ("" when it is not)."""
+    return tuple(f"{text[:100]} [{why[:100]}]" if (why := off_register(text)) else ""
+                 for text in texts)
+
+
+# Per pool (held weakly: tests load many), per dataset.
+_REGISTER_OF: weakref.WeakKeyDictionary[Pool, dict[str, tuple[str, ...]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _off_register_items(pool: Pool, dataset_id: str) -> tuple[str, ...]:
+    """`_off_register` of a dataset's sampled items: the same for every subtask, so measured
+    once per dataset."""
+    known = _REGISTER_OF.setdefault(pool, {})
+    if dataset_id not in known:
+        known[dataset_id] = _off_register(sampled_presented(pool, pool.card(dataset_id)))
+    return known[dataset_id]
+
+
 # What an item's media are, in the words a subtask uses for them.
 _MEDIA_WORDS = {".png": "image", ".jpg": "image", ".jpeg": "image", ".wav": "audio",
                 ".mp3": "audio", ".mp4": "video"}
@@ -260,17 +282,18 @@ def relevance(sub: Subtask, card: DatasetCard, pool: Pool, requirement: str = ""
     share = sum(hits) / len(hits)
     kept = share >= threshold
     register = None
-    presented = questions if card.generator else sampled_presented(pool, card)
-    if names_everyday(sub) and presented and not (card.generator and by_card):
+    if names_everyday(sub) and not (card.generator and by_card):
         # Everyday events are told in common words (agents/register.py). A dataset is held to
         # it on all its items tell: news passages (TimeBank's "outstripped", "complied")
         # under everyday questions ("Is the first event before the second?") are not
         # everyday life. The item check then reads what one item asks and offers, so a rare
         # word in a long dialogue of a dataset kept here does not cost the item.
-        why = [off_register(text) for text in presented]
-        register = round(sum(not w for w in why) / len(why), 3)
-        if kept and register < REGISTER_SHARE:
-            kept = False
-            off = [f"{t[:100]} [{w[:100]}]" for t, w in zip(presented, why, strict=True) if w]
+        why = (_off_register(questions) if card.generator
+               else _off_register_items(pool, card.dataset_id))
+        if why:
+            register = round(sum(not w for w in why) / len(why), 3)
+            if kept and register < REGISTER_SHARE:
+                kept = False
+                off = [w for w in why if w]
     return DatasetRelevance(dataset_id=card.dataset_id, on_target=round(share, 3),
                             sampled=len(hits), kept=kept, examples=off[:2], register=register)
