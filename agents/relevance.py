@@ -6,7 +6,10 @@ made a hit record…?". Grounding reads a handful of the dataset's own questions
 question is on-target when it uses a cue of the subtask's capability — a cue of the
 capability family the subtask's words name (cause and effect: "why", "because", "lead to",
 "result"…), or else a content word of its name or capability. A dataset whose sampled
-questions are mostly off-target is filtered before any plan is asked for.
+questions are mostly off-target is filtered before any plan is asked for. A narrower family
+(scheduling, of time) keeps its questions apart from the broader one's, and the run's
+requirement decides between the families one subtask names. For a subtask about everyday
+life, a dataset is also held to the everyday register on all its sampled items present.
 
 A dataset without a question field asks what its card says it asks: its description and
 task names stand for its questions. A built-in generator asks what its items ask: a few of
@@ -52,6 +55,8 @@ _GENERIC = frozenset({
     "infer", "item", "model", "multipl", "pick", "predict", "question", "reason", "select",
     "short", "skill", "task", "test", "text", "understand",
 })
+
+
 class _Family(NamedTuple):
     names: frozenset[str]  # stems that name the family in a subtask
     cues: tuple[str, ...]  # words its questions use
