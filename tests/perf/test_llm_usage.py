@@ -54,7 +54,8 @@ def test_usage_adds_up_the_runs_own_calls(tmp_path: Path, general_bench: Path, c
     lines = table.stdout.splitlines()
     assert lines[0].startswith(f"run run-test: {doc['accepted']} accepted")
     assert lines[-1].split()[:2] == ["total", str(total["calls"])]
-    assert any(line.startswith("verifier.check ") for line in lines)
+    for purpose, (calls, *_) in expected.items():  # one row per purpose the run called
+        assert any(line.split()[:2] == [purpose, str(calls)] for line in lines), purpose
 
 
 def test_unknown_run_is_one_line_and_exit_2(tmp_path: Path) -> None:
