@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -31,9 +32,10 @@ def home_dir(args: argparse.Namespace) -> Path:
     home = Path(args.home or os.environ.get("BENCHAGENT_HOME") or ".benchagent")
     try:
         home.mkdir(parents=True, exist_ok=True)
-        probe = home / ".write-probe"
-        probe.write_bytes(b"")
-        probe.unlink()
+        # A probe of its own: two processes starting on one home unlinked each other's
+        # shared ".write-probe", and one of them failed ("No such file or directory").
+        with tempfile.TemporaryFile(dir=home, prefix=".write-probe-"):
+            pass
     except OSError as exc:
         raise UserError(f"home folder {home} cannot be written: {exc.strerror}") from None
     return home
