@@ -31,10 +31,12 @@ def test_nats_mode_gives_the_same_bytes_as_in_process(tmp_path: Path, general_be
 def test_a_server_failing_20_percent_of_calls_is_survived(tmp_path: Path, general_bench: Path,
                                                           capsys) -> None:
     config = tmp_path / "c.yaml"
-    # File datasets only: their items take the model calls that meet every kind of fault.
-    config.write_text("llm_attempts: 12\nllm_backoff_s: 0.01\nagents: {generators: false}\n")
+    # File datasets only, every item judged: their items take the model calls, JSON ones
+    # too, that meet every kind of fault (a judgement settled by the blind solve is not asked).
+    config.write_text("llm_attempts: 12\nllm_backoff_s: 0.01\n"
+                      "agents: {generators: false, judge_every_item: true}\n")
     kinds = ("429", "500", "garbled", "malformed", "truncated", "empty", "reset")
-    size = 20  # enough calls (about 2 per item) for every kind of fault to be met
+    size = 20  # enough calls (about 6 per item) for every kind of fault to be met
     with ScriptedServer(brain, failure_rate=0.2, seed=3, failure_kinds=kinds) as flaky:
         code, doc, err = build(capsys, tmp_path / "flaky", general_bench, "--config", str(config),
                                size=size, llm=f"openai:brain@{flaky.base_url}")

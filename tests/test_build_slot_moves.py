@@ -14,12 +14,14 @@ from tests.agents.build_helpers import of_type, read_events
 from tests.agents.scripted_brain import TOPICS, ScriptedBrain
 from tools.llm.scripted import register_responder
 
-REQUIREMENT = ("I want to evaluate whether a model can find a meeting time that satisfies "
-               "every participant's calendar constraints")
-MEETINGS = {"name": "Meeting time scheduling",
+# A subtask relevant to both a dataset and a generator: its name says time, its description
+# says meetings too, and the requirement asks for neither family over the other (a subtask
+# named for scheduling, or a requirement about meeting slots, leaves the dialogues out).
+REQUIREMENT = "I want to evaluate whether a model can keep track of plans in daily life"
+MEETINGS = {"name": "Time spans and plans",
             "description": "Infer meeting times and time spans from everyday dialogues and "
                            "calendar constraints.",
-            "capability": "temporal reasoning about calendar constraints in dialogue",
+            "capability": "temporal reasoning about plans in dialogue",
             "answer_format": "multiple_choice", "distinct_focus": "meeting times"}
 
 
