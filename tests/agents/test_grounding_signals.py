@@ -181,6 +181,8 @@ def test_a_scheduling_subtask_is_not_told_by_every_question_about_time(pool: Poo
     assert "schedul" in narrower_cues(TEMPORAL) and not narrower_cues(lasting)
     r = relevance(TEMPORAL, calendar, generators)
     assert r is not None and not r.kept and r.on_target == 0.0
+    r = relevance(lasting, calendar, generators)
+    assert r is not None and r.kept
 
 
 def test_the_requirement_decides_between_the_families_a_subtask_names(pool: Pool) -> None:
