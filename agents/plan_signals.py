@@ -30,7 +30,7 @@ from agents.item_checks import failed_checks, truncation, unfillable_placeholder
 from agents.plans import is_label
 from agents.prompts.grounding import PLAN_ASK
 from agents.realize import Draft, as_text, choice_list
-from agents.relevance import ON_TARGET_SHARE
+from agents.relevance import ON_TARGET_SHARE, spread_items
 from store.events import BenchmarkItem, DatasetRelevance, PlanSignals, TransformationPlan
 from tools.cards import DatasetCard
 from tools.pool import Pool, SourceItem
@@ -43,8 +43,7 @@ ECHO_WORDS = 5  # this many words in a row copied from the plan request make an 
 
 def sampled_items(pool: Pool, dataset_id: str, n: int = SAMPLED_ITEMS) -> list[SourceItem]:
     """`n` items spread evenly over the dataset (the same ones for every plan on it)."""
-    items = pool.items(dataset_id)
-    return [items[i * len(items) // n] for i in range(min(n, len(items)))]
+    return spread_items(pool, dataset_id, n)
 
 
 def build_items(plan: TransformationPlan, card: DatasetCard,

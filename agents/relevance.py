@@ -38,7 +38,7 @@ from store.events import DatasetRelevance, Subtask
 from tools.cards import DatasetCard
 from tools.generators.base import RenderedItem
 from tools.generators.registry import get_generator
-from tools.pool import Pool
+from tools.pool import Pool, SourceItem
 from tools.stemming import stem_words
 
 log = structlog.get_logger(__name__)
@@ -99,6 +99,10 @@ def stems(text: str) -> set[str]:
     return set(stem_words(_WORD.findall(text.lower())))
 
 
+# Each family's cues as the stems a question is matched on.
+_CUE_STEMS = {key: frozenset(stems(" ".join(f.cues))) for key, f in _FAMILIES.items()}
+
+
 def own_stems(sub: Subtask) -> frozenset[str]:
     """The content stems of a subtask's name and capability (what it names, not how)."""
     words = _WORD.findall(f"{sub.name} {sub.capability}".lower())
@@ -125,16 +129,14 @@ def capability_cues(sub: Subtask, requirement: str = "") -> frozenset[str]:
     named = _asked_for(named, stems(requirement))
     cues: set[str] = set()
     for key in named:
-        family = _FAMILIES[key]
-        cues |= stems(" ".join(family.cues)) | (own & family.names)
+        cues |= _CUE_STEMS[key] | (own & _FAMILIES[key].names)
     return frozenset(cues or own)
 
 
 def _asked_for(named: set[str], requirement: set[str]) -> set[str]:
     """Of several named families, those whose cues the requirement uses most (all of them
     when it uses none)."""
-    uses = {key: len(requirement & (stems(" ".join(_FAMILIES[key].cues))
-                                    | _FAMILIES[key].names)) for key in named}
+    uses = {key: len(requirement & (_CUE_STEMS[key] | _FAMILIES[key].names)) for key in named}
     most = max(uses.values(), default=0)
     return {key for key, n in uses.items() if n == most} if most else named
 
@@ -145,9 +147,9 @@ def narrower_cues(sub: Subtask, requirement: str = "") -> frozenset[str]:
     everyday events happen (the calendar generator filled half of a temporal build)."""
     cues = capability_cues(sub, requirement)
     return frozenset().union(*(
-        stems(" ".join(family.cues)) for family in _FAMILIES.values()
+        _CUE_STEMS[key] for key, family in _FAMILIES.items()
         if family.narrows is not None and not cues & family.names
-        and stems(" ".join(_FAMILIES[family.narrows].cues)) <= cues))
+        and _CUE_STEMS[family.narrows] <= cues))
 
 
 def card_asks(card: DatasetCard) -> str:
@@ -155,12 +157,16 @@ def card_asks(card: DatasetCard) -> str:
     return f"{card.description} {' '.join(t.replace('_', ' ') for t in card.tasks)}"
 
 
+def spread_items(pool: Pool, dataset_id: str, n: int) -> list[SourceItem]:
+    """`n` items spread evenly over the dataset (the same ones on every call)."""
+    items = pool.items(dataset_id)
+    return [items[i * len(items) // n] for i in range(min(n, len(items)))]
+
+
 def _sampled(pool: Pool, card: DatasetCard, n: int) -> list[tuple[str, str]]:
     """(question, question and options) of `n` items spread evenly over the dataset."""
-    items = pool.items(card.dataset_id)
-    picked = [items[i * len(items) // n] for i in range(min(n, len(items)))]
     out = []
-    for item in picked:
+    for item in spread_items(pool, card.dataset_id, n):
         value = item.fields.get("question")
         if isinstance(value, str) and value.strip():
             options = [str(o) for role in ("options", "choices")
@@ -181,10 +187,8 @@ def sampled_presented(pool: Pool, card: DatasetCard, n: int = SAMPLED_REGISTER) 
     """Everything `n` sampled items present in text: every field but their media, the
     passage and the dialogue as well as the question and options."""
     text_roles = [r for r in card.meta.fields if r not in card.media_roles()]
-    items = pool.items(card.dataset_id)
-    picked = [items[i * len(items) // n] for i in range(min(n, len(items)))]
     return [" ".join(as_text(item.fields[r]) for r in text_roles if r in item.fields)
-            for item in picked]
+            for item in spread_items(pool, card.dataset_id, n)]
 
 
 def _off_register(texts: Sequence[str]) -> tuple[str, ...]:

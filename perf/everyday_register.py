@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from agents.register import EVERYDAY_ZIPF, REGISTER_SHARE, off_register, rare_words  # noqa: E402
-from agents.relevance import sampled_presented  # noqa: E402
+from agents.relevance import sampled_presented, spread_items  # noqa: E402
 from tests.agents.register_labels import CAUSAL_REASONING, EVERYDAY_LABELS  # noqa: E402
 from tests.agents.relevance_labels import TEXT_DATASETS  # noqa: E402
 from tools.pool import Pool, SourceItem  # noqa: E402
@@ -81,9 +81,8 @@ def main() -> int:
         share = sum(not off_register(t) for t in presented) / len(presented)
         asks = "  -  "
         if "question" in card.meta.fields:
-            every = pool.items(dataset_id)
-            asked = [item_text(every[i * len(every) // len(presented)])
-                     for i in range(len(presented))]
+            asked = [item_text(item)
+                     for item in spread_items(pool, dataset_id, len(presented))]
             asks = f"{sum(not off_register(a) for a in asked) / len(asked):4.2f} "
         print(f"  {name:<34} asks {asks} presents {share:4.2f} of {len(presented):>2}")
     print(f"\n{time.perf_counter() - started:.2f} s, no model call")
